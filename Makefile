@@ -1,0 +1,49 @@
+# The seed's quick-start targets. Each one calls codectl or the real tool behind it.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+export CODE_DATA_DIR ?= $(CURDIR)/.data
+HOST ?= 127.0.0.1
+PORT ?= 8080
+STAMP := $(VENV)/.installed
+
+.PHONY: dev-setup dev-run dev-test ci-lint ci-test ci-security ci-build self-assess clean
+
+$(STAMP): pyproject.toml requirements-dev.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+dev-setup: $(STAMP) ## Set up the local environment (virtualenv + locked dependencies)
+
+dev-run: dev-setup ## Migrate the SQLite database in the data directory and serve CODE
+	$(BIN)/codectl db upgrade
+	$(BIN)/codectl server --host $(HOST) --port $(PORT)
+
+dev-test: dev-setup ## Run the whole test suite with coverage (SQLite, and PostgreSQL when configured)
+	$(BIN)/python -m pytest --cov --cov-report=term --cov-report=xml:build/coverage.xml
+
+ci-lint: dev-setup ## Linters, type checker and the repository's own file validators
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/mypy
+	scripts/ci-lint-files.sh
+
+ci-test: dev-test ## Tests with coverage (same as dev-test; coverage.xml in build/)
+
+ci-security: dev-setup ## Static security analysis of the code and a secrets scan
+	$(BIN)/bandit -q -r src -c pyproject.toml
+	$(BIN)/codectl assess . --category security --output table || true
+
+ci-build: dev-setup ## Build the wheel and sdist (and the image where a Docker engine runs)
+	$(BIN)/python -m pip wheel --quiet --no-deps --no-build-isolation -w build/dist .
+	@if docker info >/dev/null 2>&1; then docker build -t code-engine:dev .; \
+	else echo "no Docker engine here: image build skipped"; fi
+
+self-assess: dev-setup ## Assess this repository's own DevOps maturity
+	$(BIN)/codectl assess . --output markdown
+
+clean:
+	rm -rf build .pytest_cache .mypy_cache .ruff_cache .coverage

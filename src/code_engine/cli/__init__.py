@@ -1,0 +1,1 @@
+"""The `codectl` command line: one module per command group over the service functions."""

@@ -1,0 +1,64 @@
+"""The error family of CODE: each error knows the exit code the CLI gives it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+class CodeError(Exception):
+    """Base of every error CODE raises on purpose; the CLI prints it without a traceback."""
+
+    exit_code = 3
+
+
+class UserError(CodeError):
+    """Bad input: a file, flag or value the user can fix (exit code 2)."""
+
+    exit_code = 2
+
+
+class ConfigError(ValueError, UserError):
+    """An invalid setting or configuration file."""
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where in a file a problem is: 1-based line and column, and the dotted field path."""
+
+    file: str
+    line: int | None
+    column: int | None
+    field: str
+    message: str
+
+    def render(self) -> str:
+        where = self.file
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.column is not None:
+                where += f":{self.column}"
+        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+
+
+@dataclass
+class InvalidFileError(UserError):
+    """A file failed validation; carries one location per problem."""
+
+    problems: list[Location] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return "\n".join(p.render() for p in self.problems)
+
+
+class CheckFailedError(CodeError):
+    """A check, gate or threshold was not met (exit code 1)."""
+
+    exit_code = 1
+
+
+class NotFoundError(UserError):
+    """A named resource does not exist."""
+
+
+class ConflictError(UserError):
+    """The request conflicts with the current state."""

@@ -1,0 +1,83 @@
+"""Engine settings, read from `CODE_*` environment variables (and an optional `.env`).
+
+One `Settings` object is built at the edge (CLI or server start) and passed in; nothing reads
+the environment at import time.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+WEAK_SECRETS = frozenset({"", "changeme", "change-me", "secret", "password", "dev", "admin"})
+
+
+def default_data_dir() -> Path:
+    """`$XDG_DATA_HOME/code-engine`, falling back to `~/.local/share/code-engine`."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "code-engine"
+
+
+class Settings(BaseSettings):
+    """Every setting of the engine; see docs/configuration.md for each one."""
+
+    model_config = SettingsConfigDict(env_prefix="CODE_", env_file=".env", extra="ignore")
+
+    env: Literal["dev", "test", "prod"] = Field("dev", description="Deployment mode.")
+    data_dir: Path = Field(default_factory=default_data_dir, description="Data directory.")
+    database_url: str = Field("", description="SQLAlchemy URL; default SQLite in the data dir.")
+    host: str = Field("127.0.0.1", description="Listen address of `codectl server`.")
+    port: int = Field(8080, ge=1, le=65535, description="Listen port of `codectl server`.")
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["json", "console"] = "json"
+    jwt_issuer: str = Field("code-engine", description="`iss` of issued tokens.")
+    jwt_audience: str = Field("code-engine", description="`aud` required in tokens.")
+    jwt_keys_dir: Path | None = Field(None, description="Signing keys; default data_dir/keys.")
+    jwt_key_passphrase: SecretStr = Field(
+        SecretStr(""), description="Encrypts private signing keys at rest; required outside dev."
+    )
+    access_token_ttl_seconds: int = Field(900, ge=30, le=86_400)
+    user_token_ttl_seconds: int = Field(8 * 3600, ge=60, le=7 * 86_400)
+    oidc_issuer: str = Field("", description="Trusted external OIDC issuer (`iss`).")
+    oidc_jwks: str = Field("", description="That issuer's JWKS: a file path or an https URL.")
+    oidc_audience: str = Field("", description="Audience expected in external tokens.")
+    oidc_roles_claim: str = Field("roles", description="Claim holding `role[:env]` strings.")
+    otlp_endpoint: str = Field("", description="OTLP/HTTP traces endpoint; empty disables.")
+    bootstrap_client_id: str = Field("", description="Admin client created on first start.")
+    bootstrap_client_secret: SecretStr = Field(SecretStr(""))
+
+    @field_validator("data_dir", "jwt_keys_dir", mode="after")
+    @classmethod
+    def _expand(cls, value: Path | None) -> Path | None:
+        return value.expanduser() if value is not None else None
+
+    @model_validator(mode="after")
+    def _refuse_weak_secrets_outside_dev(self) -> Settings:
+        if self.env == "dev":
+            return self
+        if self.jwt_key_passphrase.get_secret_value() in WEAK_SECRETS:
+            raise ValueError(
+                "CODE_JWT_KEY_PASSPHRASE must be set to a strong value when CODE_ENV is not 'dev'"
+            )
+        secret = self.bootstrap_client_secret.get_secret_value()
+        if self.bootstrap_client_id and (secret in WEAK_SECRETS or len(secret) < 16):
+            raise ValueError(
+                "CODE_BOOTSTRAP_CLIENT_SECRET must be at least 16 characters outside CODE_ENV=dev"
+            )
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'code.db'}"
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.jwt_keys_dir or self.data_dir / "keys"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.data_dir / "logs"
