@@ -1,0 +1,1 @@
+"""Delivery: releases, environments, rollouts, analysis, targets and traffic routers."""

@@ -1,0 +1,1 @@
+"""DORA four keys: events (commits, deployments, incidents), metrics, bands and trends."""
