@@ -1,0 +1,78 @@
+"""`create_app(settings)`: the FastAPI application, with everything passed in."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from code_engine import __version__
+from code_engine.api import errors
+from code_engine.api.routers import (
+    audit,
+    changes,
+    deployments,
+    health,
+    incidents,
+    oauth,
+    releases,
+    services,
+)
+from code_engine.api.runtime import Runtime, build_runtime
+from code_engine.clock import Clock, utc_now
+from code_engine.observe.middleware import ObserveMiddleware
+from code_engine.observe.tracing import create_tracer_provider, instrument
+from code_engine.settings import Settings
+from code_engine.store.engine import Database
+from code_engine.store.migrate import upgrade
+
+ROUTERS = (
+    health.router,
+    oauth.router,
+    services.router,
+    changes.router,
+    releases.router,
+    deployments.router,
+    incidents.router,
+    audit.router,
+)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    clock: Clock = utc_now,
+    database: Database | None = None,
+    migrate: bool = True,
+) -> FastAPI:
+    """Build the app; the database is migrated on start unless `migrate=False`."""
+    runtime = build_runtime(settings, clock, database)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if database is None:
+            runtime.db.dispose()
+
+    if migrate:
+        upgrade(runtime.db.engine)
+    app = FastAPI(
+        title="CODE",
+        summary="Continuous Operations & Deployment Engine",
+        version=__version__,
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    for router in ROUTERS:
+        app.include_router(router)
+    errors.install(app)
+    app.add_middleware(ObserveMiddleware, metrics=runtime.metrics)
+    if settings.otlp_endpoint:
+        instrument(app, runtime.db.engine, create_tracer_provider(settings.otlp_endpoint))
+    return app
+
+
+def runtime_of(app: FastAPI) -> Runtime:
+    runtime: Runtime = app.state.runtime
+    return runtime

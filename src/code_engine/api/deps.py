@@ -1,0 +1,78 @@
+"""Dependencies of the routes, as `Annotated` aliases so signatures read like prose."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+from sqlalchemy.orm import Session
+
+from code_engine.api.errors import PermissionDeniedError
+from code_engine.api.runtime import Runtime
+from code_engine.auth.roles import Role, allows
+from code_engine.auth.tokens import AuthenticationError, Principal
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def get_session(runtime: RuntimeDep) -> Iterator[Session]:
+    with runtime.db.session() as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def get_now(runtime: RuntimeDep) -> datetime:
+    return runtime.clock()
+
+
+Now = Annotated[datetime, Depends(get_now)]
+
+
+def get_principal(request: Request, runtime: RuntimeDep) -> Principal:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise AuthenticationError("missing bearer token")
+    principal = runtime.tokens.verify(token.strip())
+    request.scope.setdefault("state", {})["principal"] = principal.name
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+
+
+def authorize(principal: Principal, role: Role, environment: str | None = None) -> None:
+    """Raise 403 unless `principal` holds `role` (globally, or on `environment`)."""
+    if not allows(principal.bindings, role, environment):
+        where = f" on environment {environment!r}" if environment else ""
+        raise PermissionDeniedError(f"{principal.name!r} needs role {role.name}{where}")
+
+
+def require(role: Role) -> object:
+    """A dependency that needs `role` anywhere (global or any environment-scoped binding)."""
+
+    def check(principal: CurrentPrincipal) -> Principal:
+        if not any(b.role >= role for b in principal.bindings):
+            raise PermissionDeniedError(f"{principal.name!r} needs role {role.name}")
+        return principal
+
+    return Depends(check)
+
+
+Viewer = Annotated[Principal, require(Role.viewer)]
+Developer = Annotated[Principal, require(Role.developer)]
+Deployer = Annotated[Principal, require(Role.deployer)]
+Admin = Annotated[Principal, require(Role.admin)]
+
+Limit = Annotated[int, Query(ge=1, le=500, description="Page size.")]
+Cursor = Annotated[str | None, Query(description="Opaque cursor from `next_cursor`.")]

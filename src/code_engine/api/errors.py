@@ -1,0 +1,81 @@
+"""One JSON error shape for every failure: `{"error": {"code", "message", "details"}}`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from code_engine.auth.tokens import AuthenticationError
+from code_engine.errors import CodeError, ConflictError, NotFoundError, UserError
+from code_engine.observe.logging import get_logger
+
+log = get_logger("code_engine.api")
+
+
+class PermissionDeniedError(CodeError):
+    """Authenticated, but the principal's roles do not allow this (HTTP 403)."""
+
+
+STATUS_BY_ERROR: list[tuple[type[Exception], int, str]] = [
+    (AuthenticationError, 401, "unauthorized"),
+    (PermissionDeniedError, 403, "forbidden"),
+    (NotFoundError, 404, "not_found"),
+    (ConflictError, 409, "conflict"),
+    (UserError, 422, "invalid"),
+]
+
+
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    details: Any = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body = {"error": {"code": code, "message": message, "details": details}}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+async def _code_error(_request: Request, exc: Exception) -> JSONResponse:
+    for kind, status, code in STATUS_BY_ERROR:
+        if isinstance(exc, kind):
+            headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+            return error_response(status, code, str(exc), headers=headers)
+    log.error("unhandled engine error", error=repr(exc))
+    return error_response(500, "internal", "internal error")
+
+
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    errors = exc.errors() if isinstance(exc, RequestValidationError) else []
+    details = [
+        {"field": ".".join(str(p) for p in err["loc"]), "message": err["msg"]} for err in errors
+    ]
+    return error_response(422, "invalid", "request validation failed", details)
+
+
+async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    if not isinstance(exc, StarletteHTTPException):  # pragma: no cover - registered for it
+        return await _unexpected(_request, exc)
+    code = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
+    return error_response(
+        exc.status_code,
+        code.get(exc.status_code, "error"),
+        str(exc.detail),
+        headers=dict(exc.headers or {}),
+    )
+
+
+async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error", error=repr(exc))
+    return error_response(500, "internal", "internal error")
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(CodeError, _code_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,78 @@
+"""`/api/v1/changes`: commits known to CODE, per service."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter
+from pydantic import AwareDatetime, BaseModel, Field
+
+from code_engine.api.deps import Cursor, Developer, Limit, SessionDep, Viewer
+from code_engine.api.schemas import ERROR_RESPONSES, PageOut, Public
+from code_engine.catalog.store import require_service
+from code_engine.dora import store
+from code_engine.dora.store import ChangeRecord
+
+router = APIRouter(prefix="/api/v1/changes", tags=["changes"], responses=ERROR_RESPONSES)
+
+
+class ChangeCreate(BaseModel):
+    service: str
+    sha: str = Field(pattern=r"^[0-9a-f]{7,64}$")
+    message: str = ""
+    authored_at: AwareDatetime
+    committed_at: AwareDatetime
+    first_commit_at: AwareDatetime | None = None
+
+
+class ChangePublic(Public):
+    id: int
+    sha: str
+    message: str
+    conventional_type: str | None
+    authored_at: datetime
+    committed_at: datetime
+    first_commit_at: datetime | None
+
+
+@router.get("", response_model=PageOut[ChangePublic], summary="List changes")
+def list_changes(
+    session: SessionDep,
+    _: Viewer,
+    service: str | None = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> PageOut[ChangePublic]:
+    service_id = require_service(session, service).id if service else None
+    page = store.list_changes(session, service_id, limit, cursor)
+    return PageOut(
+        items=[ChangePublic.model_validate(r) for r in page.items], next_cursor=page.next_cursor
+    )
+
+
+@router.post("", response_model=ChangePublic, summary="Record a change (idempotent by sha)")
+def record_change(body: ChangeCreate, session: SessionDep, _: Developer) -> ChangePublic:
+    service = require_service(session, body.service)
+    row, _created = store.upsert_change(
+        session,
+        ChangeRecord(
+            service_id=service.id,
+            sha=body.sha,
+            message=body.message,
+            authored_at=body.authored_at,
+            committed_at=body.committed_at,
+            first_commit_at=body.first_commit_at,
+            conventional_type=conventional_type(body.message),
+        ),
+    )
+    return ChangePublic.model_validate(row)
+
+
+def conventional_type(message: str) -> str | None:
+    """`feat` for `feat(api)!: x`; None when the subject is not a Conventional Commit."""
+    subject = message.split("\n", 1)[0]
+    head, sep, rest = subject.partition(":")
+    if not sep or not rest.strip():
+        return None
+    kind = head.split("(", 1)[0].rstrip("!")
+    return kind if kind.isalpha() and kind.islower() else None

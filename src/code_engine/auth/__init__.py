@@ -1,0 +1,1 @@
+"""Authentication and authorization: OAuth2 token endpoint, signed JWTs, JWKS, RBAC."""

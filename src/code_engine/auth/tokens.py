@@ -1,0 +1,165 @@
+"""Issue and verify bearer JWTs: CODE's own EdDSA tokens, optionally an external OIDC issuer's."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import jwt
+
+from code_engine.auth.keys import ALGORITHM, KeyRing
+from code_engine.auth.roles import Binding
+from code_engine.clock import Clock
+from code_engine.errors import CodeError, ConfigError, UserError
+
+EXTERNAL_ALGORITHMS = ["RS256", "RS384", "RS512", "ES256", "ES384", "PS256", "EdDSA"]
+
+
+class AuthenticationError(CodeError):
+    """Missing, malformed, expired or untrusted credentials (HTTP 401)."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling, and what they may do."""
+
+    name: str
+    kind: str
+    bindings: frozenset[Binding]
+    issuer: str
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    access_token: str
+    expires_in: int
+
+
+@dataclass(frozen=True)
+class ExternalIssuer:
+    """A trusted OIDC issuer: its `iss`, audience, JWKS source and roles claim."""
+
+    issuer: str
+    audience: str
+    jwks: str
+    roles_claim: str = "roles"
+
+    def key_for(self, token: str) -> Any:
+        if self.jwks.startswith(("https://", "http://")):
+            return jwt.PyJWKClient(self.jwks, cache_keys=True).get_signing_key_from_jwt(token).key
+        try:
+            jwk_set = jwt.PyJWKSet.from_dict(json.loads(Path(self.jwks).read_text("utf-8")))
+        except (OSError, ValueError, jwt.PyJWTError) as exc:
+            raise ConfigError(f"{self.jwks}: cannot read the external JWKS: {exc}") from exc
+        kid = jwt.get_unverified_header(token).get("kid")
+        for key in jwk_set.keys:
+            if kid is None or key.key_id == kid:
+                return key.key
+        raise AuthenticationError("token signed by a key the external issuer does not publish")
+
+
+class TokenService:
+    """Signs tokens with the active key and verifies tokens from the trusted issuers."""
+
+    def __init__(
+        self,
+        keyring: KeyRing,
+        clock: Clock,
+        *,
+        issuer: str,
+        audience: str,
+        external: ExternalIssuer | None = None,
+    ):
+        self.keyring = keyring
+        self._clock = clock
+        self.issuer = issuer
+        self.audience = audience
+        self.external = external
+
+    def issue(self, name: str, kind: str, bindings: frozenset[Binding], ttl: int) -> IssuedToken:
+        now = self._clock()
+        claims = {
+            "iss": self.issuer,
+            "aud": self.audience,
+            "sub": name,
+            "kind": kind,
+            "roles": sorted(b.render() for b in bindings),
+            "iat": int(now.timestamp()),
+            "nbf": int(now.timestamp()),
+            "exp": int((now + timedelta(seconds=ttl)).timestamp()),
+            "jti": secrets.token_hex(12),
+        }
+        key = self.keyring.active
+        token = jwt.encode(claims, key.private, algorithm=ALGORITHM, headers={"kid": key.kid})
+        return IssuedToken(access_token=token, expires_in=ttl)
+
+    def verify(self, token: str) -> Principal:
+        """Return the principal of a valid token or raise AuthenticationError."""
+        try:
+            unverified = jwt.decode(token, options={"verify_signature": False})
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as exc:
+            raise AuthenticationError(f"malformed token: {exc}") from exc
+        issuer = unverified.get("iss")
+        if issuer == self.issuer:
+            key = self.keyring.verifying_key(str(header.get("kid", "")))
+            if key is None:
+                raise AuthenticationError("token signed by an unknown or expired key")
+            claims = self._decode(token, key, [ALGORITHM], self.audience, self.issuer)
+            roles_claim = "roles"
+        elif self.external is not None and issuer == self.external.issuer:
+            key = self.external.key_for(token)
+            claims = self._decode(
+                token, key, EXTERNAL_ALGORITHMS, self.external.audience, self.external.issuer
+            )
+            roles_claim = self.external.roles_claim
+        else:
+            raise AuthenticationError("token from an untrusted issuer")
+        return Principal(
+            name=str(claims.get("sub", "")),
+            kind=str(claims.get("kind", "user")),
+            bindings=_bindings(claims.get(roles_claim, [])),
+            issuer=str(issuer),
+        )
+
+    def _decode(
+        self, token: str, key: Any, algorithms: list[str], audience: str, issuer: str
+    ) -> dict[str, Any]:
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                key,
+                algorithms=algorithms,
+                audience=audience,
+                issuer=issuer,
+                options={"require": ["exp", "iat", "sub", "aud", "iss"]},
+                leeway=5,
+            )
+        except jwt.PyJWTError as exc:
+            raise AuthenticationError(f"invalid token: {exc}") from exc
+        now = self._clock().timestamp()
+        if float(claims["exp"]) + 5 < now:  # PyJWT checks exp on wall time; ours is injected
+            raise AuthenticationError("invalid token: Signature has expired")
+        return claims
+
+
+def _bindings(raw: Any) -> frozenset[Binding]:
+    if isinstance(raw, str):
+        raw = raw.split()
+    out: set[Binding] = set()
+    for item in raw if isinstance(raw, list) else []:
+        binding = _binding_or_none(str(item))
+        if binding is not None:
+            out.add(binding)
+    return frozenset(out)
+
+
+def _binding_or_none(text: str) -> Binding | None:
+    try:
+        return Binding.parse(text)
+    except UserError:
+        return None  # an external issuer may carry roles of other systems; ignore them

@@ -1,0 +1,159 @@
+"""Queries for releases and deployments (and the commits each deployment delivered)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from code_engine.errors import ConflictError, NotFoundError
+from code_engine.store.pagination import Page, paginate
+from code_engine.store.tables import DeploymentChangeRow, DeploymentRow, ReleaseRow
+
+STATUSES = ("pending", "progressing", "paused", "succeeded", "failed", "rolled_back")
+FINAL_STATUSES = frozenset({"succeeded", "failed", "rolled_back"})
+
+
+def create_release(
+    session: Session,
+    service_id: int,
+    version: str,
+    sha: str,
+    artifact: str,
+    by: str,
+    now: datetime,
+) -> ReleaseRow:
+    if find_release(session, service_id, version) is not None:
+        raise ConflictError(f"release {version!r} already exists")
+    row = ReleaseRow(
+        service_id=service_id,
+        version=version,
+        sha=sha,
+        artifact=artifact,
+        created_by=by,
+        created_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def find_release(session: Session, service_id: int, version: str) -> ReleaseRow | None:
+    query = select(ReleaseRow).where(
+        ReleaseRow.service_id == service_id, ReleaseRow.version == version
+    )
+    return session.scalars(query).first()
+
+
+def require_release(session: Session, service_id: int, version: str) -> ReleaseRow:
+    row = find_release(session, service_id, version)
+    if row is None:
+        raise NotFoundError(f"no release {version!r}")
+    return row
+
+
+def list_releases(
+    session: Session, service_id: int | None, limit: int, cursor: str | None
+) -> Page[ReleaseRow]:
+    query = select(ReleaseRow)
+    if service_id is not None:
+        query = query.where(ReleaseRow.service_id == service_id)
+    return paginate(session, query, ReleaseRow.id, limit, cursor)
+
+
+@dataclass(frozen=True)
+class DeploymentRecord:
+    """A deployment to record: one done elsewhere, or one CODE is about to run."""
+
+    service_id: int
+    environment_id: int
+    version: str
+    status: str
+    created_at: datetime
+    release_id: int | None = None
+    external_id: str | None = None
+    strategy: str = "all_at_once"
+    trigger: str = "manual"
+    source: str = "code"
+    created_by: str = ""
+    message: str = ""
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    commits: Sequence[str] = ()
+    state: dict[str, Any] = field(default_factory=dict)
+
+
+def record_deployment(session: Session, record: DeploymentRecord) -> tuple[DeploymentRow, bool]:
+    """Insert, or update the row with the same external id; returns (row, created)."""
+    row = None
+    if record.external_id:
+        row = session.scalars(
+            select(DeploymentRow).where(DeploymentRow.external_id == record.external_id)
+        ).first()
+    created = row is None
+    if row is None:
+        row = DeploymentRow(created_at=record.created_at, external_id=record.external_id)
+        session.add(row)
+    for name in (
+        "service_id",
+        "environment_id",
+        "release_id",
+        "version",
+        "status",
+        "strategy",
+        "trigger",
+        "source",
+        "created_by",
+        "message",
+        "started_at",
+        "finished_at",
+        "state",
+    ):
+        setattr(row, name, getattr(record, name))
+    session.flush()
+    set_commits(session, row.id, record.commits)
+    return row, created
+
+
+def set_commits(session: Session, deployment_id: int, shas: Sequence[str]) -> None:
+    existing = set(commits_of(session, deployment_id))
+    for sha in dict.fromkeys(shas):
+        if sha not in existing:
+            session.add(DeploymentChangeRow(deployment_id=deployment_id, sha=sha))
+
+
+def commits_of(session: Session, deployment_id: int) -> list[str]:
+    query = select(DeploymentChangeRow.sha).where(
+        DeploymentChangeRow.deployment_id == deployment_id
+    )
+    return list(session.scalars(query))
+
+
+def get_deployment(session: Session, deployment_id: int) -> DeploymentRow:
+    row = session.get(DeploymentRow, deployment_id)
+    if row is None:
+        raise NotFoundError(f"no deployment {deployment_id}")
+    return row
+
+
+def list_deployments(
+    session: Session,
+    limit: int,
+    cursor: str | None,
+    *,
+    service_id: int | None = None,
+    environment_id: int | None = None,
+    status: str | None = None,
+) -> Page[DeploymentRow]:
+    query = select(DeploymentRow)
+    if service_id is not None:
+        query = query.where(DeploymentRow.service_id == service_id)
+    if environment_id is not None:
+        query = query.where(DeploymentRow.environment_id == environment_id)
+    if status:
+        query = query.where(DeploymentRow.status == status)
+    return paginate(session, query, DeploymentRow.id, limit, cursor)

@@ -1,0 +1,1 @@
+"""Observability of CODE itself: structured logs, Prometheus metrics, OpenTelemetry traces."""

@@ -1,0 +1,1 @@
+"""Policy decisions, secrets and the audit trail."""

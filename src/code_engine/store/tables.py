@@ -1,0 +1,170 @@
+"""ORM tables of the first-cut domain (DESIGN.md): one row class per table, no behaviour."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from code_engine.store.base import Base
+
+
+class ServiceRow(Base):
+    __tablename__ = "services"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(63), unique=True)
+    repo: Mapped[str] = mapped_column(String(500), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
+
+
+class EnvironmentRow(Base):
+    __tablename__ = "environments"
+    __table_args__ = (UniqueConstraint("service_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(63))
+    position: Mapped[int] = mapped_column(default=0)
+    target_kind: Mapped[str] = mapped_column(String(32), default="local")
+    requires_previous: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime]
+
+
+class ChangeRow(Base):
+    __tablename__ = "changes"
+    __table_args__ = (UniqueConstraint("service_id", "sha"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id", ondelete="CASCADE"))
+    sha: Mapped[str] = mapped_column(String(64))
+    message: Mapped[str] = mapped_column(Text, default="")
+    conventional_type: Mapped[str | None] = mapped_column(String(32))
+    authored_at: Mapped[datetime]
+    committed_at: Mapped[datetime]
+    first_commit_at: Mapped[datetime | None]
+
+
+class ReleaseRow(Base):
+    __tablename__ = "releases"
+    __table_args__ = (UniqueConstraint("service_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id", ondelete="CASCADE"))
+    version: Mapped[str] = mapped_column(String(128))
+    sha: Mapped[str] = mapped_column(String(64), default="")
+    artifact: Mapped[str] = mapped_column(String(1000), default="")
+    created_by: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime]
+
+
+class DeploymentRow(Base):
+    __tablename__ = "deployments"
+    __table_args__ = (
+        Index("ix_deployments_service_env_finished", "service_id", "environment_id", "finished_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    external_id: Mapped[str | None] = mapped_column(String(200), unique=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id", ondelete="CASCADE"))
+    environment_id: Mapped[int] = mapped_column(ForeignKey("environments.id", ondelete="CASCADE"))
+    release_id: Mapped[int | None] = mapped_column(ForeignKey("releases.id", ondelete="SET NULL"))
+    version: Mapped[str] = mapped_column(String(128), default="")
+    strategy: Mapped[str] = mapped_column(String(32), default="all_at_once")
+    status: Mapped[str] = mapped_column(String(32), default="pending")
+    trigger: Mapped[str] = mapped_column(String(64), default="manual")
+    source: Mapped[str] = mapped_column(String(64), default="code")
+    created_by: Mapped[str] = mapped_column(String(200), default="")
+    message: Mapped[str] = mapped_column(Text, default="")
+    state: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime]
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+
+
+class DeploymentChangeRow(Base):
+    """The commits a deployment delivered (the git range since the previous one)."""
+
+    __tablename__ = "deployment_changes"
+
+    deployment_id: Mapped[int] = mapped_column(
+        ForeignKey("deployments.id", ondelete="CASCADE"), primary_key=True
+    )
+    sha: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class IncidentRow(Base):
+    __tablename__ = "incidents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    external_id: Mapped[str | None] = mapped_column(String(200), unique=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id", ondelete="CASCADE"))
+    environment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("environments.id", ondelete="SET NULL")
+    )
+    deployment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("deployments.id", ondelete="SET NULL")
+    )
+    title: Mapped[str] = mapped_column(String(500))
+    severity: Mapped[str] = mapped_column(String(32), default="major")
+    source: Mapped[str] = mapped_column(String(64), default="api")
+    opened_at: Mapped[datetime]
+    resolved_at: Mapped[datetime | None]
+
+
+class AssessmentRow(Base):
+    __tablename__ = "assessments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id", ondelete="CASCADE"))
+    level: Mapped[int]
+    report: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime]
+
+
+class AuditEventRow(Base):
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    principal: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(100))
+    resource: Mapped[str] = mapped_column(String(300), default="")
+    outcome: Mapped[str] = mapped_column(String(32), default="ok")
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class PrincipalRow(Base):
+    """A human user (password) or a machine client (client_credentials)."""
+
+    __tablename__ = "principals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    secret_hash: Mapped[str] = mapped_column(String(300))
+    disabled: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime]
+
+
+class RoleBindingRow(Base):
+    __tablename__ = "role_bindings"
+    __table_args__ = (UniqueConstraint("principal_id", "role", "environment"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    principal_id: Mapped[int] = mapped_column(ForeignKey("principals.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(32))
+    environment: Mapped[str | None] = mapped_column(String(63))
+
+
+class LockRow(Base):
+    """A lease: one controller acts on an environment at a time."""
+
+    __tablename__ = "locks"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(200))
+    expires_at: Mapped[datetime]
