@@ -1,0 +1,59 @@
+"""The service spec `code.yaml`: models, loading with error locations, JSON Schema, reference."""
+
+from __future__ import annotations
+
+from code_engine.spec.backup import Backup, Retention
+from code_engine.spec.cron import CronSchedule, parse_cron
+from code_engine.spec.duration import Duration, format_duration, parse_duration
+from code_engine.spec.environment import Environment, Protection
+from code_engine.spec.loader import SPEC_FILENAME, load_spec, load_spec_text
+from code_engine.spec.quality import QualityGates, Slos
+from code_engine.spec.reference import render_reference
+from code_engine.spec.schema import json_schema
+from code_engine.spec.service import ServiceSpec
+from code_engine.spec.strategy import (
+    AllAtOnceStrategy,
+    Analysis,
+    AnalysisStep,
+    BlueGreenStrategy,
+    CanaryStep,
+    CanaryStrategy,
+    Pause,
+    PauseStep,
+    SetWeightStep,
+    Strategy,
+)
+from code_engine.spec.targets import KubernetesTarget, LocalTarget, Target
+
+__all__ = [
+    "SPEC_FILENAME",
+    "AllAtOnceStrategy",
+    "Analysis",
+    "AnalysisStep",
+    "Backup",
+    "BlueGreenStrategy",
+    "CanaryStep",
+    "CanaryStrategy",
+    "CronSchedule",
+    "Duration",
+    "Environment",
+    "KubernetesTarget",
+    "LocalTarget",
+    "Pause",
+    "PauseStep",
+    "Protection",
+    "QualityGates",
+    "Retention",
+    "ServiceSpec",
+    "SetWeightStep",
+    "Slos",
+    "Strategy",
+    "Target",
+    "format_duration",
+    "json_schema",
+    "load_spec",
+    "load_spec_text",
+    "parse_cron",
+    "parse_duration",
+    "render_reference",
+]

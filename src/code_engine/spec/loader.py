@@ -1,0 +1,130 @@
+"""Read `code.yaml` into a `ServiceSpec`, reporting every problem with its line and column."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from code_engine.errors import InvalidFileError, Location, UserError
+from code_engine.spec.locate import locate_errors
+from code_engine.spec.service import ServiceSpec
+
+SPEC_FILENAME = "code.yaml"
+
+
+def load_spec(path: str | os.PathLike[str] = SPEC_FILENAME) -> ServiceSpec:
+    """Load and validate a spec file; InvalidFileError lists every problem in it."""
+    name = os.fspath(path)
+    try:
+        raw = Path(name).read_bytes()
+    except FileNotFoundError:
+        raise UserError(f"{name}: no such file") from None
+    except IsADirectoryError:
+        raise UserError(f"{name}: is a directory, expected a {SPEC_FILENAME} file") from None
+    except OSError as exc:
+        raise UserError(f"{name}: cannot read: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InvalidFileError(
+            problems=[Location(name, line, None, "", "file is not UTF-8 text")]
+        ) from None
+    return load_spec_text(text, name)
+
+
+def load_spec_text(text: str, filename: str = SPEC_FILENAME) -> ServiceSpec:
+    """Validate spec text; `filename` is only used to name locations in errors."""
+    yaml = YAML(typ="rt")
+    try:
+        root = yaml.compose(text)
+        problems = _structure_problems(root, filename) if root is not None else []
+        if problems:
+            raise InvalidFileError(problems=problems)
+        data = yaml.load(text)
+    except YAMLError as exc:
+        raise InvalidFileError(problems=[_syntax_problem(exc, text, filename)]) from None
+    if not isinstance(data, CommentedMap):
+        got = (
+            "an empty file" if data is None else "a list" if isinstance(data, list) else repr(data)
+        )
+        message = f"expected a mapping with service, repo and environments, got {got}"
+        raise InvalidFileError(problems=[Location(filename, 1, 1, "", message)])
+    try:
+        return ServiceSpec.model_validate(_plain(data))
+    except ValidationError as exc:
+        problems = locate_errors(exc, data, filename, ServiceSpec)
+        raise InvalidFileError(problems=problems) from None
+
+
+def _syntax_problem(error: YAMLError, text: str, filename: str) -> Location:
+    if isinstance(error, MarkedYAMLError) and error.problem_mark is not None:
+        mark, context = error.problem_mark, error.context_mark
+        message = str(error.problem or "invalid YAML")
+        if error.context:
+            where = f" (line {context.line + 1})" if context and context.line != mark.line else ""
+            message = f"{error.context}{where}, {message}"
+        if "'\\t'" in message:
+            message += "; indent with spaces"
+        return Location(filename, mark.line + 1, mark.column + 1, "", message)
+    # a ReaderError: a character YAML does not allow, located by offset only
+    position = getattr(error, "position", 0)
+    before = text[:position]
+    character = getattr(error, "character", 0)
+    code = character if isinstance(character, int) else ord(str(character)[:1] or "?")
+    message = f"character U+{code:04X} is not allowed in YAML"
+    return Location(filename, before.count("\n") + 1, position - before.rfind("\n"), "", message)
+
+
+def _structure_problems(root: Node, filename: str) -> list[Location]:
+    """Keys written twice in one mapping, and aliases that contain themselves."""
+    problems: list[Location] = []
+    done: set[int] = set()  # an alias repeats its node; report what is in it once
+
+    def visit(node: Node, path: list[Any], ancestors: tuple[int, ...]) -> None:
+        def report(mark: Any, field: list[Any], message: str) -> None:
+            dotted = ".".join(str(part) for part in field)
+            problems.append(Location(filename, mark.line + 1, mark.column + 1, dotted, message))
+
+        if id(node) in ancestors:
+            report(node.start_mark, path, "alias refers to itself")
+            return
+        if id(node) in done:
+            return
+        done.add(id(node))
+        inside = (*ancestors, id(node))
+        if isinstance(node, MappingNode):
+            first_lines: dict[Any, int] = {}
+            for key, value in node.value:
+                name = key.value if isinstance(key, ScalarNode) else None
+                if name is not None and name in first_lines:
+                    message = f"duplicate key {name!r}, first set on line {first_lines[name]}"
+                    report(key.start_mark, [*path, name], message)
+                elif name is not None:
+                    first_lines[name] = key.start_mark.line + 1
+                visit(value, [*path, name], inside)
+        elif isinstance(node, SequenceNode):
+            for index, item in enumerate(node.value):
+                visit(item, [*path, index], inside)
+
+    visit(root, [], ())
+    return problems
+
+
+def _plain(value: Any) -> Any:
+    """ruamel's round-trip types as the plain ones pydantic's strict mode expects."""
+    if isinstance(value, CommentedMap):
+        return {_plain(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, CommentedSeq):
+        return [_plain(item) for item in value]
+    for plain in (bool, int, float, str):
+        if isinstance(value, plain):
+            return plain(value)
+    return value

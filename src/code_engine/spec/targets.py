@@ -1,0 +1,111 @@
+"""Where an environment runs: local supervised processes or a Kubernetes namespace."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Field, WithJsonSchema
+from pydantic_core import PydanticCustomError
+
+from code_engine.spec.base import DnsLabel, NonBlank, SpecModel
+
+PORT_PLACEHOLDER = "{port}"
+ENV_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+
+
+def _check_command(command: str) -> str:
+    try:
+        words = shlex.split(command)
+    except ValueError as exc:
+        raise PydanticCustomError(
+            "command", "cannot split command: {reason}", {"reason": str(exc)}
+        ) from None
+    if not words:
+        raise PydanticCustomError("command", "command must not be empty")
+    if PORT_PLACEHOLDER not in command:
+        # each instance gets its own port behind the router, so the command must take it
+        raise PydanticCustomError("command", "command must contain {port}, e.g. '--port {port}'")
+    return command
+
+
+def _check_path(path: str) -> str:
+    if not path.startswith("/"):
+        raise PydanticCustomError("path", "{path} must start with '/'", {"path": repr(path)})
+    return path
+
+
+def _check_env_name(name: str) -> str:
+    if not re.fullmatch(ENV_NAME_PATTERN, name):
+        raise PydanticCustomError(
+            "env_name", "{name} is not an environment variable name", {"name": repr(name)}
+        )
+    return name
+
+
+EnvName = Annotated[
+    str,
+    AfterValidator(_check_env_name),
+    WithJsonSchema({"type": "string", "pattern": ENV_NAME_PATTERN}),
+]
+
+
+class LocalTarget(SpecModel):
+    """Run the release as supervised processes on this host, behind a weighted router."""
+
+    kind: Literal["local"] = Field(description="Selects this target.")
+    command: Annotated[str, AfterValidator(_check_command)] = Field(
+        description="Command line that starts one instance; `{port}` is replaced by the "
+        "port the instance must listen on.",
+        examples=["uvicorn app:app --host 127.0.0.1 --port {port}"],
+    )
+    instances: int = Field(default=1, ge=1, description="Number of processes per release.")
+    health_path: Annotated[str, AfterValidator(_check_path)] = Field(
+        default="/healthz",
+        description="HTTP path that answers 2xx when an instance is ready for traffic.",
+    )
+    env: dict[EnvName, str] = Field(
+        default={},
+        description="Environment variables given to every instance.",
+        # names outside the pattern are errors, as the validator treats them
+        json_schema_extra={"additionalProperties": False},
+    )
+    router: Literal["builtin", "haproxy"] = Field(
+        default="builtin",
+        description="Traffic router that splits requests between releases: CODE's own "
+        "(`builtin`) or an HAProxy it configures (`haproxy`).",
+    )
+    port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="Stable port the router listens on; unset picks a free one and keeps it.",
+    )
+
+    def argv(self, port: int) -> list[str]:
+        """The command line of one instance listening on `port`."""
+        return [word.replace(PORT_PLACEHOLDER, str(port)) for word in shlex.split(self.command)]
+
+
+class KubernetesTarget(SpecModel):
+    """Apply the service's kustomize manifests to a Kubernetes namespace."""
+
+    kind: Literal["kubernetes"] = Field(description="Selects this target.")
+    namespace: DnsLabel = Field(description="Namespace the service is deployed to.")
+    context: NonBlank | None = Field(
+        default=None, description="kubeconfig context to use; unset uses the current context."
+    )
+    manifests: NonBlank = Field(
+        default="deploy/k8s",
+        description="Directory of the kustomize base, relative to the repository root.",
+    )
+    overlay: NonBlank | None = Field(
+        default=None,
+        description="Overlay directory under `<manifests>/overlays/`; unset uses the "
+        "environment's name.",
+    )
+
+
+Target = Annotated[LocalTarget | KubernetesTarget, Field(discriminator="kind")]
+"""One of the target kinds, chosen by `kind`."""
