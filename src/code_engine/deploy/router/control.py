@@ -1,0 +1,137 @@
+"""The router's control API: small JSON over HTTP/1.1 on a Unix socket or loopback port.
+
+GET  /healthz            {"ok": true, "pid": N, "port": P}
+GET  /config             {"backends": {version: [addr]}, "weights": {version: n}}
+PUT  /backends           {version: [addr]}       → the new config, or 409
+PUT  /weights            {version: n}             → the new config, or 409
+GET  /stats              {version: VersionStats}
+POST /stats/reset
+GET  /idle?version=V&timeout=S   {"idle": bool, "in_flight": n}
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from code_engine.deploy.router.errors import RouterError
+from code_engine.deploy.router.proxy import ProxyServer
+
+Reply = tuple[int, Any]
+MAX_BODY = 1024 * 1024
+
+
+class ControlServer:
+    """Serves the control API for one proxy; `on_change` persists the routing config."""
+
+    def __init__(
+        self,
+        proxy: ProxyServer,
+        port: int,
+        on_change: Callable[[dict[str, Any]], None] | None = None,
+    ) -> None:
+        self.proxy = proxy
+        self.port = port
+        self.on_change = on_change
+        self._server: asyncio.Server | None = None
+
+    async def start(self, control: str) -> None:
+        """Listen on a Unix socket path (contains `/`) or a `host:port` loopback address."""
+        if "/" in control:
+            path = Path(control)
+            path.unlink(missing_ok=True)
+            self._server = await asyncio.start_unix_server(self._serve, path=str(path))
+            path.chmod(0o600)
+        else:
+            host, _, port = control.rpartition(":")
+            self._server = await asyncio.start_server(self._serve, host or "127.0.0.1", int(port))
+
+    def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                request = await _read_request(reader)
+                if request is None:
+                    break
+                method, target, body = request
+                status, payload = await self.handle(method, target, body)
+                data = json.dumps(payload).encode()
+                writer.write(
+                    b"HTTP/1.1 %d X\r\ncontent-type: application/json\r\n"
+                    b"content-length: %d\r\n\r\n%s" % (status, len(data), data)
+                )
+                await writer.drain()
+        except (ConnectionError, asyncio.IncompleteReadError, ValueError):
+            pass
+        finally:
+            writer.close()
+
+    async def handle(self, method: str, target: str, body: bytes) -> Reply:
+        """Route one control request; errors use the API's one error shape."""
+        url = urlsplit(target)
+        query = {k: v[0] for k, v in parse_qs(url.query).items()}
+        try:
+            return await self._route(method, url.path, query, body)
+        except RouterError as exc:
+            return 409, _error("conflict", str(exc))
+        except (ValueError, TypeError, KeyError) as exc:
+            return 400, _error("bad_request", f"invalid request: {exc}")
+
+    async def _route(self, method: str, path: str, query: dict[str, str], body: bytes) -> Reply:
+        proxy = self.proxy
+        if (method, path) == ("GET", "/healthz"):
+            return 200, {"ok": True, "pid": os.getpid(), "port": self.port}
+        if (method, path) == ("GET", "/config"):
+            return 200, proxy.table.to_json()
+        if method == "PUT" and path in ("/backends", "/weights"):
+            data = json.loads(body or b"{}")
+            if not isinstance(data, dict):
+                raise ValueError("expected a JSON object")
+            if path == "/backends":
+                proxy.set_backends({str(k): [str(a) for a in v] for k, v in data.items()})
+            else:
+                proxy.set_weights({str(k): int(v) for k, v in data.items()})
+            config = proxy.table.to_json()
+            if self.on_change is not None:
+                self.on_change(config)
+            return 200, config
+        if (method, path) == ("GET", "/stats"):
+            return 200, {v: s.to_json() for v, s in proxy.snapshot().items()}
+        if (method, path) == ("POST", "/stats/reset"):
+            proxy.stats.reset()
+            return 200, {"ok": True}
+        if (method, path) == ("GET", "/idle"):
+            version = query["version"]
+            idle = await proxy.wait_idle(version, float(query.get("timeout", "0")))
+            return 200, {"idle": idle, "in_flight": proxy.in_flight.get(version, 0)}
+        return 404, _error("not_found", f"no route {method} {path}")
+
+
+def _error(code: str, message: str) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "details": {}}}
+
+
+async def _read_request(reader: asyncio.StreamReader) -> tuple[str, str, bytes] | None:
+    try:
+        head = await reader.readuntil(b"\r\n\r\n")
+    except asyncio.IncompleteReadError:
+        return None
+    lines = head.decode("latin-1").split("\r\n")
+    method, target, _ = lines[0].split(" ", 2)
+    length = 0
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        if name.strip().lower() == "content-length":
+            length = int(value)
+    if length > MAX_BODY:
+        raise ValueError("control request too large")
+    body = await reader.readexactly(length) if length else b""
+    return method, target, body

@@ -1,0 +1,156 @@
+"""Client connections of the proxy: HTTP/1.1 parsing, keep-alive and pipelining."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from typing import TYPE_CHECKING, cast
+
+import httptools
+
+from code_engine.deploy.router.exchange import Exchange
+from code_engine.deploy.router.headers import request_head, simple_response
+
+if TYPE_CHECKING:
+    from code_engine.deploy.router.proxy import ProxyServer
+
+
+class ClientConnection(asyncio.Protocol):
+    """One client connection; its requests are answered in order, one exchange at a time."""
+
+    def __init__(self, server: ProxyServer) -> None:
+        self.server = server
+        self.parser = httptools.HttpRequestParser(self)
+        self.transport: asyncio.Transport | None = None
+        self.peer_ip = b""
+        self.pipeline: deque[Exchange] = deque()
+        self.parsing: Exchange | None = None
+        self.to_start: Exchange | None = None
+        self.url = b""
+        self.headers: list[tuple[bytes, bytes]] = []
+        self.last_active = time.monotonic()
+        self.read_paused = False
+        self.closed = False
+
+    # -- asyncio.Protocol --------------------------------------------------------------
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)
+        peer = self.transport.get_extra_info("peername")
+        self.peer_ip = str(peer[0]).encode() if isinstance(peer, tuple) else b"unix"
+        self.server.clients.add(self)
+
+    def connection_lost(self, _exc: Exception | None) -> None:
+        self.closed = True
+        self.server.clients.discard(self)
+        for exchange in self.pipeline:
+            exchange.abort()
+        self.pipeline.clear()
+
+    def data_received(self, data: bytes) -> None:
+        self.last_active = time.monotonic()
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            self._refuse(501, b"protocol upgrades are not supported by this router")
+            return
+        except httptools.HttpParserError:
+            self._refuse(400, b"malformed HTTP request")
+            return
+        exchange, self.to_start = self.to_start, None
+        if exchange is not None:
+            exchange.start()  # after parsing, so a small body leaves with the head
+
+    def pause_writing(self) -> None:
+        if self.pipeline and self.pipeline[0].upstream is not None:
+            upstream = self.pipeline[0].upstream.transport
+            if upstream is not None:
+                upstream.pause_reading()
+
+    def resume_writing(self) -> None:
+        if self.pipeline and self.pipeline[0].upstream is not None:
+            upstream = self.pipeline[0].upstream.transport
+            if upstream is not None:
+                upstream.resume_reading()
+
+    # -- httptools callbacks -----------------------------------------------------------
+    def on_message_begin(self) -> None:
+        self.url = b""
+        self.headers = []
+
+    def on_url(self, url: bytes) -> None:
+        self.url += url
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.headers.append((name, value))
+
+    def on_headers_complete(self) -> None:
+        parser = self.parser
+        method = parser.get_method()
+        head, body_mode = request_head(method, self.url, self.headers, self.peer_ip)
+        exchange = Exchange(
+            self.server,
+            self,
+            head,
+            body_mode,
+            is_head=method == b"HEAD",
+            keep_alive=parser.should_keep_alive(),
+            http10=parser.get_http_version() == "1.0",
+        )
+        self.parsing = exchange
+        self.pipeline.append(exchange)
+        if len(self.pipeline) == 1:
+            self.to_start = exchange
+        else:
+            self.pause_reading()  # pipelined: read more once the earlier ones are answered
+
+    def on_body(self, body: bytes) -> None:
+        if self.parsing is not None:
+            self.parsing.send_body(body)
+
+    def on_message_complete(self) -> None:
+        if self.parsing is not None:
+            self.parsing.body_done()
+
+    # -- used by exchanges -------------------------------------------------------------
+    def write(self, data: list[bytes]) -> None:
+        if self.transport is not None and not self.closed:
+            self.transport.writelines(data)
+
+    def pause_reading(self) -> None:
+        if not self.read_paused and self.transport is not None and not self.closed:
+            self.read_paused = True
+            self.transport.pause_reading()
+
+    def resume_reading(self) -> None:
+        if self.read_paused and self.transport is not None and not self.closed:
+            self.read_paused = False
+            self.transport.resume_reading()
+
+    def exchange_done(self, exchange: Exchange) -> None:
+        if self.pipeline and self.pipeline[0] is exchange:
+            self.pipeline.popleft()
+        if self.to_start is exchange:
+            self.to_start = None
+        self.last_active = time.monotonic()
+        if exchange.close_client:
+            self.close()
+            return
+        if self.pipeline:
+            nxt = self.pipeline[0]
+            if nxt is not self.to_start:
+                nxt.start()
+        if len(self.pipeline) <= 1:
+            self.resume_reading()
+
+    def close(self) -> None:
+        if self.transport is not None and not self.closed:
+            self.closed = True
+            self.transport.close()
+
+    def idle(self) -> bool:
+        return not self.pipeline
+
+    def _refuse(self, status: int, message: bytes) -> None:
+        self.write([simple_response(status, message, close=True)])
+        self.close()

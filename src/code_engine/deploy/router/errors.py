@@ -1,0 +1,9 @@
+"""Errors of the traffic routers."""
+
+from __future__ import annotations
+
+from code_engine.errors import CodeError
+
+
+class RouterError(CodeError):
+    """A router refused a change or could not be reached."""

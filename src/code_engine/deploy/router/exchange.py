@@ -1,0 +1,234 @@
+"""One request/response exchange through the proxy, from client head to last byte."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import TYPE_CHECKING
+
+from code_engine.deploy.router.headers import (
+    LAST_CHUNK,
+    BodyMode,
+    Headers,
+    chunk,
+    response_head,
+    simple_response,
+)
+from code_engine.deploy.router.table import Address
+from code_engine.deploy.router.upstream import UpstreamConnection
+
+if TYPE_CHECKING:
+    from code_engine.deploy.router.downstream import ClientConnection
+    from code_engine.deploy.router.proxy import ProxyServer
+
+MAX_PENDING_BODY = 256 * 1024
+
+
+class Exchange:
+    """Routes one request to a version, streams both bodies and records the outcome."""
+
+    __slots__ = (
+        "body_mode", "client", "close_client", "done", "head", "http10", "is_head",
+        "keep_alive", "out", "out_mode", "pending", "pending_size", "request_done",
+        "response_started", "retried", "reused", "server", "started", "status", "task",
+        "upstream", "version", "address",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        server: ProxyServer,
+        client: ClientConnection,
+        head: bytes,
+        body_mode: BodyMode,
+        *,
+        is_head: bool,
+        keep_alive: bool,
+        http10: bool,
+    ) -> None:
+        self.server = server
+        self.client = client
+        self.head = head
+        self.body_mode = body_mode
+        self.is_head = is_head
+        self.keep_alive = keep_alive
+        self.http10 = http10
+        self.pending: list[bytes] = []
+        self.pending_size = 0
+        self.request_done = body_mode is BodyMode.NONE
+        self.out: list[bytes] = []
+        self.out_mode = BodyMode.NONE
+        self.close_client = False
+        self.response_started = False
+        self.done = False
+        self.reused = False
+        self.retried = False
+        self.status = 0
+        self.started = 0.0
+        self.version = ""
+        self.address: Address = ("", 0)
+        self.upstream: UpstreamConnection | None = None
+        self.task: asyncio.Task[None] | None = None
+
+    # -- request side ------------------------------------------------------------------
+    def start(self) -> None:
+        """Pick a version and an instance, then send the request there."""
+        self.started = time.perf_counter()
+        picked = self.server.table.pick()
+        if picked is None:
+            self.fail(503, b"no version of this service has traffic weight")
+            return
+        self.version, self.address = picked
+        self.server.enter(self.version)
+        conn = self.server.pool.acquire(self.address)
+        if conn is None:
+            self.task = asyncio.ensure_future(self._connect())
+        else:
+            self.reused = True
+            self._attach(conn)
+
+    async def _connect(self) -> None:
+        try:
+            conn = await self.server.pool.connect(self.address)
+        except (OSError, asyncio.TimeoutError):
+            self.fail(502, b"cannot connect to the instance")
+            return
+        if self.done:
+            self.server.pool.release(conn)
+            return
+        self._attach(conn)
+
+    def _attach(self, conn: UpstreamConnection) -> None:
+        self.upstream = conn
+        conn.bind(self, self.is_head)
+        if self.pending:
+            conn.writelines([self.head, *self.pending])
+            self.pending, self.pending_size = [], 0
+            self.client.resume_reading()
+        else:
+            conn.write(self.head)
+
+    def send_body(self, data: bytes) -> None:
+        if self.done:
+            return
+        pieces = chunk(data) if self.body_mode is BodyMode.CHUNKED else [data]
+        if self.upstream is not None:
+            self.upstream.writelines(pieces)
+            return
+        self.pending += pieces
+        self.pending_size += len(data)
+        if self.pending_size > MAX_PENDING_BODY:
+            self.client.pause_reading()
+
+    def body_done(self) -> None:
+        self.request_done = True
+        if self.body_mode is BodyMode.CHUNKED and not self.done:
+            self.send_body_raw(LAST_CHUNK)
+
+    def send_body_raw(self, data: bytes) -> None:
+        if self.upstream is not None:
+            self.upstream.write(data)
+        else:
+            self.pending.append(data)
+
+    # -- response side (called by the upstream connection) -----------------------------
+    def response_interim(self, status: int, reason: bytes, headers: Headers) -> None:
+        head, _, _ = response_head(
+            status, reason, headers, no_body=True, client_keep_alive=True, client_http10=False
+        )
+        if not self.http10:
+            self.out.append(head)
+
+    def response_head(self, status: int, reason: bytes, headers: Headers, no_body: bool) -> None:
+        self.status = status
+        self.response_started = True
+        head, self.out_mode, self.close_client = response_head(
+            status,
+            reason,
+            headers,
+            no_body=no_body,
+            client_keep_alive=self.keep_alive,
+            client_http10=self.http10,
+        )
+        self.out.append(head)
+
+    def response_body(self, data: bytes) -> None:
+        if self.out_mode is BodyMode.CHUNKED:
+            self.out += chunk(data)
+        else:
+            self.out.append(data)
+
+    def flush(self) -> None:
+        if self.out:
+            self.client.write(self.out)
+            self.out = []
+
+    def response_complete(self, conn: UpstreamConnection) -> None:
+        if self.out_mode is BodyMode.CHUNKED:
+            self.out.append(LAST_CHUNK)
+        self.flush()
+        if self.request_done:
+            self.server.pool.release(conn)
+        else:
+            conn.close()  # the instance answered before reading the whole body
+            self.close_client = True
+        self._finish()
+
+    def upstream_lost(self, conn: UpstreamConnection, failed: bool) -> None:
+        """The instance closed the connection (`failed`: or sent something unparsable)."""
+        if self.done or conn is not self.upstream:
+            return
+        self.upstream = None
+        if self.response_started:
+            self.flush()
+            self.close_client = True
+            if failed or self.out_mode is not BodyMode.EOF:
+                self.status = 502  # the client got a truncated response
+            self._finish()  # else a close-delimited body ends here
+            return
+        if self.reused and not self.retried and self.body_mode is BodyMode.NONE and not failed:
+            # A pooled connection the instance had just closed: try once on a fresh one.
+            self.retried, self.reused = True, False
+            self.task = asyncio.ensure_future(self._connect())
+            return
+        self.fail(502, b"the instance closed the connection")
+
+    # -- endings -----------------------------------------------------------------------
+    def fail(self, status: int, message: bytes) -> None:
+        """Answer with an error made by the proxy itself."""
+        if self.done:
+            return
+        self.status = status
+        if self.upstream is not None:
+            self.upstream.discard()
+            self.upstream = None
+        self.close_client = not self.keep_alive or not self.request_done
+        if self.response_started:
+            self.close_client = True
+        else:
+            self.out = [simple_response(status, message, close=self.close_client)]
+        self.flush()
+        self._finish()
+
+    def timed_out(self, now: float, timeout: float) -> bool:
+        """Whether the instance took longer than `timeout` to start answering."""
+        waiting = not self.done and not self.response_started and self.started > 0
+        return waiting and now - self.started > timeout
+
+    def abort(self) -> None:
+        """The client went away: drop the upstream connection, count nothing."""
+        if self.done:
+            return
+        self.done = True
+        if self.upstream is not None:
+            self.upstream.discard()
+            self.upstream = None
+        if self.version:
+            self.server.leave(self.version)
+
+    def _finish(self) -> None:
+        self.done = True
+        if self.version:
+            elapsed_ms = (time.perf_counter() - self.started) * 1000
+            self.server.stats.record(self.version, self.status, elapsed_ms)
+            self.server.leave(self.version)
+        self.client.exchange_done(self)

@@ -1,0 +1,112 @@
+"""Start (or find again) the builtin router process of one service environment."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from code_engine.deploy.router.client import BuiltinRouter
+from code_engine.deploy.router.errors import RouterError
+
+MAX_SOCKET_PATH = 100  # sun_path holds 108 bytes on Linux
+
+
+def control_socket_path(run_dir: Path, name: str = "router.sock") -> Path:
+    """`run_dir/name`, or a short path under the temp dir when that is too long."""
+    path = run_dir / name
+    if len(str(path)) <= MAX_SOCKET_PATH:
+        return path
+    digest = hashlib.sha256(str(path).encode()).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / f"code-{digest}-{name}"
+
+
+@dataclass(frozen=True)
+class RouterLaunch:
+    """Where a router listens, is controlled, keeps its config and writes its log."""
+
+    port: int
+    control: str
+    state_path: Path
+    log_path: Path
+    host: str = "127.0.0.1"
+    python: str = sys.executable
+
+    @classmethod
+    def for_environment(
+        cls, data_dir: Path, service: str, environment: str, port: int
+    ) -> RouterLaunch:
+        run_dir = data_dir / "run" / service / environment
+        return cls(
+            port=port,
+            control=str(control_socket_path(run_dir)),
+            state_path=run_dir / "router.json",
+            log_path=data_dir / "logs" / service / environment / "router.log",
+        )
+
+    def argv(self) -> list[str]:
+        return [
+            self.python, "-m", "code_engine.deploy.router.serve",
+            "--host", self.host, "--port", str(self.port),
+            "--control", self.control, "--state", str(self.state_path),
+        ]  # fmt: skip
+
+
+def ensure_router(
+    launch: RouterLaunch,
+    timeout: float = 30.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> BuiltinRouter:
+    """The router answering on `launch.control`, started in its own session if none does."""
+    router = BuiltinRouter(launch.control)
+    if router.ping():
+        return router
+    launch.state_path.parent.mkdir(parents=True, exist_ok=True)
+    launch.log_path.parent.mkdir(parents=True, exist_ok=True)
+    with launch.log_path.open("ab") as log:
+        process = subprocess.Popen(  # noqa: S603 - argv built from our own settings
+            launch.argv(),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,  # survives the controller being killed
+            close_fds=True,
+        )
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if router.ping():
+            return router
+        if process.poll() is not None:
+            break
+        sleep(0.05)
+    router.close()
+    if process.poll() is None:
+        process.kill()
+    tail = _tail(launch.log_path)
+    raise RouterError(f"router on port {launch.port} did not start; last log lines:\n{tail}")
+
+
+def stop_router(router: BuiltinRouter, timeout: float = 15.0) -> None:
+    """SIGTERM the router process (it drains in-flight requests) and wait for it to exit."""
+    try:
+        pid = int(router.health()["pid"])
+    except RouterError:
+        return
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and router.ping():
+        time.sleep(0.05)
+
+
+def _tail(path: Path, lines: int = 20) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"

@@ -1,0 +1,122 @@
+"""The builtin router: a weighted HTTP/1.1 reverse proxy on asyncio."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from code_engine.deploy.router.downstream import ClientConnection
+from code_engine.deploy.router.stats import StatsBook, VersionStats
+from code_engine.deploy.router.table import RoutingTable
+from code_engine.deploy.router.upstream import UpstreamPool
+
+
+@dataclass(frozen=True)
+class ProxyConfig:
+    """Timeouts and limits of the proxy, in seconds and connections."""
+
+    connect_timeout: float = 5.0
+    response_timeout: float = 60.0  # until the instance starts answering
+    client_idle_timeout: float = 75.0
+    # Below uvicorn's 5 s keep-alive so the pool rarely reuses a connection being closed.
+    upstream_idle_timeout: float = 3.0
+    max_idle_per_address: int = 512
+    sweep_interval: float = 1.0
+
+
+class ProxyServer:
+    """Accepts clients, routes each request by weight, keeps per-version statistics."""
+
+    def __init__(self, table: RoutingTable | None = None, config: ProxyConfig | None = None):
+        self.table = table or RoutingTable()
+        self.config = config or ProxyConfig()
+        self.stats = StatsBook()
+        self.pool = UpstreamPool(self.config.connect_timeout, self.config.max_idle_per_address)
+        self.pool.retain(self.table.addresses())
+        self.clients: set[ClientConnection] = set()
+        self.in_flight: dict[str, int] = {}
+        self._idle: dict[str, asyncio.Event] = {}
+        self._server: asyncio.Server | None = None
+        self._sweeper: asyncio.Task[None] | None = None
+
+    async def start(self, host: str, port: int) -> int:
+        """Listen on `host:port` (0 picks a free port); returns the port."""
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(
+            lambda: ClientConnection(self), host, port, reuse_address=True, backlog=2048
+        )
+        self._sweeper = asyncio.ensure_future(self._sweep_forever())
+        sockets = self._server.sockets
+        return int(sockets[0].getsockname()[1]) if sockets else port
+
+    # -- routing changes ---------------------------------------------------------------
+    def set_backends(self, backends: Mapping[str, Sequence[str]]) -> None:
+        self.table.set_backends(backends)
+        self.pool.retain(self.table.addresses())
+
+    def set_weights(self, weights: Mapping[str, int]) -> None:
+        self.table.set_weights(weights)
+
+    # -- in-flight accounting ----------------------------------------------------------
+    def enter(self, version: str) -> None:
+        self.in_flight[version] = self.in_flight.get(version, 0) + 1
+
+    def leave(self, version: str) -> None:
+        left = self.in_flight.get(version, 1) - 1
+        self.in_flight[version] = left
+        if left <= 0:
+            event = self._idle.get(version)
+            if event is not None:
+                event.set()
+
+    async def wait_idle(self, version: str, timeout: float) -> bool:
+        """Wait until no request of `version` is in flight."""
+        deadline = time.monotonic() + timeout
+        while self.in_flight.get(version, 0) > 0:
+            event = self._idle.setdefault(version, asyncio.Event())
+            event.clear()
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(event.wait(), remaining)
+        return True
+
+    def snapshot(self) -> dict[str, VersionStats]:
+        return self.stats.snapshot(self.in_flight)
+
+    # -- housekeeping ------------------------------------------------------------------
+    async def _sweep_forever(self) -> None:
+        config = self.config
+        while True:
+            await asyncio.sleep(config.sweep_interval)
+            self.sweep(time.monotonic(), time.perf_counter())
+
+    def sweep(self, now: float, perf_now: float) -> None:
+        """Close idle connections and answer 504 for instances that never answered."""
+        config = self.config
+        self.pool.sweep(now, config.upstream_idle_timeout)
+        for client in list(self.clients):
+            if client.idle():
+                if now - client.last_active > config.client_idle_timeout:
+                    client.close()
+                continue
+            head = client.pipeline[0]
+            if head.timed_out(perf_now, config.response_timeout):
+                head.fail(504, b"the instance did not answer in time")
+
+    async def close(self, grace: float = 10.0) -> None:
+        """Stop accepting, let in-flight requests finish for up to `grace`, then close."""
+        if self._server is not None:
+            self._server.close()
+        deadline = time.monotonic() + grace
+        while any(not c.idle() for c in self.clients) and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        for client in list(self.clients):
+            client.close()
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+        self.pool.close()
