@@ -1,1 +1,129 @@
-"""Fixtures shared by every test: isolated settings and a database per test."""
+"""Fixtures shared by every test: isolated settings, a database per test, API clients, tokens."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from starlette.testclient import TestClient
+
+from code_engine.api import create_app
+from code_engine.api.app import runtime_of
+from code_engine.auth.roles import Binding
+from code_engine.settings import Settings
+from code_engine.store.engine import Database, make_database
+from code_engine.store.migrate import upgrade
+
+POSTGRES_URL = os.environ.get("CODE_TEST_POSTGRES_URL", "")
+REQUIRE_POSTGRES = os.environ.get("CODE_TEST_REQUIRE_POSTGRES") == "1"
+
+
+class FrozenClock:
+    """A clock tests move by hand."""
+
+    def __init__(self, now: datetime | None = None):
+        self.now = now or datetime(2026, 11, 2, 12, 0, tzinfo=timezone.utc)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads or writes the real user's config, data or CODE_* environment."""
+    for key in list(os.environ):
+        if key.startswith("CODE_") and not key.startswith("CODE_TEST_"):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+    monkeypatch.setenv("NO_COLOR", "1")
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "data"
+
+
+def _postgres_database() -> Iterator[str]:
+    if not POSTGRES_URL:
+        if REQUIRE_POSTGRES:
+            pytest.fail("CODE_TEST_REQUIRE_POSTGRES=1 but CODE_TEST_POSTGRES_URL is not set")
+        pytest.skip("PostgreSQL not configured (set CODE_TEST_POSTGRES_URL)")
+    name = f"code_test_{secrets.token_hex(6)}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:
+        if REQUIRE_POSTGRES:
+            raise
+        pytest.skip(f"PostgreSQL unreachable: {exc}")
+    base, _, _ = POSTGRES_URL.rpartition("/")
+    yield f"{base}/{name}"
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """One fresh database per test, on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'code.db'}"
+    else:
+        yield from _postgres_database()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'code.db'}"
+
+
+@pytest.fixture
+def database(database_url: str) -> Iterator[Database]:
+    db = make_database(database_url)
+    upgrade(db.engine)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock()
+
+
+@pytest.fixture
+def settings(data_dir: Path, database_url: str) -> Settings:
+    return Settings(env="dev", data_dir=data_dir, database_url=database_url)
+
+
+@pytest.fixture
+def client(settings: Settings, database: Database, clock: FrozenClock) -> Iterator[TestClient]:
+    app = create_app(settings, clock=clock, database=database, migrate=False)
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+TokenFactory = Callable[..., str]
+
+
+@pytest.fixture
+def make_token(client: TestClient) -> TokenFactory:
+    """`make_token("admin")`, `make_token("deployer:staging", name="ci")`."""
+    runtime = runtime_of(client.app)  # type: ignore[arg-type]
+
+    def factory(*roles: str, name: str = "tester", ttl: int = 600) -> str:
+        bindings = frozenset(Binding.parse(r) for r in roles)
+        return runtime.tokens.issue(name, "client", bindings, ttl).access_token
+
+    return factory
+
+
+@pytest.fixture
+def admin_headers(make_token: TokenFactory) -> dict[str, str]:
+    return {"Authorization": f"Bearer {make_token('admin')}"}

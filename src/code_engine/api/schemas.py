@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
+
+from code_engine.clock import as_utc
 
 T = TypeVar("T")
 
@@ -25,9 +28,14 @@ class ErrorOut(BaseModel):
 
 
 class Public(BaseModel):
-    """Base of response models read from ORM rows."""
+    """Base of response models read from ORM rows; every timestamp is rendered in UTC."""
 
     model_config = ConfigDict(from_attributes=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _utc(cls, value: Any) -> Any:
+        return as_utc(value) if isinstance(value, datetime) else value
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {

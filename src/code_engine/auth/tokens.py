@@ -16,6 +16,7 @@ from code_engine.auth.roles import Binding
 from code_engine.clock import Clock
 from code_engine.errors import CodeError, ConfigError, UserError
 
+LEEWAY_SECONDS = 5
 EXTERNAL_ALGORITHMS = ["RS256", "RS384", "RS512", "ES256", "ES384", "PS256", "EdDSA"]
 
 
@@ -130,20 +131,28 @@ class TokenService:
         self, token: str, key: Any, algorithms: list[str], audience: str, issuer: str
     ) -> dict[str, Any]:
         try:
+            # Time claims are checked below against the injected clock, not the wall clock.
             claims: dict[str, Any] = jwt.decode(
                 token,
                 key,
                 algorithms=algorithms,
                 audience=audience,
                 issuer=issuer,
-                options={"require": ["exp", "iat", "sub", "aud", "iss"]},
-                leeway=5,
+                options={
+                    "require": ["exp", "iat", "sub", "aud", "iss"],
+                    "verify_exp": False,
+                    "verify_nbf": False,
+                    "verify_iat": False,
+                },
             )
-        except jwt.PyJWTError as exc:
+            expires, not_before = float(claims["exp"]), float(claims.get("nbf", claims["iat"]))
+        except (jwt.PyJWTError, TypeError, ValueError) as exc:
             raise AuthenticationError(f"invalid token: {exc}") from exc
         now = self._clock().timestamp()
-        if float(claims["exp"]) + 5 < now:  # PyJWT checks exp on wall time; ours is injected
-            raise AuthenticationError("invalid token: Signature has expired")
+        if expires + LEEWAY_SECONDS < now:
+            raise AuthenticationError("invalid token: expired")
+        if not_before - LEEWAY_SECONDS > now:
+            raise AuthenticationError("invalid token: not yet valid")
         return claims
 
 

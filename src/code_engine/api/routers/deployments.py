@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from pydantic import AwareDatetime, BaseModel, Field
 from sqlalchemy.orm import Session
 
-from code_engine.api.deps import CurrentPrincipal, Cursor, Limit, Now, SessionDep, Viewer, authorize
+from code_engine.api.deps import Cursor, Deployer, Limit, Now, SessionDep, Viewer, authorize
 from code_engine.api.schemas import ERROR_RESPONSES, PageOut, Public
 from code_engine.auth.roles import Role
 from code_engine.catalog.store import environment_names, require_environment, require_service
@@ -110,7 +110,7 @@ def show_deployment(deployment_id: int, session: SessionDep, _: Viewer) -> Deplo
     summary="Record a deployment (idempotent by external_id)",
 )
 def record_deployment(
-    body: DeploymentCreate, session: SessionDep, principal: CurrentPrincipal, now: Now
+    body: DeploymentCreate, session: SessionDep, principal: Deployer, now: Now
 ) -> DeploymentDetail:
     authorize(principal, Role.deployer, body.environment)
     service = require_service(session, body.service)

@@ -1,0 +1,104 @@
+"""`codectl server` as a real process over real HTTP, driven by the real `codectl` CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+CODECTL = [sys.executable, "-m", "code_engine"]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _env(tmp_path: Path, database_url: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CODE_")}
+    env.update(
+        CODE_DATA_DIR=str(tmp_path / "data"),
+        CODE_DATABASE_URL=database_url,
+        XDG_CONFIG_HOME=str(tmp_path / "config"),
+        NO_COLOR="1",
+    )
+    return env
+
+
+@pytest.fixture
+def server(tmp_path: Path, database_url: str) -> Iterator[tuple[str, dict[str, str], str]]:
+    port = _free_port()
+    env = _env(tmp_path, database_url)
+    log = tmp_path / "server.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [*CODECTL, "server", "--port", str(port)], env=env, stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    else:
+        proc.kill()
+        pytest.fail(f"server did not become ready:\n{log.read_text()}")
+    try:
+        yield url, env, log.read_text()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def test_first_start_prints_admin_credentials_that_work(server) -> None:
+    url, env, output = server
+    client_id = re.search(r"client id:\s+(\S+)", output)
+    secret = re.search(r"client secret:\s+(\S+)", output)
+    assert client_id and secret, output
+    login = subprocess.run(
+        [*CODECTL, "login", "--server", url, "--client-id", client_id[1],
+         "--client-secret", secret[1]],
+        env=env, capture_output=True, text=True, check=False,
+    )
+    assert login.returncode == 0, login.stderr
+    token_file = Path(env["XDG_CONFIG_HOME"]) / "code-engine" / "credentials.json"
+    assert oct(token_file.stat().st_mode & 0o777) == "0o600"
+    token = json.loads(token_file.read_text())["token"]
+    created = httpx.post(f"{url}/api/v1/services", json={"name": "api"},
+                         headers={"Authorization": f"Bearer {token}"})
+    assert created.status_code == 201
+    listed = subprocess.run([*CODECTL, "services", "list", "--output", "json"], env=env,
+                            capture_output=True, text=True, check=False)
+    assert listed.returncode == 0, listed.stderr
+    assert [s["name"] for s in json.loads(listed.stdout)] == ["api"]
+    table = subprocess.run([*CODECTL, "services", "show", "api"], env=env,
+                           capture_output=True, text=True, check=False)
+    assert "environments" in table.stdout
+    metrics = httpx.get(f"{url}/metrics").text
+    assert 'code_http_requests_total{method="POST",route="/api/v1/services",status="201"}' in metrics
+    assert "process_resident_memory_bytes" in metrics
+    assert secret[1] not in httpx.get(f"{url}/openapi.json").text
+
+
+def test_wrong_secret_is_refused_without_traceback(server) -> None:
+    url, env, _ = server
+    result = subprocess.run(
+        [*CODECTL, "login", "--server", url, "--client-id", "nobody", "--client-secret", "x"],
+        env=env, capture_output=True, text=True, check=False,
+    )
+    assert result.returncode == 2
+    assert "client authentication failed" in result.stderr
+    assert "Traceback" not in result.stderr
