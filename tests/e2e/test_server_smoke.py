@@ -88,7 +88,8 @@ def test_first_start_prints_admin_credentials_that_work(server) -> None:
                            capture_output=True, text=True, check=False)
     assert "environments" in table.stdout
     metrics = httpx.get(f"{url}/metrics").text
-    assert 'code_http_requests_total{method="POST",route="/api/v1/services",status="201"}' in metrics
+    series = 'code_http_requests_total{method="POST",route="/api/v1/services",status="201"}'
+    assert series in metrics
     assert "process_resident_memory_bytes" in metrics
     assert secret[1] not in httpx.get(f"{url}/openapi.json").text
 
