@@ -9,8 +9,10 @@ import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 PROC = Path("/proc")
+T = TypeVar("T")
 
 
 def _stat_fields(pid: int) -> list[bytes] | None:
@@ -68,24 +70,25 @@ def signal_group(pid: int, signum: int) -> None:
             os.kill(pid, signum)
 
 
-def terminate(
-    pid: int,
+def stop_processes(
+    items: list[T],
     grace: float,
-    sleep: Callable[[float], None] = time.sleep,
+    running: Callable[[T], bool],
     clock: Callable[[], float] = time.monotonic,
-) -> bool:
-    """SIGTERM the group, wait up to `grace` seconds, then SIGKILL. True if it exited in time."""
-    signal_group(pid, signal.SIGTERM)
+    sleep: Callable[[float], None] = time.sleep,
+    pid_of: Callable[[T], int] = lambda item: int(getattr(item, "pid", 0)),
+) -> None:
+    """SIGTERM the groups of every running item, wait up to `grace`, SIGKILL the rest."""
+    alive = [item for item in items if running(item)]
+    for item in alive:
+        signal_group(pid_of(item), signal.SIGTERM)
     deadline = clock() + grace
-    while clock() < deadline:
-        reap(pid)
-        if not pid_alive(pid):
-            return True
+    while alive and clock() < deadline:
         sleep(0.05)
-    signal_group(pid, signal.SIGKILL)
-    for _ in range(100):
-        reap(pid)
-        if not pid_alive(pid):
-            break
+        alive = [item for item in alive if running(item)]
+    for item in alive:
+        signal_group(pid_of(item), signal.SIGKILL)
+    for _ in range(250):
+        if not any(running(item) for item in alive):
+            return
         sleep(0.02)
-    return False

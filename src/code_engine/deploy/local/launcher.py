@@ -1,0 +1,102 @@
+"""Spawning one instance: argv and environment from the spec, output to its log file,
+its own session so it outlives the controller."""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from code_engine.deploy.local.backoff import RestartPolicy
+from code_engine.deploy.local.command import command_argv, render_env
+from code_engine.deploy.local.errors import InstanceStartError
+from code_engine.deploy.local.logfiles import LogLimits, last_lines, rotate_if_needed
+from code_engine.deploy.local.model import InstanceRecord, InstanceState, LaunchSpec
+from code_engine.deploy.local.proc import is_same_process, reap, start_ticks
+
+
+def log_marker(path: Path, message: str, clock: Callable[[], float] = time.time) -> None:
+    """Append a line of the supervisor itself to an instance log."""
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(clock()))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("ab") as log:
+        log.write(f"--- {stamp} code-engine: {message}\n".encode())
+
+
+def log_tail(path: str | Path, count: int = 20) -> list[str]:
+    try:
+        return last_lines(Path(path), count)
+    except OSError:
+        return []
+
+
+class Launcher:
+    """Starts instance processes and tells whether they still run."""
+
+    def __init__(
+        self,
+        base_env: Mapping[str, str],
+        limits: LogLimits,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.base_env = dict(base_env)
+        self.limits = limits
+        self.clock = clock
+
+    def spawn(self, record: InstanceRecord, spec: LaunchSpec) -> subprocess.Popen[bytes]:
+        """Start the process of `record`; updates its pid, start ticks, time and state."""
+        values = spec.placeholders(record.port)
+        argv = command_argv(spec.command, values)
+        env = {**self.base_env, **render_env(spec.env, values), "PORT": str(record.port)}
+        log_path = Path(record.log_path)
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        rotate_if_needed(log_path, self.limits)
+        label = f"{record.version} instance {record.index} on port {record.port}"
+        log_marker(log_path, f"starting {label}: {shlex.join(argv)}", self.clock)
+        with log_path.open("ab") as log:
+            try:
+                process = subprocess.Popen(  # noqa: S603 - the service's own command
+                    argv,
+                    cwd=spec.cwd,
+                    env=env,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,  # own process group; survives the controller
+                    close_fds=True,
+                )
+            except OSError as exc:
+                raise InstanceStartError(f"cannot start {label}: {exc}") from exc
+        record.pid = process.pid
+        record.start_ticks = start_ticks(process.pid)
+        record.started_at = self.clock()
+        record.state = InstanceState.STARTING
+        return process
+
+    @staticmethod
+    def exited(
+        record: InstanceRecord, process: subprocess.Popen[bytes] | None
+    ) -> tuple[bool, int | None]:
+        """Whether the instance's process is gone, and its exit code when known."""
+        if record.pid <= 0:
+            return True, None
+        if process is not None and process.pid == record.pid:
+            code = process.poll()
+            return code is not None, code
+        reap(record.pid)  # an adopted process may still be our child (same interpreter)
+        return not is_same_process(record.pid, record.start_ticks), None
+
+
+def note_exit(record: InstanceRecord, code: int | None, now: float, policy: RestartPolicy) -> None:
+    """Record that the instance's process exited: back off before a restart, or give up."""
+    decision = policy.after_crash(record.streak, now - record.started_at)
+    record.streak, record.pid = decision.streak, 0
+    how = f"exited with code {code}" if code is not None else "exited"
+    if decision.delay is None:
+        record.state = InstanceState.CRASHED
+        log_marker(Path(record.log_path), f"{how}; {record.streak} rapid crashes, giving up")
+    else:
+        record.state, record.restart_at = InstanceState.BACKOFF, now + decision.delay
+        log_marker(Path(record.log_path), f"{how}; restarting in {decision.delay:g}s")
