@@ -42,9 +42,6 @@ class Observations:
     sample: MetricSample | None = None  # answer to the last `Measure`
     commands: tuple[Command, ...] = field(default=())
 
-    def state_of(self, version: str, canary_version: str) -> InstanceState:
-        return self.canary if version == canary_version else self.stable
-
 
 def same_weights(observed: Mapping[str, int] | None, desired: Mapping[str, int]) -> bool:
     """True when the router routes exactly as desired; versions at 0 may be absent."""

@@ -115,10 +115,8 @@ def finalizing(state: RolloutState, obs: Observations, now: datetime) -> Progres
     """Drain and stop the outgoing stable version, then record success."""
     stable = state.stable_version
     if stable is not None and not obs.stable.stopped:
-        if obs.canary is not READY:
-            if obs.stable is READY:  # stable still serves: go back to it rather than forward
-                return Progress(canary_lost(state, obs))
-            return Progress(state)  # neither ready: wait for the supervisor
+        if obs.canary is not READY:  # stable is not gone yet: go back to it, not forward
+            return Progress(canary_lost(state, obs))
         verified, actions = ensure_weights(state, obs, 100)
         if not verified:
             return Progress(state, actions)
