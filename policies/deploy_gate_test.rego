@@ -4,7 +4,7 @@ import rego.v1
 
 import data.code.deploy_gate
 
-sha := "4f2c1d9e0b7a"
+sha := "release-sha-42"
 
 good_quality := {"coverage_percent": 86.4, "vulnerabilities": {"critical": 0, "high": 1}}
 
@@ -22,17 +22,17 @@ test_prod_with_staging_success_and_good_quality_is_allowed if {
 }
 
 test_prod_without_staging_deployment_is_denied if {
-	deploy_gate.violations(request("prod", good_quality, [])) == {"commit 4f2c1d9e0b7a has no successful staging deployment"}
+	deploy_gate.violations(request("prod", good_quality, [])) == {"commit release-sha-42 has no successful staging deployment"}
 }
 
 test_prod_after_failed_staging_is_denied if {
 	history := [{"environment": "staging", "sha": sha, "status": "failed"}]
-	deploy_gate.violations(request("prod", good_quality, history)) == {"commit 4f2c1d9e0b7a has no successful staging deployment"}
+	deploy_gate.violations(request("prod", good_quality, history)) == {"commit release-sha-42 has no successful staging deployment"}
 }
 
 test_staging_success_of_another_commit_does_not_count if {
 	history := [{"environment": "staging", "sha": "0000000", "status": "succeeded"}]
-	deploy_gate.violations(request("prod", good_quality, history)) == {"commit 4f2c1d9e0b7a has no successful staging deployment"}
+	deploy_gate.violations(request("prod", good_quality, history)) == {"commit release-sha-42 has no successful staging deployment"}
 }
 
 test_coverage_below_80_is_denied if {
@@ -59,7 +59,7 @@ test_prod_failing_every_gate_lists_every_reason if {
 	deploy_gate.violations(request("prod", quality, [])) == {
 		"coverage 50% is below the 80% minimum",
 		"1 critical vulnerabilities (0 allowed)",
-		"commit 4f2c1d9e0b7a has no successful staging deployment",
+		"commit release-sha-42 has no successful staging deployment",
 	}
 }
 
