@@ -166,9 +166,9 @@ def read_commits(
         args.append(f"--since={since.isoformat()}")
     try:
         raw = parse_log(_git(repo, *args, rev, "--"))
-    except GitError as exc:
-        if "does not have any commits" in str(exc):
-            return []
+    except GitError:
+        if not _git(repo, "rev-list", "-n", "1", "--all").strip():
+            return []  # a repository without any commit yet
         raise
     firsts = first_commit_times(raw)
     name = service or repo.name
