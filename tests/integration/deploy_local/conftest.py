@@ -1,0 +1,78 @@
+"""Fixtures of the local-target and router tests: the hello example run as real processes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from code_engine.deploy.local import LaunchSpec, RestartPolicy, Supervisor
+
+HELLO_DIR = Path(__file__).resolve().parents[3] / "examples" / "hello"
+HELLO_COMMAND = "{python} -m uvicorn app:app --host {host} --port {port} --log-level warning"
+
+
+def make_hello_spec(version: str, instances: int = 1, **env: str) -> LaunchSpec:
+    return LaunchSpec(
+        version=version,
+        command=HELLO_COMMAND,
+        cwd=HELLO_DIR,
+        instances=instances,
+        env={"HELLO_VERSION": "{version}", **env},
+        ready_timeout=60.0,
+        stop_grace=5.0,
+    )
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float = 30.0, interval: float = 0.05) -> Any:
+    """Poll until `predicate()` is truthy; fail the test after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"condition not met within {timeout}s")
+        time.sleep(interval)
+
+
+@pytest.fixture(name="wait_for")
+def wait_for_fixture() -> Callable[..., Any]:
+    return wait_for
+
+
+@pytest.fixture
+def hello_spec() -> Callable[..., LaunchSpec]:
+    return make_hello_spec
+
+
+@pytest.fixture
+def supervisor(data_dir: Path) -> Iterator[Supervisor]:
+    sv = Supervisor(
+        "hello", "test", data_dir, policy=RestartPolicy(initial_delay=0.1, rapid_window=30)
+    )
+    yield sv
+    sv.close()
+    sv.stop_all(grace=5)
+
+
+def haproxy_binary() -> str:
+    """The HAProxy binary, or skip (fail when CODE_TEST_REQUIRE_HAPROXY=1)."""
+    binary = shutil.which("haproxy") or (
+        "/usr/sbin/haproxy" if Path("/usr/sbin/haproxy").exists() else None
+    )
+    if binary is None:
+        if os.environ.get("CODE_TEST_REQUIRE_HAPROXY") == "1":
+            pytest.fail(
+                "CODE_TEST_REQUIRE_HAPROXY=1 but no haproxy binary (apt-get install haproxy)"
+            )
+        pytest.skip(
+            "haproxy not installed (apt-get install haproxy); "
+            "CODE_TEST_REQUIRE_HAPROXY=1 turns this skip into a failure"
+        )
+    return binary
