@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict
 
 from code_engine.clock import as_utc
 
@@ -28,14 +27,13 @@ class ErrorOut(BaseModel):
 
 
 class Public(BaseModel):
-    """Base of response models read from ORM rows; every timestamp is rendered in UTC."""
+    """Base of response models read from ORM rows."""
 
     model_config = ConfigDict(from_attributes=True)
 
-    @field_validator("*", mode="after")
-    @classmethod
-    def _utc(cls, value: Any) -> Any:
-        return as_utc(value) if isinstance(value, datetime) else value
+
+# Timestamps in requests must carry an offset; they are stored and echoed in UTC.
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(as_utc)]
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {

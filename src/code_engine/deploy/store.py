@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from code_engine.errors import ConflictError, NotFoundError
 from code_engine.store.pagination import Page, paginate
-from code_engine.store.tables import DeploymentChangeRow, DeploymentRow, ReleaseRow
+from code_engine.store.tables import (
+    DeploymentChangeRow,
+    DeploymentRow,
+    EnvironmentRow,
+    ReleaseRow,
+    ServiceRow,
+)
 
 STATUSES = ("pending", "progressing", "paused", "succeeded", "failed", "rolled_back")
 FINAL_STATUSES = frozenset({"succeeded", "failed", "rolled_back"})
@@ -140,6 +146,41 @@ def get_deployment(session: Session, deployment_id: int) -> DeploymentRow:
     return row
 
 
+LIST_COLUMNS = (
+    DeploymentRow.id,
+    DeploymentRow.external_id,
+    ServiceRow.name.label("service"),
+    EnvironmentRow.name.label("environment"),
+    DeploymentRow.version,
+    DeploymentRow.strategy,
+    DeploymentRow.status,
+    DeploymentRow.trigger,
+    DeploymentRow.source,
+    DeploymentRow.created_by,
+    DeploymentRow.message,
+    DeploymentRow.created_at,
+    DeploymentRow.started_at,
+    DeploymentRow.finished_at,
+)
+
+
+def deployment_summary(session: Session, deployment_id: int) -> Mapping[str, Any]:
+    """One deployment as the list shows it (with service and environment names)."""
+    row = session.execute(_summary_query().where(DeploymentRow.id == deployment_id)).mappings()
+    found = row.first()
+    if found is None:
+        raise NotFoundError(f"no deployment {deployment_id}")
+    return dict(found)
+
+
+def _summary_query() -> Select[Any]:
+    return (
+        select(*LIST_COLUMNS)
+        .join(ServiceRow, ServiceRow.id == DeploymentRow.service_id)
+        .join(EnvironmentRow, EnvironmentRow.id == DeploymentRow.environment_id)
+    )
+
+
 def list_deployments(
     session: Session,
     limit: int,
@@ -148,12 +189,13 @@ def list_deployments(
     service_id: int | None = None,
     environment_id: int | None = None,
     status: str | None = None,
-) -> Page[DeploymentRow]:
-    query = select(DeploymentRow)
+) -> Page[Mapping[str, Any]]:
+    """Deployments newest first, as mappings of LIST_COLUMNS (one query, no ORM objects)."""
+    query = _summary_query()
     if service_id is not None:
         query = query.where(DeploymentRow.service_id == service_id)
     if environment_id is not None:
         query = query.where(DeploymentRow.environment_id == environment_id)
     if status:
         query = query.where(DeploymentRow.status == status)
-    return paginate(session, query, DeploymentRow.id, limit, cursor)
+    return paginate(session, query, DeploymentRow.id, limit, cursor, mappings=True)

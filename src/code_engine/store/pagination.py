@@ -38,13 +38,27 @@ def decode_cursor(cursor: str) -> int:
 
 
 def paginate(
-    session: Session, query: Select[Any], id_column: Any, limit: int, cursor: str | None
+    session: Session,
+    query: Select[Any],
+    id_column: Any,
+    limit: int,
+    cursor: str | None,
+    *,
+    mappings: bool = False,
 ) -> Page[Any]:
-    """Run `query` newest first, `limit` rows after `cursor`; rows must carry `.id`."""
+    """Run `query` newest first, `limit` rows after `cursor`.
+
+    Rows are ORM objects, or with `mappings=True` plain column mappings (cheaper for lists);
+    either way they carry an `id`.
+    """
     limit = max(1, min(limit, MAX_LIMIT))
     if cursor:
         query = query.where(id_column < decode_cursor(cursor))
-    rows = list(session.scalars(query.order_by(id_column.desc()).limit(limit + 1)))
+    query = query.order_by(id_column.desc()).limit(limit + 1)
+    rows: list[Any] = (
+        list(session.execute(query).mappings()) if mappings else list(session.scalars(query))
+    )
     more = len(rows) > limit
     rows = rows[:limit]
-    return Page(items=rows, next_cursor=encode_cursor(rows[-1].id) if more and rows else None)
+    last = (rows[-1]["id"] if mappings else rows[-1].id) if rows else None
+    return Page(items=rows, next_cursor=encode_cursor(last) if more and last else None)

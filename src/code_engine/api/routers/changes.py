@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from code_engine.api.deps import Cursor, Developer, Limit, SessionDep, Viewer
-from code_engine.api.schemas import ERROR_RESPONSES, PageOut, Public
+from code_engine.api.schemas import ERROR_RESPONSES, PageOut, Public, UtcDatetime
 from code_engine.catalog.store import require_service
 from code_engine.dora import store
 from code_engine.dora.store import ChangeRecord
@@ -20,9 +20,9 @@ class ChangeCreate(BaseModel):
     service: str
     sha: str = Field(pattern=r"^[0-9a-f]{7,64}$")
     message: str = ""
-    authored_at: AwareDatetime
-    committed_at: AwareDatetime
-    first_commit_at: AwareDatetime | None = None
+    authored_at: UtcDatetime
+    committed_at: UtcDatetime
+    first_commit_at: UtcDatetime | None = None
 
 
 class ChangePublic(Public):

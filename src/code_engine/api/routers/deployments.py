@@ -6,17 +6,15 @@ from datetime import datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter
-from pydantic import AwareDatetime, BaseModel, Field
-from sqlalchemy.orm import Session
+from pydantic import BaseModel, Field
 
 from code_engine.api.deps import Cursor, Deployer, Limit, Now, SessionDep, Viewer, authorize
-from code_engine.api.schemas import ERROR_RESPONSES, PageOut, Public
+from code_engine.api.schemas import ERROR_RESPONSES, PageOut, Public, UtcDatetime
 from code_engine.auth.roles import Role
-from code_engine.catalog.store import environment_names, require_environment, require_service
+from code_engine.catalog.store import require_environment, require_service
 from code_engine.deploy import store
 from code_engine.deploy.store import DeploymentRecord
 from code_engine.policy import audit
-from code_engine.store.tables import DeploymentRow, ServiceRow
 
 router = APIRouter(prefix="/api/v1/deployments", tags=["deployments"], responses=ERROR_RESPONSES)
 Status = Literal["pending", "progressing", "paused", "succeeded", "failed", "rolled_back"]
@@ -30,8 +28,8 @@ class DeploymentCreate(BaseModel):
     external_id: str | None = Field(None, max_length=200, description="Idempotency key.")
     strategy: str = "all_at_once"
     trigger: str = "manual"
-    started_at: AwareDatetime | None = None
-    finished_at: AwareDatetime | None = None
+    started_at: UtcDatetime | None = None
+    finished_at: UtcDatetime | None = None
     commits: list[str] = Field(default_factory=list, description="Commit shas delivered.")
     message: str = ""
 
@@ -58,21 +56,6 @@ class DeploymentDetail(DeploymentPublic):
     state: dict[str, Any]
 
 
-def _public(session: Session, rows: list[DeploymentRow]) -> list[DeploymentPublic]:
-    envs = environment_names(session, {r.environment_id for r in rows})
-    services = {r.service_id: session.get(ServiceRow, r.service_id) for r in rows}
-    return [
-        DeploymentPublic.model_validate(
-            {
-                **{c: getattr(r, c) for c in DeploymentPublic.model_fields if hasattr(r, c)},
-                "service": getattr(services[r.service_id], "name", ""),
-                "environment": envs.get(r.environment_id, ""),
-            }
-        )
-        for r in rows
-    ]
-
-
 @router.get("", response_model=PageOut[DeploymentPublic], summary="List deployments")
 def list_deployments(
     session: SessionDep,
@@ -91,16 +74,15 @@ def list_deployments(
     page = store.list_deployments(
         session, limit, cursor, service_id=service_id, environment_id=env_id, status=status
     )
-    return PageOut(items=_public(session, list(page.items)), next_cursor=page.next_cursor)
+    # Mappings go straight to the response model: one validation pass, no ORM objects.
+    return PageOut.model_construct(items=list(page.items), next_cursor=page.next_cursor)  # type: ignore[arg-type]
 
 
 @router.get("/{deployment_id}", response_model=DeploymentDetail, summary="Show a deployment")
 def show_deployment(deployment_id: int, session: SessionDep, _: Viewer) -> DeploymentDetail:
     row = store.get_deployment(session, deployment_id)
-    base = _public(session, [row])[0]
-    return DeploymentDetail(
-        **base.model_dump(), commits=store.commits_of(session, row.id), state=row.state
-    )
+    summary = store.deployment_summary(session, deployment_id)
+    return DeploymentDetail(**summary, commits=store.commits_of(session, row.id), state=row.state)
 
 
 @router.post(

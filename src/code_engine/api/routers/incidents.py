@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from code_engine.api.deps import Cursor, Developer, Limit, Now, SessionDep, Viewer
-from code_engine.api.schemas import ERROR_RESPONSES, PageOut, Public
+from code_engine.api.schemas import ERROR_RESPONSES, PageOut, Public, UtcDatetime
 from code_engine.catalog.store import require_environment, require_service
 from code_engine.dora import store
 from code_engine.dora.store import IncidentRecord
@@ -24,11 +24,11 @@ class IncidentCreate(BaseModel):
     severity: str = Field("major", pattern="^(critical|major|minor)$")
     deployment_id: int | None = None
     external_id: str | None = Field(None, max_length=200)
-    opened_at: AwareDatetime | None = None
+    opened_at: UtcDatetime | None = None
 
 
 class IncidentResolve(BaseModel):
-    resolved_at: AwareDatetime | None = None
+    resolved_at: UtcDatetime | None = None
 
 
 class IncidentPublic(Public):

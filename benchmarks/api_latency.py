@@ -1,0 +1,214 @@
+"""API latency at a fixed request rate: `GET /api/v1/deployments?limit=50` over 10k rows.
+
+Starts `codectl server` on SQLite (or CODE_DATABASE_URL), seeds 10,000 deployments, then a
+separate load process sends requests on an open-loop schedule (default 200 req/s for 20 s) and
+reports p50/p95/p99 and error rate as JSON lines, beside `/healthz` as the floor.
+Target: p95 < 20 ms on SQLite, error rate 0.
+
+    python benchmarks/api_latency.py [--rate 200] [--duration 20] [--rows 10000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import httpx
+
+TARGET_P95_MS = 20.0
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
+    return ordered[index]
+
+
+async def _load(url: str, token: str, rate: float, duration: float) -> dict[str, float]:
+    headers = {"Authorization": f"Bearer {token}"}
+    latencies: list[float] = []
+    errors = 0
+    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+    async with httpx.AsyncClient(headers=headers, limits=limits, timeout=10) as client:
+
+        async def one() -> None:
+            nonlocal errors
+            start = time.perf_counter()
+            try:
+                response = await client.get(url)
+                ok = response.status_code == 200
+            except httpx.HTTPError:
+                ok = False
+            latencies.append((time.perf_counter() - start) * 1000)
+            errors += 0 if ok else 1
+
+        tasks = []
+        begin = time.perf_counter()
+        total = int(rate * duration)
+        for i in range(total):
+            delay = begin + i / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one()))
+        await asyncio.gather(*tasks)
+        elapsed = time.perf_counter() - begin
+    return {
+        "requests": total,
+        "achieved_rps": round(total / elapsed, 1),
+        "p50_ms": round(percentile(latencies, 0.50), 2),
+        "p95_ms": round(percentile(latencies, 0.95), 2),
+        "p99_ms": round(percentile(latencies, 0.99), 2),
+        "error_rate": errors / total if total else 0.0,
+    }
+
+
+def worker(argv: list[str]) -> None:
+    """The load process: `api_latency.py --worker URL TOKEN RATE DURATION`."""
+    url, token, rate, duration = argv[0], argv[1], float(argv[2]), float(argv[3])
+    print(json.dumps(asyncio.run(_load(url, token, rate, duration))))  # noqa: T201
+
+
+def _seed(database_url: str, rows: int) -> None:
+    from code_engine.catalog.store import EnvironmentDraft, create_service
+    from code_engine.store import make_database, upgrade
+    from code_engine.store.tables import DeploymentRow
+
+    db = make_database(database_url)
+    upgrade(db.engine)
+    now = datetime.now(timezone.utc)
+    with db.session() as session:
+        service = create_service(
+            session, "bench", "", "", [EnvironmentDraft("dev"), EnvironmentDraft("prod")], now
+        )
+        env_id = session.execute(
+            __import__("sqlalchemy").text("SELECT id FROM environments WHERE name='prod'")
+        ).scalar_one()
+        session.add_all(
+            DeploymentRow(
+                service_id=service.id,
+                environment_id=env_id,
+                version=f"1.0.{i}",
+                status="succeeded",
+                created_at=now - timedelta(minutes=rows - i),
+                started_at=now - timedelta(minutes=rows - i),
+                finished_at=now - timedelta(minutes=rows - i) + timedelta(seconds=30),
+                state={},
+            )
+            for i in range(rows)
+        )
+    db.dispose()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--rate", type=float, default=200.0)
+    parser.add_argument("--duration", type=float, default=20.0)
+    parser.add_argument("--rows", type=int, default=10_000)
+    args = parser.parse_args()
+    data_dir = Path(tempfile.mkdtemp(prefix="code-bench-"))
+    database_url = os.environ.get("CODE_DATABASE_URL") or f"sqlite:///{data_dir / 'code.db'}"
+    _seed(database_url, args.rows)
+    port = _free_port()
+    env = {
+        **os.environ,
+        "CODE_DATA_DIR": str(data_dir),
+        "CODE_DATABASE_URL": database_url,
+        "CODE_BOOTSTRAP_CLIENT_ID": "bench",
+        "CODE_BOOTSTRAP_CLIENT_SECRET": "bench-secret-0123456789",
+        "CODE_LOG_LEVEL": "warning",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "code_engine", "server", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        token = httpx.post(
+            f"{base}/oauth/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": "bench",
+                "client_secret": "bench-secret-0123456789",
+            },
+        ).json()["access_token"]
+        results = {}
+        for name, path in (
+            ("healthz", "/healthz"),
+            ("deployments", "/api/v1/deployments?limit=50"),
+        ):
+            out = subprocess.run(
+                [
+                    sys.executable,
+                    __file__,
+                    "--worker",
+                    f"{base}{path}",
+                    token,
+                    str(args.rate),
+                    str(args.duration),
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            results[name] = json.loads(out.stdout)
+            print(
+                json.dumps(
+                    {
+                        "benchmark": "api_latency",
+                        "endpoint": path,  # noqa: T201
+                        "database": database_url.split(":", 1)[0],
+                        "rows": args.rows,
+                        **results[name],
+                    }
+                )
+            )
+        deployments = results["deployments"]
+        print(
+            json.dumps(
+                {  # noqa: T201
+                    "benchmark": "api_latency",
+                    "summary": True,
+                    "added_p95_ms_over_floor": round(
+                        deployments["p95_ms"] - results["healthz"]["p95_ms"], 2
+                    ),
+                    "target_p95_ms": TARGET_P95_MS,
+                    "meets_target": deployments["p95_ms"] < TARGET_P95_MS
+                    and deployments["error_rate"] == 0,
+                }
+            )
+        )
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--worker":
+        worker(sys.argv[2:])
+    else:
+        main()
