@@ -32,23 +32,33 @@ class Settings(BaseSettings):
     database_url: str = Field("", description="SQLAlchemy URL; default SQLite in the data dir.")
     host: str = Field("127.0.0.1", description="Listen address of `codectl server`.")
     port: int = Field(8080, ge=1, le=65535, description="Listen port of `codectl server`.")
-    log_level: Literal["debug", "info", "warning", "error"] = "info"
-    log_format: Literal["json", "console"] = "json"
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        "info", description="Minimum level of log lines."
+    )
+    log_format: Literal["json", "console"] = Field(
+        "json", description="JSON lines (for Loki) or human-readable console lines."
+    )
     jwt_issuer: str = Field("code-engine", description="`iss` of issued tokens.")
     jwt_audience: str = Field("code-engine", description="`aud` required in tokens.")
     jwt_keys_dir: Path | None = Field(None, description="Signing keys; default data_dir/keys.")
     jwt_key_passphrase: SecretStr = Field(
         SecretStr(""), description="Encrypts private signing keys at rest; required outside dev."
     )
-    access_token_ttl_seconds: int = Field(900, ge=30, le=86_400)
-    user_token_ttl_seconds: int = Field(8 * 3600, ge=60, le=7 * 86_400)
+    access_token_ttl_seconds: int = Field(
+        900, ge=30, le=86_400, description="Lifetime of client_credentials tokens."
+    )
+    user_token_ttl_seconds: int = Field(
+        8 * 3600, ge=60, le=7 * 86_400, description="Lifetime of password-grant tokens."
+    )
     oidc_issuer: str = Field("", description="Trusted external OIDC issuer (`iss`).")
     oidc_jwks: str = Field("", description="That issuer's JWKS: a file path or an https URL.")
     oidc_audience: str = Field("", description="Audience expected in external tokens.")
     oidc_roles_claim: str = Field("roles", description="Claim holding `role[:env]` strings.")
     otlp_endpoint: str = Field("", description="OTLP/HTTP traces endpoint; empty disables.")
     bootstrap_client_id: str = Field("", description="Admin client created on first start.")
-    bootstrap_client_secret: SecretStr = Field(SecretStr(""))
+    bootstrap_client_secret: SecretStr = Field(
+        SecretStr(""), description="Its secret; generated and printed once when empty."
+    )
 
     @field_validator("data_dir", "jwt_keys_dir", mode="after")
     @classmethod
