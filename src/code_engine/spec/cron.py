@@ -100,11 +100,13 @@ class CronSchedule:
 def parse_cron(expression: str) -> CronSchedule:
     """Parse `m h dom mon dow` (or a macro like `@daily`); raise ValueError with the reason."""
     text = _MACROS.get(expression.strip().lower(), expression)
+    if text.startswith("@"):
+        raise ValueError(f"unknown cron macro {expression!r}; use one of {', '.join(_MACROS)}")
     parts = text.split()
     if len(parts) != 5:
         raise ValueError(
-            f"cron expression {expression!r} has {len(parts)} fields; "
-            "expected 5: minute hour day-of-month month day-of-week"
+            f"cron expression {expression!r} has {len(parts)} field{'' if len(parts) == 1 else 's'}"
+            "; expected 5: minute hour day-of-month month day-of-week"
         )
     values = [_parse_field(part, *spec) for part, spec in zip(parts, _FIELDS, strict=True)]
     schedule = CronSchedule(

@@ -14,8 +14,8 @@ class Protection(SpecModel):
 
     deployers: list[NonBlank] = Field(
         default=[],
-        description="Roles or principals allowed to deploy here; empty leaves it to the "
-        "`deploy` permission alone.",
+        description="Roles or principals allowed to deploy here; empty allows anyone with "
+        "the deployer role.",
     )
     requires_previous: bool = Field(
         default=False,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import types
 from collections.abc import Iterator
+from datetime import date
 from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, Tag, ValidationError
@@ -85,6 +86,9 @@ def _message(detail: ErrorDetails, loc: Loc, model: type[BaseModel]) -> str:
         return f"required field is missing; expected one of: {tags}"
     if kind in ("model_type", "model_attributes_type", "dict_type"):
         return f"expected a mapping, got {_describe(detail['input'])}"
+    if kind == "too_short":
+        count = ctx["min_length"]
+        return f"needs at least {count} item{'' if count == 1 else 's'}, got {ctx['actual_length']}"
     if kind == "list_type":
         return f"expected a list, got {_describe(detail['input'])}"
     if kind.endswith("_type"):
@@ -93,10 +97,10 @@ def _message(detail: ErrorDetails, loc: Loc, model: type[BaseModel]) -> str:
 
 
 def _hint(kind: str, value: Any) -> str:
-    """How to write what was meant, for the two classic YAML surprises."""
+    """How to write what was meant, for the classic YAML surprises."""
     if kind == "bool_type" and isinstance(value, str):
         return "; write true or false"  # YAML 1.2 reads yes/no/on/off as strings
-    if kind == "string_type" and isinstance(value, (int, float)) and not isinstance(value, bool):
+    if kind == "string_type" and isinstance(value, (int, float, date)):
         return "; quote it to make it a string"
     return ""
 
@@ -118,6 +122,8 @@ def _describe(value: Any) -> str:
         return "a mapping"
     if isinstance(value, list):
         return "a list"
+    if isinstance(value, date):
+        return value.isoformat()  # YAML reads an unquoted 2024-01-31 as a date
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
 
@@ -131,9 +137,8 @@ def _type_at(model: type[BaseModel], loc: Loc) -> Any:
         if tagged:
             current = tagged[0]
             continue
+        # None when `loc` leaves the models; every later step then stays None
         current = next((n for n in (_child(o, part) for o, _ in options) if n is not None), None)
-        if current is None:
-            return None
     return current
 
 
@@ -143,9 +148,7 @@ def _child(annotation: Any, part: Any) -> Any:
         return field.annotation if field else None
     if get_origin(annotation) is list and isinstance(part, int):
         return get_args(annotation)[0]
-    if get_origin(annotation) is dict:
-        return get_args(annotation)[1]
-    return None
+    return None  # no spec model sits below a dict, so unknown keys never need one
 
 
 def _alternatives(annotation: Any, tag: str | None = None) -> Iterator[tuple[Any, str | None]]:

@@ -98,7 +98,8 @@ class KubernetesTarget(SpecModel):
     )
     manifests: NonBlank = Field(
         default="deploy/k8s",
-        description="Directory of the kustomize base, relative to the repository root.",
+        description="Directory holding the kustomize `base/` and `overlays/`, relative to "
+        "the repository root.",
     )
     overlay: NonBlank | None = Field(
         default=None,
