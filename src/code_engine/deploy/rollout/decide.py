@@ -3,6 +3,18 @@
 `decide` is level-triggered: it compares what the persisted state wants with what the
 executor observed and asks for whatever is still missing. Re-running it on the last
 persisted state after a crash therefore resumes the rollout (or its rollback).
+
+An executor runs one loop per rollout:
+
+    obs = observe()            # instance states and router weights, every tick
+    while not state.status.terminal:
+        decision = decide(state, obs, clock())
+        # one transaction: the new state, its record actions, the commands it consumed
+        persist(decision.state, decision.record_actions, obs.commands)
+        apply(decision.world_actions)  # in order; stop at the first error
+        wait(decision.wakeup)      # or a short poll; tick again soon after world actions
+        obs = observe()            # plus the sample a `Measure` returned
+        state = decision.state
 """
 
 from __future__ import annotations
