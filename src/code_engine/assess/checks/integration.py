@@ -1,0 +1,153 @@
+"""Continuous integration: workflows on PR and push with lint, test, security and build."""
+
+from __future__ import annotations
+
+from code_engine.assess import tools
+from code_engine.assess.checks import Checks, errors_as_evidence
+from code_engine.assess.model import Category, Evidence, Outcome, failed, passed
+from code_engine.assess.pipelines import Workflow, all_commands, job_commands, workflows
+from code_engine.assess.repo import RepoView
+
+checks = Checks(Category.CONTINUOUS_INTEGRATION, "ci")
+WORKFLOW = ".github/workflows/ci.yml"
+_PR = ("pull_request", "pull_request_target")
+
+
+@checks.add(
+    "workflow",
+    1,
+    "A CI workflow exists and parses",
+    target=WORKFLOW,
+    why="Without an automated pipeline every check depends on someone remembering to run it.",
+    fix="Add `.github/workflows/ci.yml` with `on:` triggers and at least one job.",
+)
+def workflow(view: RepoView) -> Outcome:
+    found, errors = workflows(view)
+    if errors:
+        return failed("a workflow file is not valid YAML", *errors_as_evidence(errors))
+    with_jobs = [wf for wf in found if wf.jobs]
+    if not with_jobs:
+        evidence = [Evidence(wf.file, 1, "no jobs") for wf in found]
+        return failed("no GitHub Actions workflow with jobs in .github/workflows/", *evidence)
+    return passed(
+        f"{len(with_jobs)} workflows", *(Evidence(wf.file, wf.doc.line) for wf in with_jobs)
+    )
+
+
+@checks.add(
+    "tests",
+    1,
+    "CI runs the tests",
+    target=WORKFLOW,
+    why="Tests that only run on a laptop do not protect the main branch.",
+    fix="Add a job to `.github/workflows/ci.yml` whose step runs `pytest` (or tox/nox, or a "
+    "`make` target that does).",
+)
+def tests(view: RepoView) -> Outcome:
+    evidence = tools.first_match(all_commands(view), tools.TESTS)
+    if evidence is None:
+        return failed("no CI step runs pytest, tox or nox")
+    return passed("CI runs the tests", evidence)
+
+
+@checks.add(
+    "triggers",
+    2,
+    "CI runs on pull requests and on push",
+    target=WORKFLOW,
+    why="PR runs gate the merge; push runs prove the merged result on the main branch.",
+    fix="In `.github/workflows/ci.yml` set `on:` to both `push:` and `pull_request:`.",
+)
+def triggers(view: RepoView) -> Outcome:
+    found, _ = workflows(view)
+    for wf in found:
+        if "push" in wf.triggers and wf.triggers.intersection(_PR):
+            return passed(f"{wf.file} runs on push and pull_request", _on(wf))
+    partial = [_on(wf) for wf in found if wf.triggers]
+    return failed("no workflow runs on both push and pull_request", *partial)
+
+
+def _on(wf: Workflow) -> Evidence:
+    key = "on" if "on" in wf.doc else True
+    return Evidence(wf.file, wf.doc.line_of(key), "on: " + ", ".join(sorted(wf.triggers)))
+
+
+@checks.add(
+    "quality-jobs",
+    2,
+    "CI has lint, test, security and build jobs",
+    target=WORKFLOW,
+    why="Each kind of job catches a different failure; missing one lets that failure through.",
+    fix="In `.github/workflows/ci.yml` add jobs that lint (ruff/pre-commit), test (pytest), "
+    "scan (bandit/trivy) and build (docker build or python -m build).",
+)
+def quality_jobs(view: RepoView) -> Outcome:
+    found, _ = workflows(view)
+    covered: dict[str, Evidence] = {}
+    for wf in found:
+        if not wf.triggers.intersection({"push", *_PR}):
+            continue
+        for job in wf.jobs:
+            commands = job_commands(view, wf, job)
+            for kind, pattern in tools.JOB_KINDS.items():
+                if kind not in covered:
+                    hit = tools.first_match(commands, pattern)
+                    if hit:
+                        covered[kind] = Evidence(wf.file, wf.jobs[job].line, f"{kind}: job {job}")
+    missing = [k for k in tools.JOB_KINDS if k not in covered]
+    if missing:
+        return failed(
+            f"no {', '.join(missing)} job in push/PR workflows",
+            *covered.values(),
+            remediation=f"Add {', '.join(missing)} jobs to `{WORKFLOW}`.",
+        )
+    return passed("lint, test, security and build jobs", *covered.values())
+
+
+@checks.add(
+    "coverage",
+    2,
+    "CI reports test coverage",
+    target=WORKFLOW,
+    why="A coverage report shows which code no test exercises; the seed asks for > 80%.",
+    fix="Run tests with `pytest --cov --cov-report=xml` in CI and publish `coverage.xml`.",
+)
+def coverage(view: RepoView) -> Outcome:
+    evidence = tools.first_match(all_commands(view), tools.COVERAGE)
+    if evidence is None:
+        return failed("no CI step produces a coverage report")
+    return passed("CI measures coverage", evidence)
+
+
+@checks.add(
+    "dependency-scan",
+    3,
+    "CI scans dependencies for known vulnerabilities",
+    target=WORKFLOW,
+    why="Most vulnerabilities ship in dependencies; a scan on every change catches them early.",
+    fix="Add a CI step running `pip-audit`, `osv-scanner` or `trivy fs .` (or "
+    "`actions/dependency-review-action` on PRs).",
+)
+def dependency_scan(view: RepoView) -> Outcome:
+    evidence = tools.first_match(all_commands(view), tools.DEPENDENCY_SCAN)
+    if evidence is None:
+        return failed("no dependency scanner in CI")
+    return passed("CI scans dependencies", evidence)
+
+
+@checks.add(
+    "sast",
+    3,
+    "CI runs static application security testing",
+    target=WORKFLOW,
+    why="SAST finds injection, unsafe deserialisation and weak crypto before review does.",
+    fix="Add a CI step running `bandit -r src` or `semgrep`, or the `github/codeql-action`.",
+)
+def sast(view: RepoView) -> Outcome:
+    evidence = tools.first_match(all_commands(view), tools.SAST)
+    if evidence is None:
+        return failed("no SAST tool in CI")
+    return passed("CI runs SAST", evidence)
+
+
+CHECKS = tuple(checks.all)

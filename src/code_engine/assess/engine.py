@@ -1,0 +1,61 @@
+"""Assessing a repository: run the checks over one `RepoView`, then compute the levels."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from pathlib import Path
+
+from code_engine.assess import secrets
+from code_engine.assess.levels import category_level, repository_level
+from code_engine.assess.model import Category, CategoryResult, Check, CheckResult, Report
+from code_engine.assess.registry import checks_of
+from code_engine.assess.repo import RepoView
+from code_engine.clock import Clock, utc_now
+
+
+def assess_repository(
+    path: Path | str,
+    *,
+    categories: Iterable[Category] | None = None,
+    clock: Clock = utc_now,
+    drills: Sequence[datetime] = (),
+) -> Report:
+    """Assess the git work tree at `path`; `UserError` when it is not one or a file is unreadable.
+
+    `drills` are completion times of restore drills CODE itself ran for this service.
+    """
+    now = clock()
+    wanted = list(Category) if categories is None else [c for c in Category if c in set(categories)]
+    view = RepoView.open(Path(path), now, tuple(drills))
+    if Category.SECURITY in wanted:
+        secrets.start(view)  # git grep runs on the other core while the other checks run
+    results = tuple(_category(view, category) for category in wanted)
+    return Report(
+        path=str(view.root),
+        commit=view.git.head,
+        generated_at=now,
+        level=repository_level(c.level for c in results),
+        categories=results,
+    )
+
+
+def _category(view: RepoView, category: Category) -> CategoryResult:
+    results = tuple(run_check(view, check) for check in checks_of(category))
+    return CategoryResult(category, category_level(results), results)
+
+
+def run_check(view: RepoView, check: Check) -> CheckResult:
+    """One check's result; its outcome's remediation overrides the check's default fix."""
+    outcome = check.run(view)
+    return CheckResult(
+        id=check.id,
+        title=check.title,
+        category=check.category,
+        level=check.level,
+        status=outcome.status,
+        message=outcome.message,
+        evidence=outcome.evidence,
+        remediation=outcome.remediation or check.fix,
+        target=check.target,
+    )

@@ -1,0 +1,52 @@
+"""The report as a Rich table grouped by category, with a level bar and failing checks first."""
+
+from __future__ import annotations
+
+from rich.console import Console, Group
+from rich.table import Table
+from rich.text import Text
+
+from code_engine.assess.model import MAX_LEVEL, Report, Status
+from code_engine.assess.render import failing_first, level_bar
+
+_MARK = {
+    Status.PASS: ("✔ pass", "green"),
+    Status.FAIL: ("✘ fail", "red"),
+    Status.NOT_APPLICABLE: ("- n/a", "dim"),
+}
+
+
+def render_table(report: Report) -> Group:
+    """A renderable: a header with the repository level, then one table per category."""
+    header = Text.assemble(
+        ("DevOps maturity ", "bold"),
+        (f"Level {report.level}/{MAX_LEVEL} ", "bold cyan"),
+        (level_bar(report.level), "cyan"),
+        f"  {report.path}",
+    )
+    parts: list[Text | Table] = [header]
+    for category in report.categories:
+        table = Table(
+            title=f"{category.category.label}  {level_bar(category.level)}  "
+            f"level {category.level}/{MAX_LEVEL}",
+            title_justify="left",
+            expand=True,
+        )
+        table.add_column("status", no_wrap=True)
+        table.add_column("check", no_wrap=True)
+        table.add_column("L", justify="right")
+        table.add_column("result")
+        for result in failing_first(category.results):
+            mark, style = _MARK[result.status]
+            detail = Text(result.message)
+            for evidence in result.evidence[:3]:
+                detail.append(f"\n  {evidence.render()}", style="dim")
+            if result.status is Status.FAIL:
+                detail.append(f"\n  fix: {result.remediation}", style="yellow")
+            table.add_row(Text(mark, style=style), result.id, str(result.level), detail)
+        parts.append(table)
+    return Group(*parts)
+
+
+def print_table(report: Report, console: Console) -> None:
+    console.print(render_table(report))

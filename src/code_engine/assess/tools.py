@@ -1,0 +1,41 @@
+"""The tools CI commands are recognised by, one pattern per purpose."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from code_engine.assess.model import Evidence
+from code_engine.assess.pipelines import Command
+
+TESTS = re.compile(r"\b(pytest|tox|nox)\b|\bunittest\b")
+LINT = re.compile(r"\b(ruff|flake8|pylint|pre-commit|mypy|pyright|hadolint|actionlint)\b")
+SECURITY = re.compile(
+    r"\b(bandit|semgrep|trivy|pip-audit|safety|osv-scanner|grype|snyk|gitleaks|detect-secrets)\b"
+    r"|codeql-action"
+)
+BUILD = re.compile(
+    r"\bdocker\s+(?:buildx\s+)?build\b|build-push-action|\bpython3?\s+-m\s+build\b"
+    r"|\bpip\s+wheel\b|\b(?:uv|poetry|hatch|pdm)\s+build\b|\bbuildah\b|\bkaniko\b"
+)
+COVERAGE = re.compile(r"--cov\b|\bcoverage\s+(?:run|xml|report|json|html)\b|codecov")
+DEPENDENCY_SCAN = re.compile(
+    r"\bpip-audit\b|\bsafety\s+(?:check|scan)\b|pyupio/safety|osv-scanner"
+    r"|dependency-review-action|\btrivy\s+fs\b|trivy-action\b.*\bscan-type=fs\b"
+    r"|\bgrype\s+dir:|\bsnyk\s+test\b"
+)
+SAST = re.compile(r"\b(bandit|semgrep)\b|codeql-action|sonarcloud-github-action|sonar-scanner")
+IMAGE_SCAN = re.compile(
+    r"\btrivy\s+image\b|trivy-action\b.*\bimage-ref=|\bgrype\s+(?!dir:)\S+|docker\s+scout\s+cves"
+    r"|anchore/scan-action|snyk\s+container\b"
+)
+JOB_KINDS = {"lint": LINT, "test": TESTS, "security": SECURITY, "build": BUILD}
+
+
+def first_match(commands: Iterable[Command], pattern: re.Pattern[str]) -> Evidence | None:
+    """Evidence of the first command matching `pattern`."""
+    for command in commands:
+        match = pattern.search(command.text)
+        if match:
+            return Evidence(command.file, command.line, f"job {command.job}: {match.group(0)}")
+    return None
