@@ -76,3 +76,17 @@ def haproxy_binary() -> str:
             "CODE_TEST_REQUIRE_HAPROXY=1 turns this skip into a failure"
         )
     return binary
+
+
+@pytest.fixture(scope="session")
+def hello_backends(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, list[str]]]:
+    """Three hello versions behind every router test: v1 (2 instances), v2, and v2-flaky
+    (1 request in 4 answered 500)."""
+    sv = Supervisor("hello", "router-test", tmp_path_factory.mktemp("backends"))
+    try:
+        sv.start(make_hello_spec("v1", instances=2))
+        sv.start(make_hello_spec("v2"))
+        sv.start(make_hello_spec("v2-flaky", HELLO_ERROR_RATE="0.25"))
+        yield {v: sv.addresses(v) for v in ("v1", "v2", "v2-flaky")}
+    finally:
+        sv.stop_all(grace=5)

@@ -112,6 +112,8 @@ class HAProxyRouter:
             for address in addresses:
                 parse_address(address)
         validate(self.weights, new)
+        if new == self.backends and self.pids():
+            return  # nothing changed: no reload, counters keep running
         self.backends = new
         self._save()
         self._apply_config()

@@ -25,6 +25,9 @@ class HAProxySettings:
     connect_timeout_ms: int = 5000
     server_timeout_ms: int = 60000
     client_timeout_ms: int = 75000
+    # Retries would hide a failing instance from analysis and shift traffic between
+    # versions; a refused connection is answered 503 at once, like the builtin router's 502.
+    retries: int = 0
 
     @property
     def config_path(self) -> Path:
@@ -87,6 +90,7 @@ def render_config(
         "    mode http",
         "    option http-keep-alive",
         "    option forwardfor",
+        f"    retries {settings.retries}",
         f"    timeout connect {settings.connect_timeout_ms}ms",
         f"    timeout client {settings.client_timeout_ms}ms",
         f"    timeout server {settings.server_timeout_ms}ms",
