@@ -36,7 +36,7 @@ class SpecProblemsError(InvalidFileError):
 def validate(
     file: Annotated[str, typer.Argument(metavar="FILE", help="The spec to check.")] = SPEC_FILENAME,
     output: Annotated[
-        OutputFormat, typer.Option("--output", "-o", help="table or json.")
+        OutputFormat, typer.Option("--output", "-o", help="Output format.")
     ] = OutputFormat.table,
 ) -> None:
     """Check a code.yaml; print each problem as FILE:LINE:COLUMN: FIELD: MESSAGE (exit 2)."""
