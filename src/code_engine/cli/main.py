@@ -7,6 +7,7 @@ import traceback
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from code_engine import __version__
 from code_engine.cli.output import console
@@ -53,7 +54,7 @@ def run(argv: list[str] | None = None) -> None:
     try:
         app(args=argv, prog_name="codectl")
     except CodeError as exc:
-        console(stderr=True).print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+        console(stderr=True).print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         console(stderr=True).print("interrupted")
