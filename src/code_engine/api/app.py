@@ -13,6 +13,7 @@ from code_engine.api.routers import (
     audit,
     changes,
     deployments,
+    events,
     health,
     incidents,
     oauth,
@@ -35,6 +36,7 @@ ROUTERS = (
     releases.router,
     deployments.router,
     incidents.router,
+    events.router,
     audit.router,
 )
 

@@ -44,9 +44,33 @@ async def _code_error(_request: Request, exc: Exception) -> JSONResponse:
     for kind, status, code in STATUS_BY_ERROR:
         if isinstance(exc, kind):
             headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+            problems = getattr(exc, "problems", None)
+            if problems:
+                return error_response(
+                    status, code, f"{len(problems)} problem(s)", _problem_details(problems), headers
+                )
             return error_response(status, code, str(exc), headers=headers)
     log.error("unhandled engine error", error=repr(exc))
     return error_response(500, "internal", "internal error")
+
+
+def _problem_details(problems: Any) -> list[dict[str, str]]:
+    """`field: message` lines (or Location objects) as `{"field", "message"}` details."""
+    details = []
+    for problem in problems:
+        if isinstance(problem, str):
+            field, _, message = problem.partition(": ")
+            details.append(
+                {"field": field, "message": message} if message else {"field": "", "message": field}
+            )
+        else:
+            details.append(
+                {
+                    "field": getattr(problem, "field", ""),
+                    "message": getattr(problem, "message", str(problem)),
+                }
+            )
+    return details
 
 
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:

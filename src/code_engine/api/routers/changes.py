@@ -11,6 +11,7 @@ from code_engine.api.deps import Cursor, Developer, Limit, SessionDep, Viewer
 from code_engine.api.schemas import ERROR_RESPONSES, PageOut, Public, UtcDatetime
 from code_engine.catalog.store import require_service
 from code_engine.dora import store
+from code_engine.dora.ingest import conventional_type
 from code_engine.dora.store import ChangeRecord
 
 router = APIRouter(prefix="/api/v1/changes", tags=["changes"], responses=ERROR_RESPONSES)
@@ -66,13 +67,3 @@ def record_change(body: ChangeCreate, session: SessionDep, _: Developer) -> Chan
         ),
     )
     return ChangePublic.model_validate(row)
-
-
-def conventional_type(message: str) -> str | None:
-    """`feat` for `feat(api)!: x`; None when the subject is not a Conventional Commit."""
-    subject = message.split("\n", 1)[0]
-    head, sep, rest = subject.partition(":")
-    if not sep or not rest.strip():
-        return None
-    kind = head.split("(", 1)[0].rstrip("!")
-    return kind if kind.isalpha() and kind.islower() else None
