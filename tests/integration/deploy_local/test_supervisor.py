@@ -163,14 +163,17 @@ def test_instances_survive_a_killed_controller_and_dead_ones_are_restarted(
     os.kill(adopted[0].pid, signal.SIGKILL)
     wait_for(lambda: not pid_alive(adopted[0].pid))
     successor = Supervisor("hello", "test", data_dir)
-    assert successor.adopt()[0].state is InstanceState.BACKOFF
+    try:
+        assert successor.adopt()[0].state is InstanceState.BACKOFF
 
-    def healed() -> bool:
-        successor.check()
-        return successor.instances()[0].state is InstanceState.READY
+        def healed() -> bool:
+            successor.check()
+            return successor.instances()[0].state is InstanceState.READY
 
-    wait_for(healed)
-    assert _get(successor.instances()[0].address).status_code == 200
+        wait_for(healed)
+        assert _get(successor.instances()[0].address).status_code == 200
+    finally:
+        successor.stop_all(grace=5)
 
 
 def test_a_reused_pid_is_not_adopted(
