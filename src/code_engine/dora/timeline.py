@@ -110,7 +110,7 @@ def _lead_times(
                 continue
             lead_ts.append(finished)
             # A commit stamped after its own deployment is clock skew, not negative time.
-            lead_seconds.append(max(0.0, finished - started))
+            lead_seconds.append(finished - started if finished > started else 0.0)
     return success_ts, lead_ts, lead_seconds, unmatched_ts
 
 
@@ -139,8 +139,8 @@ def _linked_flags(
             flags.append(1)
             continue
         until = finished + window
-        if index < last:
-            until = min(until, deploy_ts[index + 1])
+        if index < last and deploy_ts[index + 1] < until:
+            until = deploy_ts[index + 1]
         position = bisect_left(opened, finished)
         flags.append(int(position < len(opened) and opened[position] < until))
     return flags
