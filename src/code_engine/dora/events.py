@@ -38,6 +38,18 @@ class DeploymentStatus(str, Enum):
     ROLLED_BACK = "rolled_back"
 
 
+def final_status(status: str) -> DeploymentStatus | None:
+    """The DORA status of a CODE deployment status; None while it is not finished.
+
+    `pending`, `progressing` and `paused` are not counted yet; an automatic rollback is
+    `rolled_back` and so a failed change without any manual linking.
+    """
+    try:
+        return DeploymentStatus(status)
+    except ValueError:
+        return None
+
+
 # Names that tools commonly use for CODE's environments; anything else is kept as given.
 ENVIRONMENT_ALIASES: Mapping[str, str] = {
     "production": "prod",

@@ -12,6 +12,7 @@ from code_engine.dora.events import (
     DeploymentStatus,
     IncidentEvent,
     PayloadError,
+    final_status,
     normalize_environment,
     parse_timestamp,
     to_utc,
@@ -128,3 +129,18 @@ def test_to_utc_refuses_naive() -> None:
 )
 def test_normalize_environment(name: str, expected: str) -> None:
     assert normalize_environment(name) == expected
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        ("succeeded", DeploymentStatus.SUCCEEDED),
+        ("failed", DeploymentStatus.FAILED),
+        ("rolled_back", DeploymentStatus.ROLLED_BACK),
+        ("pending", None),
+        ("progressing", None),
+        ("paused", None),
+    ],
+)
+def test_final_status_of_code_deployments(status: str, expected: DeploymentStatus | None) -> None:
+    assert final_status(status) is expected
