@@ -305,6 +305,8 @@ def test_base_has_every_object_a_service_needs(base_objects: dict[str, dict[str,
         "HorizontalPodAutoscaler",
         "NetworkPolicy",
         "CronJob",
+        "ExternalSecret",
+        "SecretStore",
     }
     assert expected <= set(base_objects)
     generated = kustomization(ROOT / "deploy/k8s/base")["configMapGenerator"]
@@ -337,6 +339,36 @@ def test_backup_cronjob_runs_codectl_dr_backup(base_objects: dict[str, dict[str,
     assert cronjob["concurrencyPolicy"] == "Forbid"
     minute, hour, *_ = cronjob["schedule"].split()
     assert minute.isdigit() and hour == "*"  # hourly: RPO 1 h
+
+
+def secret_refs(node: Any) -> Iterator[dict[str, str]]:
+    """Every `secretKeyRef` anywhere under a manifest."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "secretKeyRef":
+                yield value
+            else:
+                yield from secret_refs(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from secret_refs(item)
+
+
+def test_secrets_come_from_vault_through_external_secrets(
+    base_objects: dict[str, dict[str, Any]],
+) -> None:
+    store = base_objects["SecretStore"]
+    vault = store["spec"]["provider"]["vault"]
+    account = base_objects["ServiceAccount"]["metadata"]["name"]
+    assert vault["auth"]["kubernetes"]["serviceAccountRef"]["name"] == account
+    external = base_objects["ExternalSecret"]["spec"]
+    assert external["secretStoreRef"]["name"] == store["metadata"]["name"]
+    provided = {item["secretKey"] for item in external["data"]}
+    refs = [ref for kind in ("Deployment", "CronJob") for ref in secret_refs(base_objects[kind])]
+    assert refs
+    for ref in refs:
+        assert ref["name"] == external["target"]["name"]
+        assert ref["key"] in provided, ref
 
 
 def test_base_workloads_pass_the_admission_policy(base_objects: dict[str, dict[str, Any]]) -> None:
@@ -378,6 +410,15 @@ def test_argocd_application_per_environment(argocd: list[dict[str, Any]]) -> Non
         assert overlay.is_dir(), spec["source"]["path"]
         assert kustomization(overlay)["namespace"] == namespace
         assert (spec["destination"]["server"], namespace) in allowed
+
+
+def test_argocd_project_allows_every_deployed_kind(
+    argocd: list[dict[str, Any]], base_objects: dict[str, dict[str, Any]]
+) -> None:
+    (project,) = [doc for doc in argocd if doc["kind"] == "AppProject"]
+    allowed = {entry["kind"] for entry in project["spec"]["namespaceResourceWhitelist"]}
+    assert set(base_objects) | {"ConfigMap"} <= allowed
+    assert {"kind": "Namespace", "group": ""} in project["spec"]["clusterResourceWhitelist"]
 
 
 def test_argocd_sync_policy(argocd: list[dict[str, Any]]) -> None:
