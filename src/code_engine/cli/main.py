@@ -7,7 +7,7 @@ import traceback
 from pathlib import Path
 
 import typer
-from rich.markup import escape
+from rich.text import Text
 
 from code_engine import __version__
 from code_engine.cli.output import console
@@ -54,7 +54,8 @@ def run(argv: list[str] | None = None) -> None:
     try:
         app(args=argv, prog_name="codectl")
     except CodeError as exc:
-        console(stderr=True).print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
+        message = Text("error:", style="red").append(f" {exc}", style="")
+        console(stderr=True).print(message, highlight=False)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         console(stderr=True).print("interrupted")
