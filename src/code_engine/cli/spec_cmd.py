@@ -6,7 +6,6 @@ from dataclasses import asdict
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 
 from code_engine.cli.output import OutputFormat, print_json, render_rows
 from code_engine.errors import InvalidFileError
@@ -30,7 +29,7 @@ class SpecProblemsError(InvalidFileError):
         count = len(self.problems)
         file = self.problems[0].file if self.problems else SPEC_FILENAME
         # the CLI boundary prints this through Rich markup, where `[` starts a tag
-        return escape(f"{file} is not valid: {count} problem{'' if count == 1 else 's'}")
+        return f"{file} is not valid: {count} problem{'' if count == 1 else 's'}"
 
 
 def validate(
