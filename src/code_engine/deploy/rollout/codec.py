@@ -57,6 +57,7 @@ def spec_to_dict(spec: AnalysisSpec) -> Data:
         "min_requests": spec.min_requests,
         "max_error_rate": spec.max_error_rate,
         "max_p95_ms": spec.max_p95_ms,
+        "fail_fast": spec.fail_fast,
     }
 
 

@@ -63,6 +63,9 @@ class AnalysisSpec:
     min_requests: int = 100
     max_error_rate: float = 0.001
     max_p95_ms: float = 200.0
+    # Between measurements, judge the open window as it grows and fail at once when it
+    # already holds `min_requests` and breaks an SLO, instead of waiting for `interval`.
+    fail_fast: bool = False
 
     def __post_init__(self) -> None:
         if self.interval <= timedelta(0):

@@ -94,11 +94,32 @@ def analysing(state: RolloutState, step: Analysis, obs: Observations, now: datet
         if sample is not None:
             return _judge(state, run, spec, evaluate(sample, spec), now)
         return Progress(state, (Measure(version, run.pending_since, run.pending_until),))
-    if now < run.next_at:
-        return Progress(state, wakeup=run.next_at)
     since = run.measurements[-1].taken_at if run.measurements else run.started_at
+    if now < run.next_at:
+        return _probe(state, run, spec, obs, since, now)
     pending = replace(run, pending_since=since, pending_until=now)
     return Progress(replace(state, analysis=pending), (Measure(version, since, now),))
+
+
+def _probe(
+    state: RolloutState,
+    run: AnalysisRun,
+    spec: AnalysisSpec,
+    obs: Observations,
+    since: datetime,
+    now: datetime,
+) -> Progress:
+    """With `fail_fast`, sample the open window every tick; only a failing one is judged."""
+    if not spec.fail_fast or now <= since:
+        return Progress(state, wakeup=run.next_at)
+    sample = obs.sample
+    version = state.canary_version
+    if sample is not None and (sample.version, sample.since) == (version, since):
+        if since < sample.until <= now:
+            measurement = evaluate(sample, spec)
+            if measurement.verdict is Verdict.FAIL:
+                return _judge(state, run, spec, measurement, now)
+    return Progress(state, (Measure(version, since, now),), run.next_at)
 
 
 def _answer(
