@@ -168,3 +168,21 @@ class LockRow(Base):
     name: Mapped[str] = mapped_column(String(200), primary_key=True)
     owner: Mapped[str] = mapped_column(String(200))
     expires_at: Mapped[datetime]
+
+
+class DeploymentCommandRow(Base):
+    """A person's request to a running deployment (pause, resume, abort, promote_full).
+
+    The API appends; the controller consumes each one in the transaction that applies it.
+    """
+
+    __tablename__ = "deployment_commands"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deployment_id: Mapped[int] = mapped_column(
+        ForeignKey("deployments.id", ondelete="CASCADE"), index=True
+    )
+    command: Mapped[str] = mapped_column(String(32))
+    principal: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime]
+    consumed_at: Mapped[datetime | None]
