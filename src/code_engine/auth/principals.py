@@ -108,7 +108,7 @@ def list_accounts(db: Database, kind: str | None = None) -> list[Account]:
         ]
 
 
-def bootstrap_admin(
+def bootstrap_admin(  # an empty secret means: generate one  # nosec B107
     db: Database, clock: Clock, client_id: str = "", client_secret: str = ""
 ) -> Credentials | None:
     """Create the first admin client when there is no principal at all; None otherwise."""

@@ -8,6 +8,7 @@ import typer
 
 from code_engine.cli.client import ApiClient
 from code_engine.cli.output import OutputFormat, console, render_object, render_rows
+from code_engine.errors import CodeError
 
 SERVER = typer.Option(None, "--server", envvar="CODE_SERVER", help="CODE server URL.")
 OUTPUT = typer.Option(OutputFormat.table, "--output", "-o", help="table or json.")
@@ -41,7 +42,8 @@ RESOURCES = (
 
 def _page(output: OutputFormat, resource: Resource, body: dict[str, object]) -> None:
     items = body.get("items", [])
-    assert isinstance(items, list)  # noqa: S101 - the API's page shape
+    if not isinstance(items, list):
+        raise CodeError(f"unexpected answer from the server for {resource.name}")
     if output is OutputFormat.json:
         render_rows(items, resource.columns, output)
         return

@@ -39,7 +39,7 @@ class Phase(str, Enum):
 class Verdict(str, Enum):
     """Outcome of one measurement."""
 
-    PASS = "pass"  # noqa: S105 - a verdict, not a password
+    PASS = "pass"  # noqa: S105 - a verdict, not a password  # nosec B105
     FAIL = "fail"
     INCONCLUSIVE = "inconclusive"
 
