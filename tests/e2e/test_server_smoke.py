@@ -42,7 +42,9 @@ def server(tmp_path: Path, database_url: str) -> Iterator[tuple[str, dict[str, s
     log = tmp_path / "server.log"
     with log.open("w") as out:
         proc = subprocess.Popen(
-            [*CODECTL, "server", "--port", str(port)], env=env, stdout=out,
+            [*CODECTL, "server", "--port", str(port)],
+            env=env,
+            stdout=out,
             stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
@@ -69,23 +71,41 @@ def test_first_start_prints_admin_credentials_that_work(server) -> None:
     secret = re.search(r"client secret:\s+(\S+)", output)
     assert client_id and secret, output
     login = subprocess.run(
-        [*CODECTL, "login", "--server", url, "--client-id", client_id[1],
-         "--client-secret", secret[1]],
-        env=env, capture_output=True, text=True, check=False,
+        [
+            *CODECTL,
+            "login",
+            "--server",
+            url,
+            "--client-id",
+            client_id[1],
+            "--client-secret",
+            secret[1],
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert login.returncode == 0, login.stderr
     token_file = Path(env["XDG_CONFIG_HOME"]) / "code-engine" / "credentials.json"
     assert oct(token_file.stat().st_mode & 0o777) == "0o600"
     token = json.loads(token_file.read_text())["token"]
-    created = httpx.post(f"{url}/api/v1/services", json={"name": "api"},
-                         headers={"Authorization": f"Bearer {token}"})
+    created = httpx.post(
+        f"{url}/api/v1/services", json={"name": "api"}, headers={"Authorization": f"Bearer {token}"}
+    )
     assert created.status_code == 201
-    listed = subprocess.run([*CODECTL, "services", "list", "--output", "json"], env=env,
-                            capture_output=True, text=True, check=False)
+    listed = subprocess.run(
+        [*CODECTL, "services", "list", "--output", "json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert listed.returncode == 0, listed.stderr
     assert [s["name"] for s in json.loads(listed.stdout)] == ["api"]
-    table = subprocess.run([*CODECTL, "services", "show", "api"], env=env,
-                           capture_output=True, text=True, check=False)
+    table = subprocess.run(
+        [*CODECTL, "services", "show", "api"], env=env, capture_output=True, text=True, check=False
+    )
     assert "environments" in table.stdout
     metrics = httpx.get(f"{url}/metrics").text
     series = 'code_http_requests_total{method="POST",route="/api/v1/services",status="201"}'
@@ -98,7 +118,10 @@ def test_wrong_secret_is_refused_without_traceback(server) -> None:
     url, env, _ = server
     result = subprocess.run(
         [*CODECTL, "login", "--server", url, "--client-id", "nobody", "--client-secret", "x"],
-        env=env, capture_output=True, text=True, check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 2
     assert "client authentication failed" in result.stderr

@@ -28,8 +28,12 @@ def test_weak_signing_passphrase_is_refused_outside_dev() -> None:
 
 def test_weak_bootstrap_secret_is_refused_outside_dev() -> None:
     with pytest.raises(ValidationError, match="BOOTSTRAP_CLIENT_SECRET"):
-        Settings(env="prod", jwt_key_passphrase="x" * 20, bootstrap_client_id="admin",
-                 bootstrap_client_secret="short")
+        Settings(
+            env="prod",
+            jwt_key_passphrase="x" * 20,
+            bootstrap_client_id="admin",
+            bootstrap_client_secret="short",
+        )
 
 
 def test_environment_variables_are_read(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -6,8 +6,9 @@ from starlette.testclient import TestClient
 
 
 def _service(client: TestClient, headers: dict[str, str], name: str = "api") -> None:
-    response = client.post("/api/v1/services", json={"name": name, "repo": "git@x:y"},
-                           headers=headers)
+    response = client.post(
+        "/api/v1/services", json={"name": name, "repo": "git@x:y"}, headers=headers
+    )
     assert response.status_code == 201, response.text
 
 
@@ -63,8 +64,12 @@ def test_releases_deployments_and_idempotent_records(client: TestClient, admin_h
     dup = client.post("/api/v1/releases", json=release, headers=admin_headers)
     assert dup.status_code == 409
     body = {
-        "service": "api", "environment": "prod", "version": "1.2.0", "status": "progressing",
-        "external_id": "gh-1", "commits": ["abcdef1", "abcdef2"],
+        "service": "api",
+        "environment": "prod",
+        "version": "1.2.0",
+        "status": "progressing",
+        "external_id": "gh-1",
+        "commits": ["abcdef1", "abcdef2"],
         "started_at": "2026-11-02T10:00:00+02:00",
     }
     first = client.post("/api/v1/deployments", json=body, headers=admin_headers).json()
@@ -74,8 +79,9 @@ def test_releases_deployments_and_idempotent_records(client: TestClient, admin_h
     assert second["status"] == "succeeded"
     assert second["started_at"].startswith("2026-11-02T08:00:00")
     assert sorted(second["commits"]) == ["abcdef1", "abcdef2"]
-    listed = client.get("/api/v1/deployments?service=api&environment=prod",
-                        headers=admin_headers).json()
+    listed = client.get(
+        "/api/v1/deployments?service=api&environment=prod", headers=admin_headers
+    ).json()
     assert [d["environment"] for d in listed["items"]] == ["prod"]
     assert client.get("/api/v1/deployments/999", headers=admin_headers).status_code == 404
 
@@ -83,25 +89,31 @@ def test_releases_deployments_and_idempotent_records(client: TestClient, admin_h
 def test_incidents_open_and_resolve(client: TestClient, admin_headers) -> None:
     _service(client, admin_headers)
     opened = client.post(
-        "/api/v1/incidents", json={"service": "api", "title": "5xx spike", "environment": "prod"},
+        "/api/v1/incidents",
+        json={"service": "api", "title": "5xx spike", "environment": "prod"},
         headers=admin_headers,
     ).json()
     assert opened["resolved_at"] is None
     open_list = client.get("/api/v1/incidents?open_only=true", headers=admin_headers).json()
     assert [i["id"] for i in open_list["items"]] == [opened["id"]]
-    resolved = client.post(f"/api/v1/incidents/{opened['id']}/resolve", json={},
-                           headers=admin_headers)
+    resolved = client.post(
+        f"/api/v1/incidents/{opened['id']}/resolve", json={}, headers=admin_headers
+    )
     assert resolved.status_code == 200
     assert resolved.json()["resolved_at"] is not None
-    again = client.post(f"/api/v1/incidents/{opened['id']}/resolve", json={},
-                        headers=admin_headers)
+    again = client.post(f"/api/v1/incidents/{opened['id']}/resolve", json={}, headers=admin_headers)
     assert again.status_code == 409
 
 
 def test_changes_are_idempotent_and_typed(client: TestClient, admin_headers) -> None:
     _service(client, admin_headers)
-    change = {"service": "api", "sha": "1234567", "message": "feat(api)!: new thing",
-              "authored_at": "2026-11-01T09:00:00Z", "committed_at": "2026-11-01T09:30:00Z"}
+    change = {
+        "service": "api",
+        "sha": "1234567",
+        "message": "feat(api)!: new thing",
+        "authored_at": "2026-11-01T09:00:00Z",
+        "committed_at": "2026-11-01T09:30:00Z",
+    }
     client.post("/api/v1/changes", json=change, headers=admin_headers)
     client.post("/api/v1/changes", json=change, headers=admin_headers)
     items = client.get("/api/v1/changes?service=api", headers=admin_headers).json()["items"]

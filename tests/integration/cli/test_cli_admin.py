@@ -71,8 +71,13 @@ def test_user_mistakes_exit_2_without_traceback(capsys, monkeypatch) -> None:
 def test_api_commands_without_login_explain_what_to_do(capsys) -> None:
     code, _, err = codectl(capsys, "services", "list")
     assert code == 2 and "codectl login" in err
-    code, _, err = codectl(capsys, "deployments", "list", "--server", "http://127.0.0.1:9",
-                           )
+    code, _, err = codectl(
+        capsys,
+        "deployments",
+        "list",
+        "--server",
+        "http://127.0.0.1:9",
+    )
     assert code == 2
 
 
@@ -91,6 +96,10 @@ def test_rotate_keys_and_jwks(capsys) -> None:
 
 
 def test_python_dash_m_and_version() -> None:
-    result = subprocess.run([sys.executable, "-m", "code_engine", "--version"],
-                            capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "code_engine", "--version"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert result.stdout.startswith("codectl ")

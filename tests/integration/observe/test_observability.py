@@ -20,8 +20,10 @@ def test_metrics_use_route_templates(client: TestClient, admin_headers) -> None:
     client.get("/api/v1/deployments/41", headers=admin_headers)
     client.get("/api/v1/deployments/42", headers=admin_headers)
     text = client.get("/metrics").text
-    assert ('code_http_requests_total{method="GET",route="/api/v1/deployments/{deployment_id}",'
-            'status="404"} 2.0') in text
+    assert (
+        'code_http_requests_total{method="GET",route="/api/v1/deployments/{deployment_id}",'
+        'status="404"} 2.0'
+    ) in text
     assert "code_http_request_duration_seconds_bucket" in text
     assert "/api/v1/deployments/41" not in text
 
@@ -29,9 +31,9 @@ def test_metrics_use_route_templates(client: TestClient, admin_headers) -> None:
 def test_json_logs_carry_request_id_and_hide_secrets(client: TestClient, capsys) -> None:
     configure_logging("info", "json")
     try:
-        client.post("/oauth/token", data={"grant_type": "client_credentials",
-                                          "client_id": "ghost", "client_secret": "s3cr3t-value"},  # pragma: allowlist secret
-                    headers={"X-Request-Id": "req-123"})
+        form = {"grant_type": "client_credentials", "client_id": "ghost"}
+        form["client_secret"] = "s3cr3t-value"  # pragma: allowlist secret
+        client.post("/oauth/token", data=form, headers={"X-Request-Id": "req-123"})
         logging.getLogger("code_engine.test").info("password=%s", "x")
     finally:
         logging.getLogger().handlers = []

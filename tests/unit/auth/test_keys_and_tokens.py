@@ -22,8 +22,9 @@ class Clock:
         return self.now
 
 
-def _service(tmp_path: Path, clock: Clock, passphrase: str = "",
-             external: ExternalIssuer | None = None) -> TokenService:
+def _service(
+    tmp_path: Path, clock: Clock, passphrase: str = "", external: ExternalIssuer | None = None
+) -> TokenService:
     ring = KeyRing(tmp_path / "keys", passphrase, clock, timedelta(hours=1)).load_or_create()
     return TokenService(ring, clock, issuer="code", audience="code", external=external)
 
@@ -76,9 +77,14 @@ def test_external_oidc_issuer_from_jwks_file(tmp_path: Path) -> None:
     clock = Clock()
     issuer = ExternalIssuer("https://idp.example", "code", str(jwks_file), "groups")
     tokens = _service(tmp_path, clock, external=issuer)
-    claims = {"iss": "https://idp.example", "aud": "code", "sub": "alice",
-              "groups": ["deployer:prod", "some-other-app-role"],
-              "iat": int(clock.now.timestamp()), "exp": int(clock.now.timestamp()) + 60}
+    claims = {
+        "iss": "https://idp.example",
+        "aud": "code",
+        "sub": "alice",
+        "groups": ["deployer:prod", "some-other-app-role"],
+        "iat": int(clock.now.timestamp()),
+        "exp": int(clock.now.timestamp()) + 60,
+    }
     token = jwt.encode(claims, key, algorithm="RS256", headers={"kid": "idp-1"})
     principal = tokens.verify(token)
     assert principal.name == "alice"
