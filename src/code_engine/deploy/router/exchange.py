@@ -28,11 +28,11 @@ class Exchange:
     """Routes one request to a version, streams both bodies and records the outcome."""
 
     __slots__ = (
-        "body_mode", "client", "close_client", "done", "head", "http10", "is_head",
-        "keep_alive", "out", "out_mode", "pending", "pending_size", "request_done",
-        "response_started", "retried", "reused", "server", "started", "status", "task",
-        "upstream", "version", "address",
-    )  # fmt: skip
+        "address", "body_mode", "client", "close_client", "done", "head", "http10",
+        "is_head", "keep_alive", "out", "out_mode", "passthrough_ok", "pending",
+        "pending_size", "request_done", "response_started", "retried", "reused", "server",
+        "started", "status", "task", "upstream", "version",
+)  # fmt: skip
 
     def __init__(
         self,
@@ -55,6 +55,7 @@ class Exchange:
         self.pending: list[bytes] = []
         self.pending_size = 0
         self.request_done = body_mode is BodyMode.NONE
+        self.passthrough_ok = keep_alive and not http10 and not is_head
         self.out: list[bytes] = []
         self.out_mode = BodyMode.NONE
         self.close_client = False
@@ -150,6 +151,12 @@ class Exchange:
             client_http10=self.http10,
         )
         self.out.append(head)
+
+    def response_whole(self, status: int, data: bytes) -> None:
+        """A complete response the upstream connection forwards unchanged."""
+        self.status = status
+        self.response_started = True
+        self.out.append(data)
 
     def response_body(self, data: bytes) -> None:
         if self.out_mode is BodyMode.CHUNKED:

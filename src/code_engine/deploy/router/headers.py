@@ -100,14 +100,22 @@ def response_head(
     """
     parts = [b"HTTP/1.1 %d " % status, reason or _reason(status), b"\r\n"]
     upstream = BodyMode.NONE if no_body else BodyMode.EOF
-    extra_hop = _connection_tokens(headers)
     for name, value in headers:
         lname = name.lower()
-        if lname in HOP_BY_HOP or lname in extra_hop:
+        if lname in HOP_BY_HOP:
             if lname == b"transfer-encoding" and value.lower().endswith(b"chunked"):
                 upstream = BodyMode.NONE if no_body else BodyMode.CHUNKED
+            elif lname == b"connection" and _connection_tokens(headers):
+                return response_head(
+                    status,
+                    reason,
+                    _without(headers, _connection_tokens(headers)),
+                    no_body=no_body,
+                    client_keep_alive=client_keep_alive,
+                    client_http10=client_http10,
+                )
             continue
-        if lname == b"content-length" and not no_body and upstream is BodyMode.EOF:
+        if lname == b"content-length" and upstream is BodyMode.EOF:
             upstream = BodyMode.LENGTH
         parts += (name, b": ", value, b"\r\n")
     close = not client_keep_alive

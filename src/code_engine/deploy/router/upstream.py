@@ -11,6 +11,12 @@ import httptools
 
 from code_engine.deploy.router.table import Address
 
+# Response header names that rule out forwarding a response untouched.
+RAW_HOP_BY_HOP = (
+    b"\r\nconnection", b"\r\nkeep-alive", b"\r\ntransfer-encoding", b"\r\nupgrade",
+    b"\r\nproxy-", b"\r\ntrailer", b"\r\nte:",
+)  # fmt: skip
+
 if TYPE_CHECKING:
     from code_engine.deploy.router.exchange import Exchange
 
@@ -28,6 +34,7 @@ class UpstreamConnection(asyncio.Protocol):
         self.reason = b""
         self.no_body = False
         self.interim = False
+        self.fresh = False
         self.closed = False
         self.idle_since = 0.0
 
@@ -36,10 +43,17 @@ class UpstreamConnection(asyncio.Protocol):
         self.transport = cast(asyncio.Transport, transport)
 
     def data_received(self, data: bytes) -> None:
-        parser, exchange = self.parser, self.exchange
-        if parser is None or exchange is None:
+        exchange = self.exchange
+        if exchange is None:
             self.close()  # an idle connection has nothing to say
             return
+        if self.fresh:
+            self.fresh = False
+            if exchange.passthrough_ok and self._passthrough(exchange, data):
+                return
+        parser = self.parser
+        if parser is None:
+            parser = self.parser = httptools.HttpResponseParser(self)
         try:
             parser.feed_data(data)
         except httptools.HttpParserError:
@@ -68,10 +82,11 @@ class UpstreamConnection(asyncio.Protocol):
     # -- exchange binding --------------------------------------------------------------
     def bind(self, exchange: Exchange, no_body: bool) -> None:
         self.exchange = exchange
-        self.parser = httptools.HttpResponseParser(self)
+        self.fresh = True
         self.headers = []
         self.reason = b""
         self.no_body = no_body
+        self.interim = False
 
     def write(self, data: bytes) -> None:
         if self.transport is not None:
@@ -90,6 +105,31 @@ class UpstreamConnection(asyncio.Protocol):
         self.closed = True
         if self.transport is not None:
             self.transport.close()
+
+    def _passthrough(self, exchange: Exchange, data: bytes) -> bool:
+        """Forward a plain response that arrived whole, as it is, without parsing callbacks.
+
+        Only a keep-alive HTTP/1.1 response with one Content-Length, no hop-by-hop header
+        and nothing after its body qualifies; anything else goes through the parser.
+        """
+        end = data.find(b"\r\n\r\n")
+        if end < 0 or not data.startswith(b"HTTP/1.1 "):
+            return False
+        head = data[: end + 2].lower()
+        if any(token in head for token in RAW_HOP_BY_HOP) or b"\n " in head or b"\n\t" in head:
+            return False
+        start = head.find(b"\r\ncontent-length:")
+        if start < 0 or head.count(b"\r\ncontent-length:") != 1:
+            return False
+        value = head[start + 17 : head.find(b"\r\n", start + 2)]
+        if not value.strip().isdigit() or len(data) != end + 4 + int(value):
+            return False
+        status = int(data[9:12]) if data[9:12].isdigit() else 0
+        if status < 200 or status in (204, 304):
+            return False
+        exchange.response_whole(status, data)
+        self._complete(keep_alive=True)
+        return True
 
     # -- httptools callbacks -----------------------------------------------------------
     def on_status(self, reason: bytes) -> None:
@@ -126,7 +166,9 @@ class UpstreamConnection(asyncio.Protocol):
             self._complete(keep_alive=self.parser.should_keep_alive())
 
     def _complete(self, keep_alive: bool) -> None:
-        exchange, self.exchange, self.parser = self.exchange, None, None
+        exchange, self.exchange = self.exchange, None
+        if self.no_body:
+            self.parser = None  # it still expects the announced body: start afresh
         if not keep_alive:
             self.close()
         if exchange is not None:
