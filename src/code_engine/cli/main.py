@@ -37,11 +37,16 @@ def main(
     """CODE: Continuous Operations & Deployment Engine."""
 
 
+_registered: list[bool] = []
+
+
 def _register() -> None:
-    """Attach every command group; an explicit list, read top to bottom."""
+    """Attach every command group once; an explicit list, read top to bottom."""
     from code_engine.cli import commands
 
-    commands.register(app)
+    if not _registered:
+        commands.register(app)
+        _registered.append(True)
 
 
 def crash_log_path() -> Path:

@@ -22,12 +22,23 @@ class Resource:
     path: str
     columns: tuple[str, ...]
     key: str = "id"
+    has_show: bool = True
 
 
 RESOURCES = (
     Resource("services", "/api/v1/services", ("name", "repo", "created_at"), key="name"),
-    Resource("changes", "/api/v1/changes", ("sha", "conventional_type", "authored_at", "message")),
-    Resource("releases", "/api/v1/releases", ("version", "sha", "created_by", "created_at")),
+    Resource(
+        "changes",
+        "/api/v1/changes",
+        ("sha", "conventional_type", "authored_at", "message"),
+        has_show=False,
+    ),
+    Resource(
+        "releases",
+        "/api/v1/releases",
+        ("version", "sha", "created_by", "created_at"),
+        has_show=False,
+    ),
     Resource(
         "deployments",
         "/api/v1/deployments",
@@ -36,7 +47,12 @@ RESOURCES = (
     Resource(
         "incidents", "/api/v1/incidents", ("id", "title", "severity", "opened_at", "resolved_at")
     ),
-    Resource("audit", "/api/v1/audit", ("id", "at", "principal", "action", "resource", "outcome")),
+    Resource(
+        "audit",
+        "/api/v1/audit",
+        ("id", "at", "principal", "action", "resource", "outcome"),
+        has_show=False,
+    ),
 )
 
 
@@ -69,7 +85,7 @@ def _group(resource: Resource) -> typer.Typer:
             params["service"] = service
         _page(output, resource, ApiClient(server).get(resource.path, **params))
 
-    if resource.name != "audit":
+    if resource.has_show:
 
         @group.command("show")
         def show(key: str, server: str = SERVER, output: OutputFormat = OUTPUT) -> None:
