@@ -82,13 +82,17 @@ def require_work_tree(root: Path) -> None:
 
 def list_files(root: Path) -> tuple[str, ...]:
     """Tracked and untracked-but-not-ignored files under `root`, minus deleted ones."""
-    listed = git(root, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+    # one call: -t tags each name (H tracked, R deleted, ? untracked)
+    args = ("ls-files", "-z", "-t", "--cached", "--deleted", "--others", "--exclude-standard")
+    listed = git(root, *args)
     if listed.returncode != 0:
         raise UserError(f"{root}: git ls-files failed: {listed.stderr.decode(errors='replace')}")
-    deleted = git(root, "ls-files", "-z", "--deleted")
-    gone = set(deleted.stdout.decode("utf-8", "surrogateescape").split("\0"))
-    names = listed.stdout.decode("utf-8", "surrogateescape").split("\0")
-    return tuple(sorted({n for n in names if n and n not in gone}))
+    present: set[str] = set()
+    gone: set[str] = set()
+    for entry in listed.stdout.decode("utf-8", "surrogateescape").split("\0"):
+        if len(entry) > 2:
+            (gone if entry[0] == "R" else present).add(entry[2:])
+    return tuple(sorted(present - gone))
 
 
 def read_facts(root: Path, limit: int = RECENT_COMMITS) -> GitFacts:

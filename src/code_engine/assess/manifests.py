@@ -8,7 +8,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from code_engine.assess.parsers import ParseError, YamlMap
-from code_engine.assess.repo import RepoView
+from code_engine.assess.repo import RepoView, directories
 
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "Pod", "Rollout")
 _NOT_MANIFESTS = (".github/", ".pre-commit-config.yaml")
@@ -89,7 +89,7 @@ def _normalise(path: PurePosixPath) -> str:
 
 
 def _is_helm_template(name: str) -> bool:
-    return "templates" in PurePosixPath(name).parts[:-1]
+    return "templates" in directories(name)
 
 
 def _documents(docs: list[Any]) -> Iterator[YamlMap]:

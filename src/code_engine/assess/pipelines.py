@@ -5,11 +5,10 @@ from __future__ import annotations
 import re
 import shlex
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 from typing import Any
 
 from code_engine.assess.parsers import ParseError, YamlMap
-from code_engine.assess.repo import RepoView
+from code_engine.assess.repo import RepoView, suffix
 
 WORKFLOW_DIR = ".github/workflows/"
 PRE_COMMIT = ".pre-commit-config.yaml"
@@ -172,7 +171,7 @@ def _scripts(view: RepoView, text: str) -> list[str]:
     found: list[str] = []
     for word in words:
         name = word.removeprefix("./")
-        if view.exists(name) and PurePosixPath(name).suffix in _SCRIPT_SUFFIXES:
+        if view.exists(name) and suffix(name) in _SCRIPT_SUFFIXES:
             if not name.startswith(WORKFLOW_DIR) and name not in found:
                 found.append(name)
     return found

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import ast
 import re
-from pathlib import PurePosixPath
 
 from code_engine.assess.model import Evidence
-from code_engine.assess.repo import RepoView
+from code_engine.assess.repo import RepoView, basename, directories
 
 _TEST_DIRS = frozenset({"tests", "test", "testing", "benchmarks", "docs", "examples"})
 
@@ -16,12 +15,10 @@ def application_files(view: RepoView) -> list[str]:
     """Python files of the application: no tests, benchmarks, docs or examples."""
     result: list[str] = []
     for name in view.with_suffix(".py"):
-        path = PurePosixPath(name)
-        if _TEST_DIRS.intersection(path.parts[:-1]):
+        base = basename(name)
+        if _TEST_DIRS.intersection(directories(name)):
             continue
-        if path.name.startswith("test_") or path.name.endswith("_test.py"):
-            continue
-        if path.name == "conftest.py":
+        if base.startswith("test_") or base.endswith("_test.py") or base == "conftest.py":
             continue
         result.append(name)
     return result

@@ -51,7 +51,7 @@ GATES: dict[str, tuple[str, ...]] = {
     "PrivateKeyDetector": ("private key", "putty-user-key-file"),
     "PypiTokenDetector": ("pypi-ag",),
     "SendGridDetector": ("sg.",),
-    "SlackDetector": ("xox", "hooks.slack.com"),
+    "SlackDetector": ("xox", "://hooks.slack.com"),
     "SoftlayerDetector": (
         *("softlayer", "sl_", "sl-", "slapi"),
         *(f"sl{w}" for w in _CREDENTIAL),
@@ -59,8 +59,26 @@ GATES: dict[str, tuple[str, ...]] = {
     "SquareOAuthDetector": ("sq0csp-",),
     "StripeDetector": ("k_live_",),
 }
-# every literal above contains one of these (case-insensitive) or is one of the tokens below
+# every literal above contains one of these (case-insensitive) or one of the tokens below;
+# Cloudant's and Softlayer's patterns also need a credential word (key, pw, pass, token) or a URL
 ANCHORS = ("key", "pass", "pw", "token", "secret", "contrase", "://", "aws", "xox")
+# The same necessary conditions, narrowed as each detector's own pattern allows (PCRE): a
+# bare credential word only counts when a 44-character run follows it (IBM Cloud IAM), `aws`
+# only before a credential word, `://` only with `user:password@`.
+_CREDENTIAL_RE = "(?:key|pw|pass|token)"
+PRECISE = "|".join(
+    (
+        "(?:api|auth|service|account|db|database|priv|private|client)_?key",
+        "(?:db|database|key)_?pass",
+        "password|passwd|pwd|secret|contrase",
+        f"{_CREDENTIAL_RE}(?=.*[a-z0-9_-]{{44}})",
+        f"(?:cl|clou|cloudant|sl|softlayer)[_-]?(?:api)?[_-]?{_CREDENTIAL_RE}",
+        f"aws.{{0,20}}?{_CREDENTIAL_RE}",
+        r"://[^:/?#\[\]@!$&'()*+,;=\s]+:[^:/?#\[\]@!$&'()*+,;=\s]+@",
+        r"accountkey=|private key|putty-user-key|_authtoken|xox|hooks\.slack\.com",
+        r"cloudant\.com|api\.softlayer\.com",
+    )
+)
 TOKENS = (
     *("AKIA", "ASIA", "ABIA", "ACCA", "A3T", "AKC", *(f"AP{c}" for c in "0123456789ABCDEF")),
     *("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "eyJ", "-us", "T3BlbkFJ", "pypi-Ag", "SG."),
@@ -76,7 +94,7 @@ class Prefilter:
         self.root = root
         anchors = "|".join(a.replace(".", "\\.").replace("/", "\\/") for a in ANCHORS)
         self._runs = [
-            (self._start("-P", "-e", f"(?i){anchors}"), ("-E", "-i", "-e", anchors)),
+            (self._start("-P", "-e", f"(?i){PRECISE}"), ("-E", "-i", "-e", anchors)),
             (self._start("-F", *(x for t in TOKENS for x in ("-e", t))), None),
         ]
 

@@ -11,7 +11,7 @@ from code_engine.assess.checks import Checks, errors_as_evidence
 from code_engine.assess.model import Category, Evidence, Outcome, failed, passed
 from code_engine.assess.parsers import ParseError, Stage
 from code_engine.assess.pipelines import all_commands
-from code_engine.assess.repo import RepoView
+from code_engine.assess.repo import RepoView, basename
 
 checks = Checks(Category.CONTAINERS, "ctr")
 MINIMAL_BASES = re.compile(
@@ -23,8 +23,12 @@ _ROOT_USERS = {"", "root", "0", "0:0", "root:root"}
 
 def dockerfiles(view: RepoView) -> list[str]:
     """The service's Dockerfiles (the devcontainer's own image is a tool, not the product)."""
+    return view.memo("dockerfiles", lambda: _dockerfiles(view))
+
+
+def _dockerfiles(view: RepoView) -> list[str]:
     names = view.named("Dockerfile", "Containerfile")
-    names += [f for f in view.files if PurePosixPath(f).name.startswith("Dockerfile.")]
+    names += [f for f in view.files if "Dockerfile." in f and basename(f).startswith("Dockerfile.")]
     names += view.with_suffix(".dockerfile")
     return sorted({n for n in names if not n.startswith(".devcontainer/")})
 

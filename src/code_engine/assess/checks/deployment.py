@@ -9,7 +9,7 @@ from code_engine.assess.checks import Checks, errors_as_evidence, limit
 from code_engine.assess.manifests import WORKLOAD_KINDS, Manifest, dig
 from code_engine.assess.model import Category, Evidence, Outcome, failed, passed
 from code_engine.assess.parsers import ParseError
-from code_engine.assess.repo import RepoView
+from code_engine.assess.repo import RepoView, basename, stem
 
 checks = Checks(Category.CONTINUOUS_DEPLOYMENT, "cd")
 KUSTOMIZATIONS = ("kustomization.yaml", "kustomization.yml", "Kustomization")
@@ -66,8 +66,10 @@ def environment_overlays(view: RepoView) -> Outcome:
             errors.append(doc)
         elif env and env not in found:
             found[env] = Evidence(name, 1, f"{env} overlay")
-    for name in view.matching("*values-*.yaml", "*values-*.yml", "*values.*.yaml"):
-        env = _environment(PurePosixPath(name).stem.replace("values-", "").replace("values.", ""))
+    for name in view.yaml_files():
+        if not basename(name).startswith(("values-", "values.")):
+            continue
+        env = _environment(stem(name).replace("values-", "").replace("values.", ""))
         if env and env not in found:
             found[env] = Evidence(name, 1, f"{env} Helm values")
     missing = [env for env in ENVIRONMENTS if env not in found]

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import PurePosixPath
 from typing import Any
 
 from code_engine.assess.checks import Checks, errors_as_evidence
 from code_engine.assess.model import Category, Evidence, Outcome, failed, passed
 from code_engine.assess.parsers import ParseError
-from code_engine.assess.repo import RepoView
+from code_engine.assess.repo import RepoView, directories, stem
 
 checks = Checks(Category.INFRASTRUCTURE_AS_CODE, "iac")
 TARGET = "infra/main.tf"
@@ -28,7 +27,7 @@ def _parsed(
     """Parsed HCL files whose text matches `hint`; the others are never parsed (HCL is slow)."""
     pattern = re.compile(hint)
     for name in _hcl_files(view):
-        if roots_only and "modules" in PurePosixPath(name).parts[:-1]:
+        if roots_only and "modules" in directories(name):
             continue
         text = view.text(name)
         if text is not None and pattern.search(text):
@@ -205,7 +204,7 @@ def workspaces(view: RepoView) -> Outcome:
         if not isinstance(doc, ParseError) and _mentions(doc, "terraform.workspace"):
             line = _line(view, name, r"terraform\.workspace")
             return passed("configuration keyed by terraform.workspace", Evidence(name, line))
-    tfvars = {PurePosixPath(f).stem: f for f in view.with_suffix(".tfvars")}
+    tfvars = {stem(f): f for f in view.with_suffix(".tfvars")}
     if all(env in tfvars for env in _ENVS):
         return passed("a .tfvars file per environment", *(Evidence(tfvars[e], 1) for e in _ENVS))
     return failed("no per-environment workspaces or .tfvars")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta, timezone
-from pathlib import PurePosixPath
 from typing import Any
 
 from code_engine.assess import manifests
@@ -13,7 +12,7 @@ from code_engine.assess.manifests import dig
 from code_engine.assess.model import Category, Evidence, Outcome, failed, passed
 from code_engine.assess.parsers import ParseError, YamlMap
 from code_engine.assess.pipelines import all_commands, workflows
-from code_engine.assess.repo import RepoView
+from code_engine.assess.repo import RepoView, basename, directories, stem, suffix
 
 checks = Checks(Category.DISASTER_RECOVERY, "dr")
 DRILL_MAX_AGE = timedelta(days=90)
@@ -36,10 +35,10 @@ def _backup_cronjobs(view: RepoView) -> list[Evidence]:
     ]
 
 
-def _is_backup_script(path: PurePosixPath) -> bool:
-    if "backup" not in path.name.lower():
+def _is_backup_script(name: str) -> bool:
+    if "backup" not in basename(name).lower():
         return False
-    return path.suffix in (".sh", ".bash") or bool(_SCRIPT_DIRS.intersection(path.parts[:-1]))
+    return suffix(name) in (".sh", ".bash") or bool(_SCRIPT_DIRS.intersection(directories(name)))
 
 
 @checks.add(
@@ -52,7 +51,7 @@ def _is_backup_script(path: PurePosixPath) -> bool:
     "`codectl dr backup`) or a backup `CronJob`.",
 )
 def backup(view: RepoView) -> Outcome:
-    scripts = [f for f in view.files if _is_backup_script(PurePosixPath(f))]
+    scripts = [f for f in view.files if "backup" in f.lower() and _is_backup_script(f)]
     if scripts:
         return passed("backup script", *limit(Evidence(f, 1) for f in scripts))
     targets = [(t, r.line) for t, r in view.makefile().items() if "backup" in t]
@@ -97,7 +96,7 @@ def _runbooks(view: RepoView) -> list[str]:
         f
         for f in view.with_suffix(".md")
         if ("runbook" in f.lower() or f.startswith("docs/"))
-        and _RUNBOOK_WORDS.search(PurePosixPath(f).stem.lower())
+        and _RUNBOOK_WORDS.search(stem(f).lower())
     ]
 
 
@@ -197,11 +196,13 @@ def _drill_files(view: RepoView) -> list[str]:
     return [
         f
         for f in view.with_suffix(".md", ".json", ".yaml", ".yml")
-        if "drills" in PurePosixPath(f).parts[:-1] or "drill" in PurePosixPath(f).stem.lower()
+        if "drill" in f.lower() and ("drills" in directories(f) or "drill" in stem(f).lower())
     ]
 
 
 def _drill_date(view: RepoView, name: str, errors: list[ParseError]) -> datetime | None:
+    if not (view.text(name) or "").strip():
+        return None  # an empty record proves nothing
     record: Any = None
     if name.endswith(".json"):
         record = view.json(name)
@@ -218,7 +219,7 @@ def _drill_date(view: RepoView, name: str, errors: list[ParseError]) -> datetime
             when = _as_datetime(record.get(key))
             if when is not None:
                 return when
-    match = _DATE.search(PurePosixPath(name).name)
+    match = _DATE.search(basename(name))
     return _as_datetime(match.group(0)) if match else None
 
 

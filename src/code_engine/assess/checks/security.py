@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import re
-from pathlib import PurePosixPath
 
 from code_engine.assess import manifests, pysource, secrets
 from code_engine.assess.checks import Checks, errors_as_evidence, limit
 from code_engine.assess.manifests import WORKLOAD_KINDS, Manifest, dig, pod_spec
 from code_engine.assess.model import Category, Evidence, Outcome, failed, not_applicable, passed
-from code_engine.assess.repo import RepoView
+from code_engine.assess.repo import RepoView, stem
 
 checks = Checks(Category.SECURITY, "sec")
 AUTH_LIBS = (
@@ -130,7 +129,7 @@ def _vault_in_hcl(view: RepoView) -> Evidence | None:
 
 def _rego(view: RepoView) -> tuple[list[str], list[str]]:
     files = view.with_suffix(".rego")
-    tests = [f for f in files if PurePosixPath(f).stem.endswith("_test")]
+    tests = [f for f in files if stem(f).endswith("_test")]
     return [f for f in files if f not in tests], tests
 
 
