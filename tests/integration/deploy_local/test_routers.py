@@ -18,6 +18,7 @@ from code_engine.deploy.local.ports import free_port
 from code_engine.deploy.router import (
     HAProxyRouter,
     HAProxySettings,
+    InProcessRouter,
     RouterError,
     RouterLaunch,
     TrafficRouter,
@@ -47,20 +48,24 @@ class Routed:
         self.router.reset_stats()
 
 
-@pytest.fixture(scope="module", params=["builtin", "haproxy"])
+@pytest.fixture(scope="module", params=["builtin", "inprocess", "haproxy"])
 def routed(
     request: pytest.FixtureRequest,
     tmp_path_factory: pytest.TempPathFactory,
     hello_backends: dict[str, list[str]],
 ) -> Iterator[Routed]:
     port = free_port()
-    workdir = tmp_path_factory.mktemp(f"router-{request.param}")
+    workdir = tmp_path_factory.mktemp(f"router-{request.param}")  # also the in-process proxy
     if request.param == "builtin":
         launch = RouterLaunch.for_environment(workdir, "hello", "test", port)
         builtin = ensure_router(launch)
         yield Routed(builtin, port, hello_backends)
         stop_router(builtin)
         builtin.close()
+    elif request.param == "inprocess":
+        inprocess = InProcessRouter()
+        yield Routed(inprocess, inprocess.port, hello_backends)
+        inprocess.close()
     else:
         settings = HAProxySettings(workdir=workdir, port=port, binary=haproxy_binary())
         haproxy = HAProxyRouter(settings)

@@ -51,7 +51,7 @@ def test_request_body_framing() -> None:
 
 
 def test_response_with_length_is_forwarded_as_is_and_keeps_alive() -> None:
-    head, mode, close = response_head(
+    head, _, mode, close = response_head(
         200,
         b"OK",
         [(b"Content-Length", b"2"), (b"Connection", b"keep-alive")],
@@ -68,13 +68,13 @@ def test_response_with_length_is_forwarded_as_is_and_keeps_alive() -> None:
 
 def test_chunked_response_is_rechunked_for_http11_and_raw_then_closed_for_http10() -> None:
     headers = [(b"Transfer-Encoding", b"chunked")]
-    head, mode, close = response_head(
+    head, _, mode, close = response_head(
         200, b"", headers, no_body=False, client_keep_alive=True, client_http10=False
     )
     assert mode is BodyMode.CHUNKED and not close
     assert b"transfer-encoding: chunked" in _lines(head)
     assert _lines(head)[0] == b"HTTP/1.1 200 OK"
-    head, mode, close = response_head(
+    head, _, mode, close = response_head(
         200, b"OK", headers, no_body=False, client_keep_alive=True, client_http10=True
     )
     assert mode is BodyMode.EOF and close
@@ -82,14 +82,14 @@ def test_chunked_response_is_rechunked_for_http11_and_raw_then_closed_for_http10
 
 
 def test_close_delimited_response_becomes_chunked_for_http11_clients() -> None:
-    _, mode, close = response_head(
+    _, _, mode, close = response_head(
         200, b"OK", [], no_body=False, client_keep_alive=True, client_http10=False
     )
     assert mode is BodyMode.CHUNKED and not close
 
 
 def test_head_and_304_responses_have_no_body() -> None:
-    head, mode, _ = response_head(
+    head, _, mode, _ = response_head(
         200,
         b"OK",
         [(b"Content-Length", b"10")],
@@ -102,7 +102,7 @@ def test_head_and_304_responses_have_no_body() -> None:
 
 
 def test_http10_keep_alive_client_is_told_so() -> None:
-    head, _, close = response_head(
+    head, _, _, close = response_head(
         200,
         b"OK",
         [(b"Content-Length", b"0")],

@@ -28,7 +28,7 @@ class Exchange:
     """Routes one request to a version, streams both bodies and records the outcome."""
 
     __slots__ = (
-        "address", "body_mode", "client", "close_client", "done", "head", "http10",
+        "address", "body_mode", "client", "close_client", "done", "eof_body", "head", "http10",
         "is_head", "keep_alive", "out", "out_mode", "passthrough_ok", "pending",
         "pending_size", "request_done", "response_started", "retried", "reused", "server",
         "started", "status", "task", "upstream", "version",
@@ -60,6 +60,7 @@ class Exchange:
         self.out_mode = BodyMode.NONE
         self.close_client = False
         self.response_started = False
+        self.eof_body = False
         self.done = False
         self.reused = False
         self.retried = False
@@ -133,7 +134,7 @@ class Exchange:
 
     # -- response side (called by the upstream connection) -----------------------------
     def response_interim(self, status: int, reason: bytes, headers: Headers) -> None:
-        head, _, _ = response_head(
+        head, _, _, _ = response_head(
             status, reason, headers, no_body=True, client_keep_alive=True, client_http10=False
         )
         if not self.http10:
@@ -142,7 +143,7 @@ class Exchange:
     def response_head(self, status: int, reason: bytes, headers: Headers, no_body: bool) -> None:
         self.status = status
         self.response_started = True
-        head, self.out_mode, self.close_client = response_head(
+        head, upstream_mode, self.out_mode, self.close_client = response_head(
             status,
             reason,
             headers,
@@ -150,6 +151,7 @@ class Exchange:
             client_keep_alive=self.keep_alive,
             client_http10=self.http10,
         )
+        self.eof_body = upstream_mode is BodyMode.EOF
         self.out.append(head)
 
     def response_whole(self, status: int, data: bytes) -> None:
@@ -186,11 +188,14 @@ class Exchange:
             return
         self.upstream = None
         if self.response_started:
-            self.flush()
-            self.close_client = True
-            if failed or self.out_mode is not BodyMode.EOF:
+            if self.eof_body and not failed:  # a close-delimited body ends here
+                if self.out_mode is BodyMode.CHUNKED:
+                    self.out.append(LAST_CHUNK)
+            else:
                 self.status = 502  # the client got a truncated response
-            self._finish()  # else a close-delimited body ends here
+                self.close_client = True
+            self.flush()
+            self._finish()
             return
         if self.reused and not self.retried and self.body_mode is BodyMode.NONE and not failed:
             # A pooled connection the instance had just closed: try once on a fresh one.

@@ -92,8 +92,9 @@ def response_head(
     no_body: bool,
     client_keep_alive: bool,
     client_http10: bool,
-) -> tuple[bytes, BodyMode, bool]:
-    """The response head for the client, how its body is framed to it, and whether to close.
+) -> tuple[bytes, BodyMode, BodyMode, bool]:
+    """The response head for the client, how the body is framed by the instance and to the
+    client, and whether to close the client connection after it.
 
     Upstream chunked or close-delimited bodies go to HTTP/1.1 clients chunked; HTTP/1.0
     clients get them raw and the connection closes after.
@@ -131,7 +132,7 @@ def response_head(
     elif client_http10:
         parts.append(b"connection: keep-alive\r\n")
     parts.append(b"\r\n")
-    return b"".join(parts), to_client, close
+    return b"".join(parts), upstream, to_client, close
 
 
 def simple_response(status: int, message: bytes, *, close: bool) -> bytes:
