@@ -282,3 +282,15 @@ def test_builtin_router_outlives_its_controller_and_keeps_its_routes_across_rest
     assert set(_versions(routed.url, 40)) == {"v1", "v2"}
     with pytest.raises(RouterError, match="no backends"):
         restarted.set_weights({"v9": 1})
+
+
+def test_a_router_that_cannot_start_reports_its_log(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        launch = RouterLaunch.for_environment(tmp_path_factory.mktemp("taken"), "hello", "t", port)
+        with pytest.raises(RouterError, match="did not start(.|\\n)*in use"):
+            ensure_router(launch, timeout=60)

@@ -86,11 +86,9 @@ def test_gives_up_after_rapid_crashes(
         (tmp_path / "healthy").unlink()
         os.kill(instance.pid, signal.SIGKILL)
 
-        def crashed() -> bool:
-            supervisor.check()
-            return supervisor.instances()[0].state is InstanceState.CRASHED
-
-        wait_for(crashed)
+        supervisor.start_monitor(interval=0.05)  # supervision runs on its own now
+        wait_for(lambda: supervisor.instances()[0].state is InstanceState.CRASHED)
+        supervisor.close()
         assert "giving up" in Path(instance.log_path).read_text()
     finally:
         supervisor.stop_all(grace=2)

@@ -150,17 +150,21 @@ class Supervisor:
                 self._launching.discard(spec.version)
                 self._drop(started)
                 raise
-            surplus = [r for r in self._records.values() if r.version == spec.version]
-            surplus = [r for r in surplus if r.index >= spec.instances]
+            members = [r for r in self._records.values() if r.version == spec.version]
+            surplus = [r for r in members if r.index >= spec.instances]
+            members = [r for r in members if r.index < spec.instances]
+            for record in surplus:
+                record.state = InstanceState.STOPPING
             self._save()
-        self._terminate(surplus, spec.stop_grace)
         try:
-            self._wait_ready([r for r in self._records.values() if r.version == spec.version], spec)
+            self._terminate(surplus, spec.stop_grace)
+            self._wait_ready(members, spec)
         except InstanceStartError:
             self._terminate(started, spec.stop_grace)
             raise
         finally:
-            self._launching.discard(spec.version)
+            with self._lock:
+                self._launching.discard(spec.version)
         return self.instances(spec.version)
 
     def stop(self, version: str, grace: float | None = None) -> None:
