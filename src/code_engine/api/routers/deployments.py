@@ -1,29 +1,58 @@
-"""`/api/v1/deployments`: read deployments and record ones done elsewhere."""
+"""`/api/v1/deployments`: run deployments through CODE, or record ones done elsewhere."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from code_engine.api.deps import Cursor, Deployer, Limit, Now, SessionDep, Viewer, authorize
-from code_engine.api.schemas import ERROR_RESPONSES, PageOut, Public, UtcDatetime
+from code_engine.api.deps import (
+    Cursor,
+    Deployer,
+    Limit,
+    Now,
+    RuntimeDep,
+    SessionDep,
+    Viewer,
+    authorize,
+)
+from code_engine.api.routers import deployment_actions
+from code_engine.api.routers.deploy_common import (
+    DeploymentDetail,
+    DeploymentPublic,
+    actor,
+    deploy_context,
+    detail,
+    forbidden,
+)
+from code_engine.api.schemas import ERROR_RESPONSES, PageOut, UtcDatetime
 from code_engine.auth.roles import Role
 from code_engine.catalog.store import require_environment, require_service
 from code_engine.deploy import store
+from code_engine.deploy.protection import NotADeployerError
+from code_engine.deploy.service import DeployRequest, start_deployment
 from code_engine.deploy.store import DeploymentRecord
+from code_engine.errors import UserError
 from code_engine.policy import audit
 
 router = APIRouter(prefix="/api/v1/deployments", tags=["deployments"], responses=ERROR_RESPONSES)
+# before `/{deployment_id}`, so that `/status` is not taken for an id
+router.include_router(deployment_actions.router)
 Status = Literal["pending", "progressing", "paused", "succeeded", "failed", "rolled_back"]
 
 
 class DeploymentCreate(BaseModel):
     service: str
     environment: str
-    version: str = Field(min_length=1, max_length=128)
+    version: str | None = Field(
+        None, min_length=1, max_length=128, description="Default with run: the newest release."
+    )
+    run: bool = Field(
+        False,
+        description="true: CODE rolls the release out with the environment's strategy "
+        "(status starts at pending); false: record a deployment done elsewhere.",
+    )
     status: Status = "succeeded"
     external_id: str | None = Field(None, max_length=200, description="Idempotency key.")
     strategy: str = "all_at_once"
@@ -32,28 +61,6 @@ class DeploymentCreate(BaseModel):
     finished_at: UtcDatetime | None = None
     commits: list[str] = Field(default_factory=list, description="Commit shas delivered.")
     message: str = ""
-
-
-class DeploymentPublic(Public):
-    id: int
-    external_id: str | None
-    service: str
-    environment: str
-    version: str
-    strategy: str
-    status: str
-    trigger: str
-    source: str
-    created_by: str
-    message: str
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
-
-
-class DeploymentDetail(DeploymentPublic):
-    commits: list[str]
-    state: dict[str, Any]
 
 
 @router.get("", response_model=PageOut[DeploymentPublic], summary="List deployments")
@@ -78,23 +85,40 @@ def list_deployments(
     return PageOut.model_construct(items=list(page.items), next_cursor=page.next_cursor)  # type: ignore[arg-type]
 
 
-@router.get("/{deployment_id}", response_model=DeploymentDetail, summary="Show a deployment")
+@router.get(
+    "/{deployment_id}",
+    response_model=DeploymentDetail,
+    summary="Show a deployment, its progress, measurements and events",
+)
 def show_deployment(deployment_id: int, session: SessionDep, _: Viewer) -> DeploymentDetail:
-    row = store.get_deployment(session, deployment_id)
-    summary = store.deployment_summary(session, deployment_id)
-    return DeploymentDetail(**summary, commits=store.commits_of(session, row.id), state=row.state)
+    return detail(session, deployment_id)
 
 
 @router.post(
     "",
     response_model=DeploymentDetail,
     status_code=201,
-    summary="Record a deployment (idempotent by external_id)",
+    summary="Deploy a release (run: true) or record a deployment (idempotent by external_id)",
 )
-def record_deployment(
-    body: DeploymentCreate, session: SessionDep, principal: Deployer, now: Now
+def create_deployment(
+    body: DeploymentCreate, session: SessionDep, principal: Deployer, now: Now, runtime: RuntimeDep
 ) -> DeploymentDetail:
     authorize(principal, Role.deployer, body.environment)
+    if body.run:
+        request = DeployRequest(
+            body.service, body.environment, body.version, body.trigger, body.message
+        )
+        try:
+            row = start_deployment(session, deploy_context(runtime, now), actor(principal), request)
+        except NotADeployerError as exc:
+            raise forbidden(exc) from exc
+        return detail(session, row.id)
+    return _record(body, session, principal.name, now)
+
+
+def _record(body: DeploymentCreate, session: SessionDep, by: str, now: Now) -> DeploymentDetail:
+    if body.version is None:
+        raise UserError("version is required to record a deployment")
     service = require_service(session, body.service)
     env = require_environment(session, service.id, body.environment)
     release = store.find_release(session, service.id, body.version)
@@ -111,7 +135,7 @@ def record_deployment(
             strategy=body.strategy,
             trigger=body.trigger,
             source="api",
-            created_by=principal.name,
+            created_by=by,
             message=body.message,
             started_at=body.started_at,
             finished_at=body.finished_at,
@@ -121,9 +145,9 @@ def record_deployment(
     audit.record(
         session,
         at=now,
-        principal=principal.name,
+        principal=by,
         action="deployment.record" if created else "deployment.update",
         resource=f"service/{service.name}/env/{env.name}/deployment/{row.id}",
         detail={"version": body.version, "status": body.status},
     )
-    return show_deployment(row.id, session, principal)
+    return detail(session, row.id)

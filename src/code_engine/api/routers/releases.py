@@ -1,4 +1,8 @@
-"""`/api/v1/releases`: versions of a service at a git commit."""
+"""`/api/v1/releases`: versions of a service at a git commit.
+
+For a service with a repository the commit is resolved and its `code.yaml` checked; the
+local target's artifact (the snapshot plus its virtualenv) is built once, on first deploy.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,12 @@ from datetime import datetime
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from code_engine.api.deps import Cursor, Developer, Limit, Now, SessionDep, Viewer
+from code_engine.api.deps import Cursor, Developer, Limit, Now, RuntimeDep, SessionDep, Viewer
+from code_engine.api.routers.deploy_common import actor, deploy_context
 from code_engine.api.schemas import ERROR_RESPONSES, PageOut, Public
 from code_engine.catalog.store import require_service
 from code_engine.deploy import store
-from code_engine.policy import audit
+from code_engine.deploy.releases import create_release as record_release
 
 router = APIRouter(prefix="/api/v1/releases", tags=["releases"], responses=ERROR_RESPONSES)
 
@@ -19,8 +24,14 @@ router = APIRouter(prefix="/api/v1/releases", tags=["releases"], responses=ERROR
 class ReleaseCreate(BaseModel):
     service: str
     version: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
-    sha: str = Field("", pattern=r"^([0-9a-f]{7,64})?$")
-    artifact: str = ""
+    sha: str = Field(
+        "",
+        pattern=r"^([0-9a-f]{7,64})?$",
+        description="Commit of the release; default: the repository's HEAD.",
+    )
+    repo: str = Field(
+        "", description="The service's repository, for a service registered without one."
+    )
 
 
 class ReleasePublic(Public):
@@ -49,17 +60,15 @@ def list_releases(
 
 @router.post("", response_model=ReleasePublic, status_code=201, summary="Record a release")
 def create_release(
-    body: ReleaseCreate, session: SessionDep, principal: Developer, now: Now
+    body: ReleaseCreate, session: SessionDep, principal: Developer, now: Now, runtime: RuntimeDep
 ) -> ReleasePublic:
-    service = require_service(session, body.service)
-    row = store.create_release(
-        session, service.id, body.version, body.sha, body.artifact, principal.name, now
-    )
-    audit.record(
+    row = record_release(
         session,
-        at=now,
-        principal=principal.name,
-        action="release.create",
-        resource=f"service/{service.name}/release/{row.version}",
+        deploy_context(runtime, now),
+        actor(principal),
+        body.service,
+        body.version,
+        body.sha,
+        body.repo,
     )
     return ReleasePublic.model_validate(row)

@@ -1,0 +1,74 @@
+"""Shapes and helpers shared by the deployment routes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from code_engine.api.errors import PermissionDeniedError
+from code_engine.api.runtime import Runtime
+from code_engine.api.schemas import Public
+from code_engine.auth.tokens import Principal
+from code_engine.deploy import store
+from code_engine.deploy.gitrepo import Repository, open_repository
+from code_engine.deploy.protection import NotADeployerError
+from code_engine.deploy.service import Actor, DeployContext
+from code_engine.deploy.views import progress
+
+
+class DeploymentPublic(Public):
+    id: int
+    external_id: str | None
+    service: str
+    environment: str
+    version: str
+    strategy: str
+    status: str
+    trigger: str
+    source: str
+    created_by: str
+    message: str
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class DeploymentDetail(DeploymentPublic):
+    commits: list[str]
+    progress: dict[str, Any] | None = None
+    measurements: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
+    state: dict[str, Any]
+
+
+def detail(session: Session, deployment_id: int) -> DeploymentDetail:
+    row = store.get_deployment(session, deployment_id)
+    summary = store.deployment_summary(session, deployment_id)
+    state = row.state or {}
+    return DeploymentDetail(
+        **summary,
+        commits=store.commits_of(session, row.id),
+        progress=progress(state),
+        measurements=state.get("measurements", []),
+        events=state.get("events", []),
+        state=state,
+    )
+
+
+def deploy_context(runtime: Runtime, now: datetime) -> DeployContext:
+    data_dir = runtime.settings.data_dir
+
+    def open_repo(repo: str) -> Repository:
+        return open_repository(repo, data_dir)
+
+    return DeployContext(now=now, data_dir=data_dir, open_repo=open_repo)
+
+
+def actor(principal: Principal) -> Actor:
+    return Actor(principal.name, principal.bindings)
+
+
+def forbidden(exc: NotADeployerError) -> PermissionDeniedError:
+    return PermissionDeniedError(str(exc))

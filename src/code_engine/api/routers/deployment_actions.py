@@ -1,0 +1,155 @@
+"""Steering deployments: pause, resume, abort, promote; promote between environments,
+roll back, and the status of a service's environments."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from code_engine.api.deps import Deployer, Now, RuntimeDep, SessionDep, Viewer, authorize
+from code_engine.api.routers.deploy_common import (
+    DeploymentDetail,
+    actor,
+    deploy_context,
+    detail,
+    forbidden,
+)
+from code_engine.api.runtime import Runtime
+from code_engine.api.schemas import ERROR_RESPONSES
+from code_engine.auth.roles import Role
+from code_engine.auth.tokens import Principal
+from code_engine.deploy import service, store
+from code_engine.deploy.protection import NotADeployerError
+from code_engine.deploy.rollout import Command
+from code_engine.deploy.views import environment_status
+
+router = APIRouter(responses=ERROR_RESPONSES)
+
+
+class PromoteBody(BaseModel):
+    service: str
+    source: str = Field(alias="from", description="Environment whose release is promoted.")
+    target: str = Field(alias="to", description="Environment to deploy it to.")
+
+    model_config = {"populate_by_name": True}
+
+
+class RollbackBody(BaseModel):
+    service: str
+    environment: str
+    to: str | None = Field(
+        None,
+        description="Version to go back to; default: abort the rollout in progress, "
+        "or the release that served before the current one.",
+    )
+
+
+@router.get("/status", summary="What serves each environment of a service, and what rolls out")
+def status(
+    service: str, session: SessionDep, _: Viewer, environment: str | None = None
+) -> list[dict[str, Any]]:
+    return environment_status(session, service, environment)
+
+
+@router.post(
+    "/promote",
+    response_model=DeploymentDetail,
+    status_code=201,
+    summary="Deploy to one environment the release serving another",
+)
+def promote(
+    body: PromoteBody, session: SessionDep, principal: Deployer, now: Now, runtime: RuntimeDep
+) -> DeploymentDetail:
+    authorize(principal, Role.deployer, body.target)
+    try:
+        row = service.promote(
+            session,
+            deploy_context(runtime, now),
+            actor(principal),
+            body.service,
+            body.source,
+            body.target,
+        )
+    except NotADeployerError as exc:
+        raise forbidden(exc) from exc
+    return detail(session, row.id)
+
+
+@router.post(
+    "/rollback",
+    response_model=DeploymentDetail,
+    status_code=201,
+    summary="Abort the rollout in progress, or go back to an earlier release",
+)
+def rollback(
+    body: RollbackBody, session: SessionDep, principal: Deployer, now: Now, runtime: RuntimeDep
+) -> DeploymentDetail:
+    authorize(principal, Role.deployer, body.environment)
+    try:
+        row = service.rollback(
+            session,
+            deploy_context(runtime, now),
+            actor(principal),
+            body.service,
+            body.environment,
+            body.to,
+        )
+    except NotADeployerError as exc:
+        raise forbidden(exc) from exc
+    return detail(session, row.id)
+
+
+def _command(
+    deployment_id: int,
+    command: Command,
+    session: Session,
+    principal: Principal,
+    now: datetime,
+    runtime: Runtime,
+) -> DeploymentDetail:
+    row = store.get_deployment(session, deployment_id)
+    authorize(principal, Role.deployer, store.deployment_summary(session, row.id)["environment"])
+    service.send_command(session, deploy_context(runtime, now), actor(principal), row.id, command)
+    return detail(session, row.id)
+
+
+@router.post("/{deployment_id}/pause", response_model=DeploymentDetail, summary="Hold the rollout")
+def pause(
+    deployment_id: int, session: SessionDep, principal: Deployer, now: Now, runtime: RuntimeDep
+) -> DeploymentDetail:
+    return _command(deployment_id, Command.PAUSE, session, principal, now, runtime)
+
+
+@router.post(
+    "/{deployment_id}/resume", response_model=DeploymentDetail, summary="Continue a held rollout"
+)
+def resume(
+    deployment_id: int, session: SessionDep, principal: Deployer, now: Now, runtime: RuntimeDep
+) -> DeploymentDetail:
+    return _command(deployment_id, Command.RESUME, session, principal, now, runtime)
+
+
+@router.post(
+    "/{deployment_id}/abort",
+    response_model=DeploymentDetail,
+    summary="Route everything back to the stable release and stop the new one",
+)
+def abort(
+    deployment_id: int, session: SessionDep, principal: Deployer, now: Now, runtime: RuntimeDep
+) -> DeploymentDetail:
+    return _command(deployment_id, Command.ABORT, session, principal, now, runtime)
+
+
+@router.post(
+    "/{deployment_id}/promote",
+    response_model=DeploymentDetail,
+    summary="Skip the remaining steps: the new release gets 100% now",
+)
+def promote_full(
+    deployment_id: int, session: SessionDep, principal: Deployer, now: Now, runtime: RuntimeDep
+) -> DeploymentDetail:
+    return _command(deployment_id, Command.PROMOTE_FULL, session, principal, now, runtime)

@@ -1,0 +1,68 @@
+"""Canary analysis from CODE's own router: a `MetricProvider` over `TrafficRouter.stats()`.
+
+Router counters are cumulative since the last reset. A window (since, until] is the
+difference between the counters now and the snapshot taken when the previous window
+ended (every sample remembers its end). When that snapshot is unknown — after the
+controller restarted — the window counts everything since the last reset, which is
+never less data than asked for.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+
+from code_engine.deploy.rollout import MetricError, MetricSample
+from code_engine.deploy.router import RouterError, TrafficRouter, VersionStats
+from code_engine.deploy.router.stats import quantile
+
+ZERO = VersionStats()
+
+
+def difference(now: VersionStats, before: VersionStats) -> VersionStats:
+    """Counters of `now` minus those of `before`; a counter that went down was reset."""
+    if now.requests < before.requests:
+        return now
+    return VersionStats(
+        requests=now.requests - before.requests,
+        errors=max(0, now.errors - before.errors),
+        in_flight=now.in_flight,
+        latency_sum_ms=max(0.0, now.latency_sum_ms - before.latency_sum_ms),
+        buckets=tuple(max(0, a - b) for a, b in zip(now.buckets, before.buckets, strict=True)),
+    )
+
+
+class RouterStatsProvider:
+    """Requests, 5xx and p95 latency per version, as the environment's router saw them."""
+
+    def __init__(self, router: TrafficRouter) -> None:
+        self.router = router
+        self._lock = threading.Lock()
+        self._marks: dict[tuple[str, datetime], VersionStats] = {}
+
+    def reset(self, version: str, at: datetime) -> None:
+        """Zero the router's counters; the window of `version` starting `at` starts from 0."""
+        self.router.reset_stats()
+        with self._lock:
+            self._marks = {(version, at): ZERO}
+
+    def sample(self, version: str, since: datetime, until: datetime) -> MetricSample:
+        """The traffic of `version` since the end of the window that ended at `since`."""
+        try:
+            current = self.router.stats().get(version, ZERO)
+        except RouterError as exc:
+            raise MetricError(str(exc)) from exc
+        with self._lock:
+            before = self._marks.get((version, since), ZERO)
+            # keep marks a later window may start at; older ones can no longer be asked for
+            self._marks = {k: v for k, v in self._marks.items() if k[1] >= since}
+            self._marks[(version, until)] = current
+        window = difference(current, before)
+        return MetricSample(
+            version,
+            since,
+            until,
+            requests=float(window.requests),
+            errors=float(window.errors),
+            p95_ms=quantile(window.buckets, 0.95),
+        )

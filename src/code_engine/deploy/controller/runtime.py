@@ -1,0 +1,205 @@
+"""One environment of the local target as the controller drives it: its supervised
+instances, its router, its metric provider and the slow jobs running against them."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+
+from code_engine.deploy.controller.jobs import Jobs
+from code_engine.deploy.controller.observe import backends_for, version_state
+from code_engine.deploy.controller.routers import open_router
+from code_engine.deploy.controller.routerstats import RouterStatsProvider
+from code_engine.deploy.local import InstanceInfo, LaunchSpec, Supervisor, build_release
+from code_engine.deploy.plan import Launch, RouterPlan
+from code_engine.deploy.rollout import (
+    DrainAndStop,
+    EnsureStable,
+    InstanceState,
+    Measure,
+    MetricError,
+    MetricProvider,
+    MetricSample,
+    ResetStats,
+    SetWeights,
+    StartCanary,
+    WorldAction,
+)
+from code_engine.deploy.router import RouterError, TrafficRouter
+
+log = logging.getLogger(__name__)
+ProviderFactory = Callable[[TrafficRouter, str], MetricProvider]
+DRAIN_TIMEOUT = 30.0
+RESTART_PAUSE = 3.0  # between two attempts to start a stable version that failed
+
+
+class EnvironmentRuntime:
+    """Processes and traffic of one service environment; thread-safe for one controller."""
+
+    def __init__(
+        self,
+        service: str,
+        environment: str,
+        data_dir: Path,
+        router_plan: RouterPlan,
+        *,
+        provider_factory: ProviderFactory | None = None,
+        pip_args: Sequence[str] = (),
+        monitor_interval: float = 1.0,
+    ) -> None:
+        self.service, self.environment, self.data_dir = service, environment, data_dir
+        self.plan = router_plan
+        self.pip_args = tuple(pip_args)
+        self.supervisor = Supervisor(service, environment, data_dir)
+        self.supervisor.adopt()
+        self.supervisor.start_monitor(monitor_interval)
+        self.router, self.url = open_router(data_dir, service, environment, router_plan)
+        self.provider: MetricProvider = (
+            provider_factory(self.router, service)
+            if provider_factory is not None
+            else RouterStatsProvider(self.router)
+        )
+        self.probe_gap = 1.0 if isinstance(self.provider, RouterStatsProvider) else 10.0
+        self.jobs = Jobs()
+        self._closing = threading.Event()
+        self._backends: dict[str, list[str]] | None = None
+        self._probe: tuple[float, MetricSample] | None = None
+
+    # -- observing --------------------------------------------------------------------
+    def instances(self) -> list[InstanceInfo]:
+        return self.supervisor.instances()
+
+    def state_of(
+        self, version: str | None, infos: Sequence[InstanceInfo], launches: Mapping[str, Launch]
+    ) -> InstanceState:
+        """The rollout's view of a version: ABSENT, STARTING, READY or CRASHED."""
+        if version is None:
+            return InstanceState.ABSENT
+        launch = launches.get(version)
+        expected = launch.instances if launch is not None else 1
+        starting = self.jobs.running(("start", version))
+        failed = self.jobs.failure(("start", version)) is not None
+        return version_state(version, infos, expected, starting=starting, failed=failed)
+
+    def weights(self) -> dict[str, int] | None:
+        """The weights the router applies, or None when it cannot be asked (it is restarted)."""
+        try:
+            return self.router.get_weights()
+        except RouterError as exc:
+            log.warning("router of %s/%s: %s", self.service, self.environment, exc)
+            self.reopen_router()
+            return None
+
+    def sync_backends(
+        self, infos: Sequence[InstanceInfo], weights: Mapping[str, int] | None
+    ) -> None:
+        """Give the router the ready instances of every version (keeping the last known
+        ones of a version that still has weight, which the controller is moving away)."""
+        desired = backends_for(infos, weights or {}, self._backends or {})
+        if desired == self._backends:
+            return
+        try:
+            self.router.set_backends(desired)
+        except RouterError as exc:
+            log.warning("router refused backends %s: %s", desired, exc)
+            return
+        self._backends = desired
+
+    def reopen_router(self) -> None:
+        try:
+            self.router, self.url = open_router(
+                self.data_dir, self.service, self.environment, self.plan
+            )
+        except RouterError as exc:
+            log.warning("cannot start the router of %s/%s: %s", self.service, self.environment, exc)
+        if isinstance(self.provider, RouterStatsProvider):
+            self.provider.router = self.router
+        self._backends = None
+
+    # -- acting -----------------------------------------------------------------------
+    def apply(
+        self, action: WorldAction, launches: Mapping[str, Launch], pending_until: datetime | None
+    ) -> MetricSample | None:
+        """Apply one world action; a Measure returns its sample. Router errors propagate."""
+        if isinstance(action, StartCanary | EnsureStable):
+            self._start(launches[action.version])
+        elif isinstance(action, SetWeights):
+            self.router.set_weights(dict(action.weights))
+        elif isinstance(action, ResetStats):
+            self._reset(action)
+        elif isinstance(action, Measure):
+            return self._measure(action, pending_until)
+        elif isinstance(action, DrainAndStop):
+            self._stop(action.version)
+        return None
+
+    def _start(self, launch: Launch) -> None:
+        key = ("start", launch.version)
+        failure = self.jobs.failure(key)
+        if failure is not None and time.monotonic() - failure.at < RESTART_PAUSE:
+            return
+        self.jobs.start(key, lambda: self._build_and_start(launch), f"start {launch.version}")
+
+    def _build_and_start(self, launch: Launch) -> None:
+        artifact = build_release(
+            Path(launch.repo),
+            launch.sha,
+            launch.version,
+            service=self.service,
+            data_dir=self.data_dir,
+            pip_args=self.pip_args,
+        )
+        self.supervisor.start(
+            LaunchSpec(
+                version=launch.version,
+                command=launch.command,
+                cwd=artifact.path,
+                instances=launch.instances,
+                env=dict(launch.env),
+                health_path=launch.health_path,
+                python=str(artifact.python),
+                ready_timeout=launch.ready_timeout,
+                stop_grace=launch.stop_grace,
+            )
+        )
+
+    def _stop(self, version: str) -> None:
+        def drain_and_stop() -> None:
+            if self.plan.scale_down_delay > 0 and self._closing.wait(self.plan.scale_down_delay):
+                return
+            try:
+                self.router.wait_idle(version, DRAIN_TIMEOUT)
+            except RouterError as exc:
+                log.warning("cannot drain %s: %s", version, exc)
+            self.supervisor.stop(version)
+            self.jobs.clear(("start", version))
+
+        self.jobs.start(("stop", version), drain_and_stop, f"stop {version}")
+
+    def _reset(self, action: ResetStats) -> None:
+        if isinstance(self.provider, RouterStatsProvider):
+            self.provider.reset(action.version, action.token)
+
+    def _measure(self, action: Measure, pending_until: datetime | None) -> MetricSample:
+        probe = action.until != pending_until  # fail-fast look at the open window
+        cached = self._probe
+        if probe and cached is not None and time.monotonic() - cached[0] < self.probe_gap:
+            sample = cached[1]
+            if (sample.version, sample.since) == (action.version, action.since):
+                return sample
+        try:
+            sample = self.provider.sample(action.version, action.since, action.until)
+        except MetricError as exc:
+            sample = MetricSample.failed(action.version, action.since, action.until, str(exc))
+        if probe:
+            self._probe = (time.monotonic(), sample)
+        return sample
+
+    def close(self) -> None:
+        """Stop watching; instances and the router keep running for the next controller."""
+        self._closing.set()
+        self.supervisor.close()

@@ -1,0 +1,190 @@
+"""The worker: one loop that supervises every managed environment and drives its rollout.
+
+Per tick and environment: take or renew the environment's lease, observe instances and
+router weights, `decide`, persist the decision (fenced by the lease) and apply its world
+actions. Nothing is kept in memory that a restarted worker cannot rebuild from the
+database, the supervisor's state files and the router.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from code_engine.clock import Clock, utc_now
+from code_engine.deploy import environments as envs
+from code_engine.deploy.controller import lease
+from code_engine.deploy.controller.persist import load, persist
+from code_engine.deploy.controller.runtime import EnvironmentRuntime, ProviderFactory
+from code_engine.deploy.plan import RouterPlan
+from code_engine.deploy.rollout import MetricSample, Observations, decide
+from code_engine.deploy.router import RouterError
+from code_engine.errors import CodeError
+from code_engine.store.engine import Database
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    data_dir: Path
+    poll: float = 0.5  # seconds between ticks when nothing is due earlier
+    busy_poll: float = 0.2  # after world actions, look again this soon
+    lease_ttl: timedelta = timedelta(seconds=15)
+    provider_factory: ProviderFactory | None = None
+    pip_args: tuple[str, ...] = ()
+
+
+@dataclass
+class _Environment:
+    managed: envs.ManagedEnvironment
+    runtime: EnvironmentRuntime | None = None
+    lease_until: datetime | None = None
+    samples: dict[int, MetricSample] = field(default_factory=dict)
+
+    @property
+    def lease_name(self) -> str:
+        return f"deploy:{self.managed.key}"
+
+
+class Worker:
+    """Runs the controllers of every environment it holds the lease of."""
+
+    def __init__(
+        self, db: Database, config: WorkerConfig, clock: Clock = utc_now, owner: str | None = None
+    ) -> None:
+        self.db, self.config, self.clock = db, config, clock
+        self.owner = owner or lease.owner_id()
+        self._envs: dict[str, _Environment] = {}
+
+    def run(self, stop: threading.Event) -> None:
+        """Tick until `stop` is set, then let go of every lease."""
+        try:
+            while not stop.is_set():
+                stop.wait(self.tick())
+        finally:
+            self.close()
+
+    def tick(self) -> float:
+        """One pass over every managed environment; returns seconds until the next pass."""
+        with self.db.session() as session:
+            managed = envs.managed_environments(session)
+        delay = self.config.poll
+        for item in managed:
+            env = self._envs.setdefault(item.key, _Environment(item))
+            try:
+                delay = min(delay, self._tick_environment(env))
+            except Exception:  # one environment's failure must not stop the others
+                log.exception("controller of %s failed; retrying", item.key)
+        return max(delay, 0.05)
+
+    def _tick_environment(self, env: _Environment) -> float:
+        now = self.clock()
+        if not self._hold(env, now):
+            self._drop(env)
+            return self.config.poll
+        item = env.managed
+        with self.db.session() as session:
+            active = envs.active_deployment(session, item.service_id, item.environment_id)
+            latest = active or envs.current_deployment(
+                session, item.service_id, item.environment_id
+            )
+            plan = None if latest is None else RouterPlan.from_dict(latest.state.get("router", {}))
+            active_id = None if active is None else active.id
+        if plan is None:
+            return self.config.poll  # nothing should run here
+        if env.runtime is None:
+            env.runtime = EnvironmentRuntime(
+                item.service,
+                item.environment,
+                self.config.data_dir,
+                plan,
+                provider_factory=self.config.provider_factory,
+                pip_args=self.config.pip_args,
+            )
+        if active_id is None:
+            return self.config.poll
+        return self._drive(env, env.runtime, active_id, now)
+
+    def _drive(
+        self, env: _Environment, runtime: EnvironmentRuntime, deployment_id: int, now: datetime
+    ) -> float:
+        with self.db.session() as session:
+            loaded = load(session, deployment_id)
+        state = loaded.rollout
+        infos = runtime.instances()
+        weights = runtime.weights()
+        runtime.sync_backends(infos, weights)
+        observations = Observations(
+            canary=runtime.state_of(state.canary_version, infos, loaded.launches),
+            stable=runtime.state_of(state.stable_version, infos, loaded.launches),
+            weights=weights,
+            sample=env.samples.get(deployment_id),
+            commands=tuple(command for _, command in loaded.commands),
+        )
+        decision = decide(state, observations, now)
+        if decision.state != state or decision.record_actions or loaded.commands:
+            with self.db.session() as session:
+                if not lease.holds(session, env.lease_name, self.owner, now):
+                    env.lease_until = None
+                    return self.config.poll
+                consumed = [command_id for command_id, _ in loaded.commands]
+                persist(session, loaded, decision, consumed, now, {"url": runtime.url})
+        analysis = decision.state.analysis
+        pending_until = None if analysis is None else analysis.pending_until
+        for action in decision.world_actions:
+            try:
+                sample = runtime.apply(action, loaded.launches, pending_until)
+            except (RouterError, CodeError, OSError) as exc:
+                log.warning("deployment %s: %s failed: %s", deployment_id, action, exc)
+                break
+            if sample is not None:
+                env.samples[deployment_id] = sample
+        if decision.state.status.terminal:
+            env.samples.pop(deployment_id, None)
+            return self.config.busy_poll
+        if decision.world_actions:
+            return self.config.busy_poll
+        wakeup = decision.wakeup
+        if wakeup is None:
+            return self.config.poll
+        return min(self.config.poll, (wakeup - self.clock()).total_seconds())
+
+    def _hold(self, env: _Environment, now: datetime) -> bool:
+        """Hold the environment's lease, renewing it when half of it has passed."""
+        ttl = self.config.lease_ttl
+        if env.lease_until is not None and env.lease_until - now > ttl / 2:
+            return True
+        with self.db.session() as session:
+            held = lease.acquire(session, env.lease_name, self.owner, now, ttl)
+        env.lease_until = now + ttl if held else None
+        return held
+
+    def _drop(self, env: _Environment) -> None:
+        if env.runtime is not None:
+            env.runtime.close()
+            env.runtime = None
+        env.samples.clear()
+
+    def close(self) -> None:
+        """Stop supervising and give every lease back; instances and routers keep running."""
+        for env in self._envs.values():
+            self._drop(env)
+            if env.lease_until is not None:
+                with self.db.session() as session:
+                    lease.release(session, env.lease_name, self.owner)
+                env.lease_until = None
+
+
+def start_worker_thread(
+    db: Database, config: WorkerConfig
+) -> tuple[threading.Thread, threading.Event]:
+    """Run a worker on a daemon thread (inside `codectl server`); set the event to stop it."""
+    stop = threading.Event()
+    worker = Worker(db, config)
+    thread = threading.Thread(target=worker.run, args=(stop,), name="code-worker", daemon=True)
+    thread.start()
+    return thread, stop

@@ -1,0 +1,117 @@
+"""Queries about what runs where: the current and the active deployment of an environment."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from code_engine.store.tables import DeploymentRow, EnvironmentRow, ReleaseRow, ServiceRow
+
+RUN_SOURCE = "code"  # deployments the controller runs (others are only recorded)
+ACTIVE_STATUSES = ("pending", "progressing", "paused")
+
+
+@dataclass(frozen=True, order=True)
+class ManagedEnvironment:
+    """An environment the controller has deployed to at least once."""
+
+    service_id: int
+    environment_id: int
+    service: str
+    environment: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.service}/{self.environment}"
+
+
+def active_deployment(
+    session: Session, service_id: int, environment_id: int
+) -> DeploymentRow | None:
+    """The deployment the controller is running in the environment, if any."""
+    query = (
+        select(DeploymentRow)
+        .where(
+            DeploymentRow.service_id == service_id,
+            DeploymentRow.environment_id == environment_id,
+            DeploymentRow.source == RUN_SOURCE,
+            DeploymentRow.status.in_(ACTIVE_STATUSES),
+        )
+        .order_by(DeploymentRow.id.desc())
+    )
+    return session.scalars(query).first()
+
+
+def current_deployment(
+    session: Session, service_id: int, environment_id: int
+) -> DeploymentRow | None:
+    """The last deployment that succeeded there: its version serves the environment."""
+    query = (
+        select(DeploymentRow)
+        .where(
+            DeploymentRow.service_id == service_id,
+            DeploymentRow.environment_id == environment_id,
+            DeploymentRow.source == RUN_SOURCE,
+            DeploymentRow.status == "succeeded",
+        )
+        .order_by(DeploymentRow.finished_at.desc(), DeploymentRow.id.desc())
+    )
+    return session.scalars(query).first()
+
+
+def succeeded_versions(session: Session, service_id: int, environment_id: int) -> list[str]:
+    """Versions that succeeded in the environment (any source), newest first, no repeats."""
+    query = (
+        select(DeploymentRow.version)
+        .where(
+            DeploymentRow.service_id == service_id,
+            DeploymentRow.environment_id == environment_id,
+            DeploymentRow.status == "succeeded",
+        )
+        .order_by(DeploymentRow.finished_at.desc(), DeploymentRow.id.desc())
+    )
+    return list(dict.fromkeys(session.scalars(query)))
+
+
+def latest_release(session: Session, service_id: int) -> ReleaseRow | None:
+    query = select(ReleaseRow).where(ReleaseRow.service_id == service_id)
+    return session.scalars(query.order_by(ReleaseRow.id.desc())).first()
+
+
+def managed_environments(session: Session) -> list[ManagedEnvironment]:
+    """Every environment with a deployment the controller ran (or runs)."""
+    query = (
+        select(ServiceRow.id, EnvironmentRow.id, ServiceRow.name, EnvironmentRow.name)
+        .join(DeploymentRow, DeploymentRow.service_id == ServiceRow.id)
+        .join(EnvironmentRow, EnvironmentRow.id == DeploymentRow.environment_id)
+        .where(DeploymentRow.source == RUN_SOURCE)
+        .distinct()
+    )
+    rows = session.execute(query).all()
+    return sorted(ManagedEnvironment(*row) for row in rows)
+
+
+def active_deployment_ids(session: Session) -> list[int]:
+    """Ids of every deployment the controller still has to drive, oldest first."""
+    query = (
+        select(DeploymentRow.id)
+        .where(DeploymentRow.source == RUN_SOURCE, DeploymentRow.status.in_(ACTIVE_STATUSES))
+        .order_by(DeploymentRow.id)
+    )
+    return list(session.scalars(query))
+
+
+def latest_run(session: Session, service_id: int, environment_id: int) -> DeploymentRow | None:
+    """The newest deployment the controller ran in the environment, whatever its outcome."""
+    query = (
+        select(DeploymentRow)
+        .where(
+            DeploymentRow.service_id == service_id,
+            DeploymentRow.environment_id == environment_id,
+            DeploymentRow.source == RUN_SOURCE,
+        )
+        .order_by(DeploymentRow.id.desc())
+    )
+    return session.scalars(query).first()

@@ -1,0 +1,146 @@
+"""From `code.yaml` to what the controller runs: the rollout spec and each version's launch."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from code_engine.deploy import rollout
+from code_engine.errors import ConfigError
+from code_engine.spec import Analysis as SpecAnalysis
+from code_engine.spec import (
+    AnalysisStep,
+    BlueGreenStrategy,
+    CanaryStrategy,
+    LocalTarget,
+    PauseStep,
+    ServiceSpec,
+    SetWeightStep,
+    Slos,
+)
+from code_engine.spec import Strategy as SpecStrategy
+
+READY_TIMEOUT = timedelta(minutes=5)  # covers building the release's virtualenv once
+INSTANCE_READY_SECONDS = 60.0
+STOP_GRACE_SECONDS = 10.0
+
+
+def analysis_spec(analysis: SpecAnalysis, slos: Slos) -> rollout.AnalysisSpec:
+    """The spec's analysis judged against the service's SLOs; always fail-fast."""
+    return rollout.AnalysisSpec(
+        interval=analysis.interval,
+        count=analysis.count,
+        failure_limit=analysis.failure_limit,
+        inconclusive_limit=analysis.inconclusive_limit,
+        min_requests=analysis.min_requests,
+        max_error_rate=slos.error_rate_percent / 100.0,
+        max_p95_ms=slos.p95_latency_ms,
+        fail_fast=True,
+    )
+
+
+def rollout_strategy(strategy: SpecStrategy, slos: Slos) -> rollout.Strategy:
+    """The rollout state machine's strategy for a spec strategy."""
+    if isinstance(strategy, CanaryStrategy):
+        steps: list[rollout.Step] = []
+        for step in strategy.steps:
+            if isinstance(step, SetWeightStep):
+                steps.append(rollout.SetWeight(step.set_weight))
+            elif isinstance(step, PauseStep):
+                steps.append(rollout.Pause(step.pause.duration))
+            elif isinstance(step, AnalysisStep):
+                steps.append(rollout.Analysis(analysis_spec(step.analysis, slos)))
+        return rollout.Canary(tuple(steps))
+    if isinstance(strategy, BlueGreenStrategy):
+        preview = None if strategy.analysis is None else analysis_spec(strategy.analysis, slos)
+        if strategy.preview_duration is None:
+            return rollout.BlueGreen(preview, strategy.auto_promote)
+        # a timed preview first: the same plan as blue-green, with a pause in front
+        plan = rollout.plan_of(rollout.BlueGreen(preview, strategy.auto_promote))
+        return rollout.Canary((rollout.Pause(strategy.preview_duration), *plan))
+    return rollout.AllAtOnce()
+
+
+def local_target(spec: ServiceSpec, environment: str) -> LocalTarget:
+    """The environment's local target; other targets are refused with a clear message."""
+    target = spec.environment(environment).target
+    if not isinstance(target, LocalTarget):
+        raise ConfigError(
+            f"environment {environment!r} targets {target.kind}; this controller runs the "
+            "local target only"
+        )
+    return target
+
+
+def rollout_spec(spec: ServiceSpec, environment: str, *, first: bool) -> rollout.RolloutSpec:
+    """How to roll out in `environment`; a first deployment has no traffic to shift from,
+    so it goes to 100% as soon as it is ready (as Argo Rollouts does)."""
+    target = local_target(spec, environment)
+    strategy = spec.strategy_for(environment)
+    chosen: rollout.Strategy = (
+        rollout.AllAtOnce() if first else rollout_strategy(strategy, spec.slos)
+    )
+    return rollout.RolloutSpec(chosen, instances=target.instances, ready_timeout=READY_TIMEOUT)
+
+
+@dataclass(frozen=True)
+class Launch:
+    """How to run one version in one environment: the release and the target's command."""
+
+    version: str
+    sha: str
+    repo: str
+    command: str
+    instances: int = 1
+    health_path: str = "/healthz"
+    env: Mapping[str, str] = field(default_factory=dict)
+    ready_timeout: float = INSTANCE_READY_SECONDS
+    stop_grace: float = STOP_GRACE_SECONDS
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["env"] = dict(self.env)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Launch:
+        return cls(**{**data, "env": dict(data.get("env", {}))})
+
+
+def launch_of(spec: ServiceSpec, environment: str, version: str, sha: str, repo: str) -> Launch:
+    """The launch of release `version` (at `sha` of `repo`) in `environment`."""
+    target = local_target(spec, environment)
+    return Launch(
+        version=version,
+        sha=sha,
+        repo=repo,
+        command=target.command,
+        instances=target.instances,
+        health_path=target.health_path,
+        env=dict(target.env),
+    )
+
+
+@dataclass(frozen=True)
+class RouterPlan:
+    """The router in front of an environment: its kind and the port it listens on."""
+
+    kind: str = "builtin"
+    port: int | None = None
+    scale_down_delay: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RouterPlan:
+        return cls(**data)
+
+
+def router_plan(spec: ServiceSpec, environment: str) -> RouterPlan:
+    target = local_target(spec, environment)
+    strategy = spec.strategy_for(environment)
+    delay = strategy.scale_down_delay if isinstance(strategy, BlueGreenStrategy) else timedelta(0)
+    return RouterPlan(target.router, target.port, delay.total_seconds())

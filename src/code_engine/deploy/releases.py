@@ -1,0 +1,60 @@
+"""Releases: a version of a service at one git commit, checked against its `code.yaml`."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from code_engine.catalog.store import require_service
+from code_engine.deploy import store
+from code_engine.deploy.gitrepo import is_remote
+from code_engine.deploy.local.artifact import release_path
+from code_engine.deploy.service import Actor, DeployContext, service_repo, spec_at
+from code_engine.errors import ConflictError, UserError
+from code_engine.policy import audit
+from code_engine.spec import LocalTarget
+from code_engine.store.tables import ReleaseRow
+
+
+def create_release(
+    session: Session,
+    ctx: DeployContext,
+    actor: Actor,
+    service_name: str,
+    version: str,
+    sha: str = "",
+    repo: str = "",
+) -> ReleaseRow:
+    """Record release `version` of the service at `sha` (default: the repository's HEAD).
+
+    With a repository, the commit must exist and carry a valid `code.yaml` for this
+    service; for the local target the artifact is the snapshot the controller builds once
+    (source at that commit plus its own virtualenv) under the data directory.
+    A service without a local repository only gets the record (releases built elsewhere
+    are checked when they are deployed).
+    """
+    service = require_service(session, service_name)
+    if repo and not service.repo:
+        service.repo = repo
+    elif repo and repo != service.repo:
+        raise ConflictError(f"service {service.name} is registered with repository {service.repo}")
+    artifact = ""
+    if service.repo and not is_remote(service.repo):
+        repository = service_repo(ctx, service)
+        sha = repository.resolve(sha or "HEAD")
+        spec = spec_at(repository, sha)
+        if spec.service != service.name:
+            raise UserError(
+                f"code.yaml at {sha[:12]} describes {spec.service!r}, not {service.name!r}"
+            )
+        if any(isinstance(e.target, LocalTarget) for e in spec.environments):
+            artifact = str(release_path(ctx.data_dir, service.name, version))
+    row = store.create_release(session, service.id, version, sha, artifact, actor.name, ctx.now)
+    audit.record(
+        session,
+        at=ctx.now,
+        principal=actor.name,
+        action="release.create",
+        resource=f"service/{service.name}/release/{row.version}",
+        detail={"sha": sha},
+    )
+    return row

@@ -1,0 +1,271 @@
+"""Service functions of progressive delivery: start, promote, roll back and steer deployments.
+
+They check RBAC-independent rules (the environment's protection in `code.yaml`), write the
+deployment with its planned rollout, and return rows; the controller does the rest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from code_engine.auth.roles import Binding
+from code_engine.catalog.store import (
+    EnvironmentDraft,
+    require_environment,
+    require_service,
+    sync_environments,
+)
+from code_engine.deploy import environments as envs
+from code_engine.deploy import plan, protection, store
+from code_engine.deploy.commands import add_command
+from code_engine.deploy.gitrepo import Repository
+from code_engine.deploy.rollout import AllAtOnce, Command, RolloutSpec, new_rollout, state_to_dict
+from code_engine.errors import ConflictError, NotFoundError, UserError
+from code_engine.policy import audit
+from code_engine.spec import ServiceSpec, load_spec_text
+from code_engine.store.tables import DeploymentRow, ReleaseRow, ServiceRow
+
+SPEC_FILE = "code.yaml"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who asks: a principal's name and role bindings."""
+
+    name: str
+    bindings: frozenset[Binding] = field(default_factory=frozenset)
+
+
+@dataclass(frozen=True)
+class DeployContext:
+    """Time, the data directory and access to service repositories."""
+
+    now: datetime
+    data_dir: Path
+    open_repo: Callable[[str], Repository]
+
+
+@dataclass(frozen=True)
+class DeployRequest:
+    service: str
+    environment: str
+    version: str | None = None
+    trigger: str = "manual"
+    message: str = ""
+    fast: bool = False  # all at once, whatever the environment's strategy (rollbacks)
+
+
+def resource(service: str, environment: str, deployment_id: int) -> str:
+    return f"service/{service}/env/{environment}/deployment/{deployment_id}"
+
+
+def spec_at(repo: Repository, sha: str) -> ServiceSpec:
+    """The service spec as committed at `sha`: configuration travels with the release."""
+    text = repo.read(sha, SPEC_FILE)
+    if text is None:
+        raise UserError(f"{repo.path}: no {SPEC_FILE} at commit {sha[:12]}")
+    return load_spec_text(text, f"{SPEC_FILE}@{sha[:12]}")
+
+
+def service_repo(ctx: DeployContext, service: ServiceRow) -> Repository:
+    if not service.repo:
+        raise UserError(
+            f"service {service.name} has no repository; create a release with --repo (or "
+            "register the service with one)"
+        )
+    return ctx.open_repo(service.repo)
+
+
+def _release(session: Session, service: ServiceRow, version: str | None) -> ReleaseRow:
+    if version is not None:
+        return store.require_release(session, service.id, version)
+    latest = envs.latest_release(session, service.id)
+    if latest is None:
+        raise NotFoundError(f"service {service.name} has no release yet: codectl release create")
+    return latest
+
+
+def _sync_environments(
+    session: Session, service: ServiceRow, spec: ServiceSpec, now: datetime
+) -> None:
+    drafts = [
+        EnvironmentDraft(e.name, e.target.kind, e.protection.requires_previous)
+        for e in spec.environments
+    ]
+    sync_environments(session, service, drafts, now)
+
+
+def start_deployment(
+    session: Session, ctx: DeployContext, actor: Actor, request: DeployRequest
+) -> DeploymentRow:
+    """Plan a deployment of a release to an environment; the controller runs it."""
+    service = require_service(session, request.service)
+    release = _release(session, service, request.version)
+    repo = service_repo(ctx, service)
+    spec = spec_at(repo, release.sha)
+    if spec.service != service.name:
+        raise UserError(
+            f"code.yaml at {release.sha[:12]} describes {spec.service!r}, not {service.name!r}"
+        )
+    rules = spec.environment(request.environment).protection
+    _sync_environments(session, service, spec, ctx.now)
+    env = require_environment(session, service.id, request.environment)
+    protection.check_deployer(rules, env.name, actor.name, actor.bindings)
+    protection.check_approval(rules, env.name)
+    previous = spec.previous_environment(env.name)
+    passed = False
+    if previous is not None:
+        before = require_environment(session, service.id, previous.name)
+        passed = release.version in envs.succeeded_versions(session, service.id, before.id)
+    protection.check_previous(
+        rules, env.name, release.version, None if previous is None else previous.name, passed
+    )
+    active = envs.active_deployment(session, service.id, env.id)
+    if active is not None:
+        raise ConflictError(
+            f"deployment {active.id} of {active.version} is {active.status} in {env.name}; "
+            "wait for it, or abort it"
+        )
+    current = envs.current_deployment(session, service.id, env.id)
+    if current is not None and current.version == release.version:
+        raise ConflictError(f"{env.name} already serves {release.version}")
+    canary = plan.launch_of(spec, env.name, release.version, release.sha, str(repo.path))
+    rollout_spec = plan.rollout_spec(spec, env.name, first=current is None)
+    if request.fast:
+        rollout_spec = RolloutSpec(AllAtOnce(), rollout_spec.instances, rollout_spec.ready_timeout)
+    launches = {canary.version: canary.to_dict()}
+    stable_sha = None
+    if current is not None:
+        stable = _stable_launch(session, ctx, service, env.name, current)
+        launches[stable.version] = stable.to_dict()
+        stable_sha = stable.sha
+    state: dict[str, Any] = {
+        "service": service.name,
+        "environment": env.name,
+        "launch": launches,
+        "router": plan.router_plan(spec, env.name).to_dict(),
+        "measurements": [],
+        "events": [],
+    }
+    kind = (
+        "all_at_once"
+        if isinstance(rollout_spec.strategy, AllAtOnce)
+        else spec.strategy_for(env.name).kind
+    )
+    row, _ = store.record_deployment(
+        session,
+        store.DeploymentRecord(
+            service_id=service.id,
+            environment_id=env.id,
+            version=release.version,
+            status="pending",
+            created_at=ctx.now,
+            release_id=release.id,
+            strategy=kind,
+            trigger=request.trigger,
+            source=envs.RUN_SOURCE,
+            created_by=actor.name,
+            message=request.message,
+            commits=repo.commits(stable_sha, release.sha),
+            state=state,
+        ),
+    )
+    stable_version = None if current is None else current.version
+    rollout = new_rollout(str(row.id), release.version, stable_version, rollout_spec)
+    row.state = {**state, "rollout": state_to_dict(rollout)}
+    audit.record(
+        session,
+        at=ctx.now,
+        principal=actor.name,
+        action="deployment.start",
+        resource=resource(service.name, env.name, row.id),
+        detail={"version": release.version, "from": stable_version, "trigger": request.trigger},
+    )
+    session.flush()
+    return row
+
+
+def _stable_launch(
+    session: Session,
+    ctx: DeployContext,
+    service: ServiceRow,
+    environment: str,
+    current: DeploymentRow,
+) -> plan.Launch:
+    """How the current version runs: as its own deployment planned it."""
+    saved = (current.state or {}).get("launch", {}).get(current.version)
+    if saved is not None:
+        return plan.Launch.from_dict(saved)
+    release = store.require_release(session, service.id, current.version)
+    repo = service_repo(ctx, service)
+    return plan.launch_of(
+        spec_at(repo, release.sha), environment, release.version, release.sha, str(repo.path)
+    )
+
+
+def promote(
+    session: Session, ctx: DeployContext, actor: Actor, service: str, source: str, target: str
+) -> DeploymentRow:
+    """Deploy to `target` the release that serves `source`."""
+    row = require_service(session, service)
+    env = require_environment(session, row.id, source)
+    current = envs.current_deployment(session, row.id, env.id)
+    if current is None:
+        raise ConflictError(f"nothing to promote: no release has succeeded in {source} yet")
+    request = DeployRequest(
+        service, target, current.version, trigger="promote", message=f"from {source}"
+    )
+    return start_deployment(session, ctx, actor, request)
+
+
+def rollback(
+    session: Session,
+    ctx: DeployContext,
+    actor: Actor,
+    service: str,
+    environment: str,
+    to: str | None,
+) -> DeploymentRow:
+    """Abort the rollout in progress, or deploy (all at once) the previous good release."""
+    row = require_service(session, service)
+    env = require_environment(session, row.id, environment)
+    active = envs.active_deployment(session, row.id, env.id)
+    if active is not None and to is None:
+        send_command(session, ctx, actor, active.id, Command.ABORT)
+        return active
+    if to is None:
+        versions = envs.succeeded_versions(session, row.id, env.id)
+        current = envs.current_deployment(session, row.id, env.id)
+        serving = None if current is None else current.version
+        to = next((v for v in versions if v != serving), None)
+        if to is None:
+            raise ConflictError(f"no earlier release succeeded in {environment} to roll back to")
+    request = DeployRequest(service, environment, to, trigger="rollback", fast=True)
+    return start_deployment(session, ctx, actor, request)
+
+
+def send_command(
+    session: Session, ctx: DeployContext, actor: Actor, deployment_id: int, command: Command
+) -> DeploymentRow:
+    """Queue a person's command for a running deployment."""
+    row = store.get_deployment(session, deployment_id)
+    if row.source != envs.RUN_SOURCE:
+        raise ConflictError(f"deployment {row.id} was recorded, not run by CODE")
+    if row.status in store.FINAL_STATUSES:
+        raise ConflictError(f"deployment {row.id} is already {row.status}")
+    add_command(session, row.id, command, actor.name, ctx.now)
+    service, environment = row.state.get("service", ""), row.state.get("environment", "")
+    audit.record(
+        session,
+        at=ctx.now,
+        principal=actor.name,
+        action=f"deployment.{command.value}",
+        resource=resource(service, environment, row.id),
+    )
+    return row

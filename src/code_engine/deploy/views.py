@@ -1,0 +1,80 @@
+"""What people see of a deployment and of an environment: plain data for the API and CLI."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from code_engine.catalog.store import list_environments, require_service
+from code_engine.deploy import environments as envs
+from code_engine.deploy.rollout import Analysis, Pause, SetWeight, Step, state_from_dict
+
+
+def describe_step(step: Step) -> str:
+    if isinstance(step, SetWeight):
+        return f"set_weight {step.weight}%"
+    if isinstance(step, Pause):
+        return "pause" if step.duration is None else f"pause {step.duration.total_seconds():g}s"
+    if isinstance(step, Analysis):
+        spec = step.spec
+        return f"analysis {spec.count}x{spec.interval.total_seconds():g}s"
+    return type(step).__name__
+
+
+def progress(state: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Phase, step and weight of a run deployment's rollout (None for recorded ones)."""
+    data = state.get("rollout")
+    if not data:
+        return None
+    rollout = state_from_dict(data)
+    plan = rollout.plan
+    step = rollout.current_step
+    analysis = rollout.analysis
+    return {
+        "phase": rollout.phase.value,
+        "step": min(rollout.step_index + 1, len(plan)),
+        "steps": len(plan),
+        "current_step": None if step is None else describe_step(step),
+        "plan": [describe_step(s) for s in plan],
+        "canary": rollout.canary_version,
+        "stable": rollout.stable_version,
+        "weight": rollout.current_weight,
+        "paused": None if rollout.pause is None else rollout.pause.reason.value,
+        "measurements": 0 if analysis is None else len(analysis.measurements),
+        "reason": rollout.reason,
+        "url": state.get("url"),
+    }
+
+
+def environment_status(
+    session: Session, service: str, environment: str | None = None
+) -> list[dict[str, Any]]:
+    """Per environment in promotion order: what serves it and what is rolling out."""
+    row = require_service(session, service)
+    result = []
+    for env in list_environments(session, row.id):
+        if environment is not None and env.name != environment:
+            continue
+        current = envs.current_deployment(session, row.id, env.id)
+        active = envs.active_deployment(session, row.id, env.id)
+        latest = envs.latest_run(session, row.id, env.id)
+        result.append(
+            {
+                "environment": env.name,
+                "version": None if current is None else current.version,
+                "deployment": None if current is None else current.id,
+                "url": None if latest is None else latest.state.get("url"),
+                "active": None
+                if active is None
+                else {
+                    "id": active.id,
+                    "version": active.version,
+                    "status": active.status,
+                    "message": active.message,
+                    "progress": progress(active.state),
+                },
+            }
+        )
+    return result
