@@ -49,7 +49,7 @@ def render_docs() -> str:
         for check in checks:
             parts.append(f"### `{check.id}` — level {check.level}\n")
             parts.append(f"**{check.title}.** {check.why}\n")
-            parts.append(f"How to fix: {check.fix}\n")
+            parts.append(f"How to fix (`{check.target}`): {check.fix}\n")
     return "\n".join(parts).rstrip() + "\n"
 
 

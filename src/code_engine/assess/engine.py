@@ -28,9 +28,13 @@ def assess_repository(
     now = clock()
     wanted = list(Category) if categories is None else [c for c in Category if c in set(categories)]
     view = RepoView.open(Path(path), now, tuple(drills))
-    if Category.SECURITY in wanted:
-        secrets.start(view)  # git grep runs on the other core while the other checks run
-    results = tuple(_category(view, category) for category in wanted)
+    prefilter = secrets.start(view) if Category.SECURITY in wanted else None
+    try:
+        # git grep runs on another core while the other checks read and parse
+        results = tuple(_category(view, category) for category in wanted)
+    finally:
+        if prefilter is not None:
+            prefilter.close()
     return Report(
         path=str(view.root),
         commit=view.git.head,

@@ -104,6 +104,15 @@ class Prefilter:
             command, cwd=self.root, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
         )
 
+    def close(self) -> None:
+        """Stop runs whose output nobody will read (the assessment ended early)."""
+        for process, _ in self._runs:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+            if process.stdout is not None:
+                process.stdout.close()
+
     def lines(self) -> dict[str, dict[int, str]]:
         """Candidate lines: file -> line number -> text."""
         found: dict[str, dict[int, str]] = defaultdict(dict)
