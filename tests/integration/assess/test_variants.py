@@ -163,9 +163,9 @@ def test_secret_in_baseline_is_accepted_unless_audited_real(
 ) -> None:
     import hashlib
 
-    secret = "Xk29dlQ0vz" + "Qp"
-    hashed = hashlib.sha1(secret.encode()).hexdigest()  # noqa: S324 - detect-secrets' own hash
-    files = {**level3, "src/svc/conf.py": f'db_password = "{secret}"\n'}
+    value = "Xk29dlQ0vz" + "Qp"
+    hashed = hashlib.sha1(value.encode()).hexdigest()  # noqa: S324 - detect-secrets' own hash
+    files = {**level3, "src/svc/conf.py": f'db_password = "{value}"\n'}
     entry = '{"results": {"src/svc/conf.py": [{"hashed_secret": "%s"%s}]}}'
     accepted = _by_id(build_repo({**files, ".secrets.baseline": entry % (hashed, "")}))
     assert accepted["sec.no-secrets"].status is Status.PASS
