@@ -16,8 +16,18 @@ db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
 def server(
     host: str = typer.Option(None, help="Listen address [default: CODE_HOST or 127.0.0.1]."),
     port: int = typer.Option(None, help="Listen port [default: CODE_PORT or 8080]."),
+    no_worker: bool = typer.Option(
+        False, "--no-worker", help="Do not run the rollout controllers here (run codectl worker)."
+    ),
+    prometheus_url: str = typer.Option(
+        None,
+        "--prometheus-url",
+        envvar="CODE_PROMETHEUS_URL",
+        help="Judge canaries from this Prometheus instead of the router's statistics.",
+    ),
 ) -> None:
-    """Serve the API, dashboard, health and metrics (migrates the database first)."""
+    """Serve the API, dashboard, health and metrics (migrates the database first), and run
+    the rollout controllers on a background thread unless --no-worker."""
     import uvicorn
 
     from code_engine.api import create_app
@@ -43,10 +53,20 @@ def server(
             f" --client-id {credentials.client_id} --client-secret <secret>"
         )
     app = create_app(settings, database=db, migrate=False)
+    background = None
+    if not no_worker:
+        from code_engine.cli.worker_cmd import worker_config
+        from code_engine.deploy.controller import start_worker_thread
+
+        background = start_worker_thread(db, worker_config(settings, 0.5, prometheus_url))
     console(stderr=True).print(
         f"CODE listening on http://{settings.host}:{settings.port} (data: {settings.data_dir})"
     )
     uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, access_log=False)
+    if background is not None:  # leases are given back; instances and routers keep running
+        thread, stop = background
+        stop.set()
+        thread.join(timeout=15)
 
 
 @db_app.command("upgrade")

@@ -1,0 +1,190 @@
+"""`codectl deploy|promote|rollback|status|history|pause|resume|abort`: progressive delivery
+through the API (server and token from `codectl login`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from code_engine.cli.client import ApiClient
+from code_engine.cli.deploy_watch import describe, outcome, watch
+from code_engine.cli.output import OutputFormat, print_json, render_object, render_rows
+from code_engine.errors import UserError
+from code_engine.spec import SPEC_FILENAME, load_spec
+
+SERVER = typer.Option(None, "--server", envvar="CODE_SERVER", help="CODE server URL.")
+OUTPUT = typer.Option(OutputFormat.table, "--output", "-o", help="table or json.")
+SERVICE = typer.Option(None, "--service", "-s", help="Service name [default: the one in --spec].")
+SPEC = typer.Option(SPEC_FILENAME, "--spec", "-f", help="code.yaml naming the service.")
+WATCH = typer.Option(False, "--watch", "-w", help="Follow the rollout until it ends.")
+SUMMARY = ("id", "service", "environment", "version", "status", "strategy", "trigger", "message")
+HISTORY = ("id", "version", "status", "trigger", "strategy", "created_by", "finished_at", "message")
+
+
+def service_name(service: str | None, spec: Path) -> str:
+    if service:
+        return service
+    if not spec.is_file():
+        raise UserError(f"no {spec}: give --service NAME or --spec PATH")
+    return load_spec(spec).service
+
+
+def _show(
+    client: ApiClient, deployment: Mapping[str, Any], follow: bool, output: OutputFormat
+) -> None:
+    if follow:
+        path = f"/api/v1/deployments/{deployment['id']}"
+        deployment = watch(lambda: client.get(path), quiet=output is OutputFormat.json)
+    if output is OutputFormat.json:
+        print_json(deployment)
+    else:
+        render_object({k: deployment.get(k) for k in SUMMARY}, output)
+    if follow:
+        outcome(deployment)
+
+
+def _active(client: ApiClient, service: str, environment: str) -> Mapping[str, Any]:
+    [status] = client.get("/api/v1/deployments/status", service=service, environment=environment)
+    if status["active"] is None:
+        raise UserError(f"nothing is rolling out in {environment}")
+    active: Mapping[str, Any] = status["active"]
+    return active
+
+
+def deploy(
+    environment: str = typer.Argument(..., help="Environment to deploy to."),
+    version: str = typer.Option(None, "--version", "-v", help="Release [default: newest]."),
+    follow: bool = WATCH,
+    service: str = SERVICE,
+    spec: Path = SPEC,
+    server: str = SERVER,
+    output: OutputFormat = OUTPUT,
+) -> None:
+    """Roll a release out to ENVIRONMENT with its strategy (canary, blue-green, all at once)."""
+    client = ApiClient(server)
+    body = {
+        "service": service_name(service, spec),
+        "environment": environment,
+        "version": version,
+        "run": True,
+    }
+    _show(client, client.post("/api/v1/deployments", body), follow, output)
+
+
+def promote(
+    source: str = typer.Argument(..., metavar="FROM", help="Environment serving the release."),
+    target: str = typer.Argument(None, metavar="[TO]", help="Environment to deploy it to."),
+    full: bool = typer.Option(
+        False, "--full", help="Without TO: skip the remaining steps of FROM's rollout."
+    ),
+    follow: bool = WATCH,
+    service: str = SERVICE,
+    spec: Path = SPEC,
+    server: str = SERVER,
+    output: OutputFormat = OUTPUT,
+) -> None:
+    """Deploy to TO the release serving FROM; or, with --full, finish FROM's rollout now."""
+    client = ApiClient(server)
+    name = service_name(service, spec)
+    if target is None:
+        if not full:
+            raise UserError("give TO, or --full to skip the remaining steps of the rollout")
+        active = _active(client, name, source)
+        deployment = client.post(f"/api/v1/deployments/{active['id']}/promote")
+    else:
+        body = {"service": name, "from": source, "to": target}
+        deployment = client.post("/api/v1/deployments/promote", body)
+    _show(client, deployment, follow, output)
+
+
+def rollback(
+    environment: str = typer.Argument(..., help="Environment to roll back."),
+    to: str = typer.Option(None, "--to", help="Version [default: the one before]."),
+    follow: bool = WATCH,
+    service: str = SERVICE,
+    spec: Path = SPEC,
+    server: str = SERVER,
+    output: OutputFormat = OUTPUT,
+) -> None:
+    """Abort the rollout in progress, or redeploy (all at once) the previous good release."""
+    client = ApiClient(server)
+    body = {"service": service_name(service, spec), "environment": environment, "to": to}
+    _show(client, client.post("/api/v1/deployments/rollback", body), follow, output)
+
+
+def status(
+    environment: str = typer.Argument(None, help="Only this environment."),
+    service: str = SERVICE,
+    spec: Path = SPEC,
+    server: str = SERVER,
+    output: OutputFormat = OUTPUT,
+) -> None:
+    """What serves each environment, and what is rolling out."""
+    name = service_name(service, spec)
+    rows = ApiClient(server).get(
+        "/api/v1/deployments/status", service=name, environment=environment
+    )
+    if output is OutputFormat.json:
+        print_json(rows)
+        return
+    table = [
+        {
+            "environment": row["environment"],
+            "version": row["version"],
+            "url": row["url"],
+            "rolling out": None
+            if row["active"] is None
+            else f"#{row['active']['id']} {describe(row['active'])}",
+        }
+        for row in rows
+    ]
+    render_rows(table, ("environment", "version", "url", "rolling out"), output, title=name)
+
+
+def history(
+    environment: str = typer.Argument(..., help="Environment."),
+    limit: int = typer.Option(20, "--limit", "-n", min=1, max=500),
+    service: str = SERVICE,
+    spec: Path = SPEC,
+    server: str = SERVER,
+    output: OutputFormat = OUTPUT,
+) -> None:
+    """Deployments of ENVIRONMENT, newest first."""
+    name = service_name(service, spec)
+    page = ApiClient(server).get(
+        "/api/v1/deployments", service=name, environment=environment, limit=limit
+    )
+    render_rows(page["items"], HISTORY, output, title=f"{name} {environment}")
+
+
+def _command(verb: str, summary: str) -> Any:
+    def command(
+        environment: str = typer.Argument(..., help="Environment whose rollout to steer."),
+        service: str = SERVICE,
+        spec: Path = SPEC,
+        server: str = SERVER,
+        output: OutputFormat = OUTPUT,
+    ) -> None:
+        client = ApiClient(server)
+        active = _active(client, service_name(service, spec), environment)
+        _show(client, client.post(f"/api/v1/deployments/{active['id']}/{verb}"), False, output)
+
+    command.__doc__ = summary
+    return command
+
+
+def register(app: typer.Typer) -> None:
+    """Add the delivery commands."""
+    app.command("deploy")(deploy)
+    app.command("promote")(promote)
+    app.command("rollback")(rollback)
+    app.command("status")(status)
+    app.command("history")(history)
+    app.command("pause")(_command("pause", "Hold the rollout in ENVIRONMENT."))
+    app.command("resume")(_command("resume", "Continue the held rollout in ENVIRONMENT."))
+    app.command("abort")(
+        _command("abort", "Route ENVIRONMENT back to its stable release, stop the new one.")
+    )

@@ -1,0 +1,117 @@
+"""`codectl worker` (the rollout controllers) and `codectl demo` (hello delivered to dev)."""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from pathlib import Path
+from types import FrameType
+
+import httpx
+import typer
+
+from code_engine.cli.context import load_settings, open_database
+from code_engine.cli.output import console
+from code_engine.clock import utc_now
+from code_engine.deploy.controller import Worker, WorkerConfig, start_worker_thread
+from code_engine.deploy.controller.runtime import ProviderFactory
+from code_engine.deploy.rollout import MetricProvider
+from code_engine.deploy.router import TrafficRouter
+from code_engine.errors import UserError
+from code_engine.settings import Settings
+
+POLL = typer.Option(0.5, "--poll", min=0.05, help="Seconds between two controller ticks.")
+PROMETHEUS = typer.Option(
+    None,
+    "--prometheus-url",
+    envvar="CODE_PROMETHEUS_URL",
+    help="Judge canaries from this Prometheus instead of the router's statistics.",
+)
+EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "hello"
+
+
+def prometheus_factory(url: str | None) -> ProviderFactory | None:
+    """Canary metrics from Prometheus (per service and version), when a URL is given."""
+    if not url:
+        return None
+
+    def factory(_router: TrafficRouter, service: str) -> MetricProvider:
+        from code_engine.deploy.rollout.prometheus import PrometheusProvider
+
+        return PrometheusProvider(url, service)
+
+    return factory
+
+
+def worker_config(settings: Settings, poll: float, prometheus_url: str | None) -> WorkerConfig:
+    return WorkerConfig(
+        data_dir=settings.data_dir, poll=poll, provider_factory=prometheus_factory(prometheus_url)
+    )
+
+
+def worker(poll: float = POLL, prometheus_url: str = PROMETHEUS) -> None:
+    """Run the rollout controllers: supervise every environment, drive every deployment."""
+    from code_engine.observe.logging import configure_logging
+
+    settings = load_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    db = open_database(settings)
+    stop = threading.Event()
+
+    def stop_on(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, stop_on)
+    signal.signal(signal.SIGINT, stop_on)
+    console(stderr=True).print(f"CODE worker running (data: {settings.data_dir})")
+    Worker(db, worker_config(settings, poll, prometheus_url)).run(stop)
+
+
+def _wait_for_server(url: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise UserError(f"no CODE server answers at {url}: start codectl server, or use --with-worker")
+
+
+def demo(
+    example: Path = typer.Option(EXAMPLE, "--example", help="The hello example's directory."),
+    port: int = typer.Option(18080, "--port", help="Port the demo's router listens on."),
+    with_worker: bool = typer.Option(
+        False, "--with-worker", help="Run a worker here instead of waiting for codectl server."
+    ),
+    wait: float = typer.Option(60.0, "--wait", help="Seconds to wait for the server."),
+) -> None:
+    """Deliver the hello example to dev: a release, a healthy canary, then a bad canary
+    that is rolled back automatically. Runs next to `codectl server`."""
+    from code_engine.deploy.demo import run_demo
+
+    if not (example / "app.py").is_file():
+        raise UserError(f"{example}: not the hello example (no app.py); give --example")
+    settings = load_settings()
+    if not with_worker:
+        _wait_for_server(f"http://{settings.host}:{settings.port}", wait)
+    db = open_database(settings, migrate=with_worker)
+    stop = None
+    if with_worker:
+        _, stop = start_worker_thread(db, worker_config(settings, 0.5, None))
+    out = console()
+    try:
+        for event in run_demo(db, settings.data_dir, example, utc_now, port):
+            where = f" ({event.url})" if event.url else ""
+            out.print(f"hello {event.version}: {event.status}{where} {event.message}".rstrip())
+    finally:
+        if stop is not None:
+            stop.set()
+
+
+def register(app: typer.Typer) -> None:
+    """Add `worker` and `demo`."""
+    app.command("worker")(worker)
+    app.command("demo")(demo)
