@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml requirements-dev.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-dev.lock
-	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 dev-setup: $(STAMP) ## Set up the local environment (virtualenv + locked dependencies)
@@ -38,7 +38,7 @@ ci-security: dev-setup ## Static security analysis of the code and a secrets sca
 	$(BIN)/codectl assess . --category security --output table || true
 
 ci-build: dev-setup ## Build the wheel and sdist (and the image where a Docker engine runs)
-	$(BIN)/python -m pip wheel --quiet --no-deps --no-build-isolation -w build/dist .
+	$(BIN)/python -m pip wheel --quiet --no-deps -w build/dist .
 	@if docker info >/dev/null 2>&1; then docker build -t code-engine:dev .; \
 	else echo "no Docker engine here: image build skipped"; fi
 

@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import json
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -126,12 +127,13 @@ def main() -> None:
     database_url = os.environ.get("CODE_DATABASE_URL") or f"sqlite:///{data_dir / 'code.db'}"
     _seed(database_url, args.rows)
     port = _free_port()
+    client_secret = secrets.token_urlsafe(24)
     env = {
         **os.environ,
         "CODE_DATA_DIR": str(data_dir),
         "CODE_DATABASE_URL": database_url,
         "CODE_BOOTSTRAP_CLIENT_ID": "bench",
-        "CODE_BOOTSTRAP_CLIENT_SECRET": "bench-secret-0123456789",
+        "CODE_BOOTSTRAP_CLIENT_SECRET": client_secret,
         "CODE_LOG_LEVEL": "warning",
     }
     server = subprocess.Popen(
@@ -153,7 +155,7 @@ def main() -> None:
             data={
                 "grant_type": "client_credentials",
                 "client_id": "bench",
-                "client_secret": "bench-secret-0123456789",
+                "client_secret": client_secret,
             },
         ).json()["access_token"]
         results = {}
