@@ -1,15 +1,17 @@
 """One service's events in one environment, sorted and joined once.
 
-`prepare` does the only pass over all events (sort, commit delivery, incident linking,
-recovery pairing); afterwards any window is answered with binary searches over sorted
-timestamp lists, so the weekly trend costs no more than the headline figures.
+`build` does the only pass over the events (commit delivery, incident linking, recovery
+pairing) on plain columns: sorted finish times, statuses, identities and commit lists.
+`prepare` feeds it from event objects; `dora.query` feeds it straight from database
+columns. Afterwards any window is answered with binary searches over sorted timestamp
+lists, so the weekly trend costs no more than the headline figures.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import timedelta
 from itertools import accumulate
 
@@ -19,6 +21,9 @@ SUCCEEDED = DeploymentStatus.SUCCEEDED
 FAILED = DeploymentStatus.FAILED
 ROLLED_BACK = DeploymentStatus.ROLLED_BACK
 DEFAULT_INCIDENT_LINK_WINDOW = timedelta(hours=24)
+
+IncidentColumns = tuple[float, float | None, Hashable | None]
+"""An incident as (opened, resolved or None, identity of the deployment it names or None)."""
 
 
 @dataclass(frozen=True)
@@ -45,9 +50,23 @@ class Timeline:
     deploy_restore_seconds: list[float]
 
 
-def _sorted_deployments(
+@dataclass
+class DeployColumns:
+    """Deployments of one service and environment, sorted by finish then a tie-breaker.
+
+    `ids` identify deployments for incidents that name one; `commits` are the shas each
+    delivered (only those of successful deployments are read).
+    """
+
+    finished: list[float] = field(default_factory=list)
+    status: list[DeploymentStatus] = field(default_factory=list)
+    ids: list[Hashable] = field(default_factory=list)
+    commits: list[Sequence[str]] = field(default_factory=list)
+
+
+def _deploy_columns(
     deployments: Iterable[DeploymentEvent], service: str, environment: str
-) -> tuple[list[DeploymentEvent], list[float]]:
+) -> DeployColumns:
     """By finish, start, then id: a total order, so the input order never matters.
 
     Plain tuples of floats sort several times faster than a key of datetimes; the index
@@ -59,19 +78,26 @@ def _sorted_deployments(
         if d.service == service and d.environment == environment
     ]
     rows.sort()
-    return [row[4] for row in rows], [row[0] for row in rows]
+    return DeployColumns(
+        finished=[row[0] for row in rows],
+        status=[row[4].status for row in rows],
+        ids=[row[2] for row in rows],
+        commits=[row[4].commits for row in rows],
+    )
 
 
-def _sorted_incidents(
+def _incident_columns(
     incidents: Iterable[IncidentEvent], service: str, environment: str
-) -> list[IncidentEvent]:
-    rows = [
-        (i.opened_at.timestamp(), i.external_id, index, i)
-        for index, i in enumerate(incidents)
+) -> list[IncidentColumns]:
+    return [
+        (
+            i.opened_at.timestamp(),
+            None if i.resolved_at is None else i.resolved_at.timestamp(),
+            i.deployment_id or None,
+        )
+        for i in incidents
         if i.service == service and i.environment == environment
     ]
-    rows.sort()
-    return [row[3] for row in rows]
 
 
 def _change_starts(commits: Iterable[CommitEvent], service: str) -> dict[str, float]:
@@ -88,19 +114,21 @@ def _change_starts(commits: Iterable[CommitEvent], service: str) -> dict[str, fl
 
 
 def _lead_times(
-    deploys: list[DeploymentEvent], deploy_ts: list[float], starts: dict[str, float]
+    deploys: DeployColumns, starts: Mapping[str, float], delivered_before: Iterable[str]
 ) -> tuple[list[float], list[float], list[float], list[float]]:
     """Each commit counts once, at the first successful deployment that delivered it."""
     success_ts: list[float] = []
     lead_ts: list[float] = []
     lead_seconds: list[float] = []
     unmatched_ts: list[float] = []
-    delivered: set[str] = set()
-    for finished, deploy in zip(deploy_ts, deploys, strict=True):
-        if deploy.status is not SUCCEEDED:
+    delivered: set[str] = set(delivered_before)
+    for finished, status, commits in zip(
+        deploys.finished, deploys.status, deploys.commits, strict=True
+    ):
+        if status is not SUCCEEDED:
             continue
         success_ts.append(finished)
-        for sha in deploy.commits:
+        for sha in commits:
             if sha in delivered:
                 continue
             delivered.add(sha)
@@ -115,27 +143,27 @@ def _lead_times(
 
 
 def _linked_flags(
-    deploys: list[DeploymentEvent],
-    deploy_ts: list[float],
-    incidents: list[IncidentEvent],
-    link_window: timedelta,
+    deploys: DeployColumns, incidents: Sequence[IncidentColumns], link_window: timedelta
 ) -> list[int]:
     """1 for a successful deployment an incident is attributed to, else 0.
 
-    An incident naming a deployment (`deployment_id`) is attributed to it alone; any other
-    incident to the deployment finished last before it opened, if it opened within the
-    link window and before the next deployment of the same service and environment.
+    An incident naming a deployment is attributed to it alone; any other incident to the
+    deployment finished last before it opened, if it opened within the link window and
+    before the next deployment of the same service and environment.
     """
-    named = {incident.deployment_id for incident in incidents if incident.deployment_id}
-    opened = [inc.opened_at.timestamp() for inc in incidents if not inc.deployment_id]
+    named = {named for _, _, named in incidents if named is not None}
+    opened = sorted(opened for opened, _, named in incidents if named is None)
     window = link_window.total_seconds()
+    deploy_ts = deploys.finished
     flags: list[int] = []
-    last = len(deploys) - 1
-    for index, (finished, deploy) in enumerate(zip(deploy_ts, deploys, strict=True)):
-        if deploy.status is not SUCCEEDED:
+    last = len(deploy_ts) - 1
+    for index, (finished, status, ident) in enumerate(
+        zip(deploy_ts, deploys.status, deploys.ids, strict=True)
+    ):
+        if status is not SUCCEEDED:
             flags.append(0)
             continue
-        if deploy.external_id in named:
+        if ident in named:
             flags.append(1)
             continue
         until = finished + window
@@ -146,9 +174,7 @@ def _linked_flags(
     return flags
 
 
-def _deploy_recoveries(
-    deploys: list[DeploymentEvent], deploy_ts: list[float]
-) -> tuple[list[float], list[float]]:
+def _deploy_recoveries(deploys: DeployColumns) -> tuple[list[float], list[float]]:
     """A run of failed or rolled back deployments recovers at the next successful one.
 
     The run is measured once, from its first failure, so three retries of one broken
@@ -157,8 +183,8 @@ def _deploy_recoveries(
     recovered_ts: list[float] = []
     seconds: list[float] = []
     failing_since: float | None = None
-    for finished, deploy in zip(deploy_ts, deploys, strict=True):
-        if deploy.status is SUCCEEDED:
+    for finished, status in zip(deploys.finished, deploys.status, strict=True):
+        if status is SUCCEEDED:
             if failing_since is not None:
                 recovered_ts.append(finished)
                 seconds.append(finished - failing_since)
@@ -168,17 +194,55 @@ def _deploy_recoveries(
     return recovered_ts, seconds
 
 
-def _incident_recoveries(incidents: list[IncidentEvent]) -> tuple[list[float], list[float]]:
+def _incident_recoveries(
+    incidents: Sequence[IncidentColumns],
+) -> tuple[list[float], list[float]]:
     pairs = sorted(
-        (inc.resolved_at.timestamp(), (inc.resolved_at - inc.opened_at).total_seconds())
-        for inc in incidents
-        if inc.resolved_at is not None
+        (resolved, resolved - opened) for opened, resolved, _ in incidents if resolved is not None
     )
     return [ts for ts, _ in pairs], [seconds for _, seconds in pairs]
 
 
 def _prefix(flags: Iterable[int]) -> list[int]:
     return list(accumulate(flags, initial=0))
+
+
+def build(
+    deploys: DeployColumns,
+    incidents: Sequence[IncidentColumns],
+    starts: Mapping[str, float],
+    *,
+    service: str,
+    environment: str = "prod",
+    incident_link_window: timedelta = DEFAULT_INCIDENT_LINK_WINDOW,
+    delivered_before: Iterable[str] = (),
+) -> Timeline:
+    """Join sorted deployment columns, incidents and change starts (sha → POSIX time).
+
+    `delivered_before` are shas a successful deployment older than `deploys` delivered:
+    they are not counted again (the database path loads a bounded history).
+    """
+    if incident_link_window < timedelta(0):
+        raise ValueError("incident_link_window: must not be negative")
+    success_ts, lead_ts, lead_seconds, unmatched_ts = _lead_times(deploys, starts, delivered_before)
+    incident_ts, incident_seconds = _incident_recoveries(incidents)
+    deploy_rec_ts, deploy_rec_seconds = _deploy_recoveries(deploys)
+    return Timeline(
+        service=service,
+        environment=environment,
+        deploy_ts=deploys.finished,
+        failed_prefix=_prefix(int(s is FAILED) for s in deploys.status),
+        rolled_back_prefix=_prefix(int(s is ROLLED_BACK) for s in deploys.status),
+        linked_prefix=_prefix(_linked_flags(deploys, incidents, incident_link_window)),
+        success_ts=success_ts,
+        lead_ts=lead_ts,
+        lead_seconds=lead_seconds,
+        unmatched_ts=unmatched_ts,
+        incident_restore_ts=incident_ts,
+        incident_restore_seconds=incident_seconds,
+        deploy_restore_ts=deploy_rec_ts,
+        deploy_restore_seconds=deploy_rec_seconds,
+    )
 
 
 def prepare(
@@ -191,28 +255,11 @@ def prepare(
     incident_link_window: timedelta = DEFAULT_INCIDENT_LINK_WINDOW,
 ) -> Timeline:
     """Sort and join the events of `service` in `environment` once (O(n log n))."""
-    if incident_link_window < timedelta(0):
-        raise ValueError("incident_link_window: must not be negative")
-    deploys, deploy_ts = _sorted_deployments(deployments, service, environment)
-    scoped = _sorted_incidents(incidents, service, environment)
-    success_ts, lead_ts, lead_seconds, unmatched_ts = _lead_times(
-        deploys, deploy_ts, _change_starts(commits, service)
-    )
-    incident_ts, incident_seconds = _incident_recoveries(scoped)
-    deploy_rec_ts, deploy_rec_seconds = _deploy_recoveries(deploys, deploy_ts)
-    return Timeline(
+    return build(
+        _deploy_columns(deployments, service, environment),
+        _incident_columns(incidents, service, environment),
+        _change_starts(commits, service),
         service=service,
         environment=environment,
-        deploy_ts=deploy_ts,
-        failed_prefix=_prefix(int(d.status is FAILED) for d in deploys),
-        rolled_back_prefix=_prefix(int(d.status is ROLLED_BACK) for d in deploys),
-        linked_prefix=_prefix(_linked_flags(deploys, deploy_ts, scoped, incident_link_window)),
-        success_ts=success_ts,
-        lead_ts=lead_ts,
-        lead_seconds=lead_seconds,
-        unmatched_ts=unmatched_ts,
-        incident_restore_ts=incident_ts,
-        incident_restore_seconds=incident_seconds,
-        deploy_restore_ts=deploy_rec_ts,
-        deploy_restore_seconds=deploy_rec_seconds,
+        incident_link_window=incident_link_window,
     )

@@ -32,3 +32,14 @@ def resolve_window(
     if upper <= lower:
         raise ValueError("end: must be after start")
     return lower, upper
+
+
+MAX_DAYS = 3660
+
+
+def parse_days(text: str) -> int:
+    """`30d` (or `30`) → 30; the presets are 7d, 30d and 90d, any 1-3660 days is accepted."""
+    value = text.strip().lower().removesuffix("d")
+    if not value.isdigit() or not 1 <= int(value) <= MAX_DAYS:
+        raise ValueError(f"window: {text!r} is not a number of days such as 7d, 30d or 90d")
+    return int(value)
