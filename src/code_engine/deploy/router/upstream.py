@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, cast
@@ -11,11 +12,11 @@ import httptools
 
 from code_engine.deploy.router.table import Address
 
-# Response header names that rule out forwarding a response untouched.
-RAW_HOP_BY_HOP = (
-    b"\r\nconnection", b"\r\nkeep-alive", b"\r\ntransfer-encoding", b"\r\nupgrade",
-    b"\r\nproxy-", b"\r\ntrailer", b"\r\nte:",
-)  # fmt: skip
+# In a lowered response head: a hop-by-hop header or a folded line, either of which
+# rules out forwarding the response untouched.
+RAW_UNSAFE = re.compile(
+    rb"\r\n(?:connection|keep-alive|transfer-encoding|upgrade|proxy-|trailer|te:)|\n[ \t]"
+)
 
 if TYPE_CHECKING:
     from code_engine.deploy.router.exchange import Exchange
@@ -116,7 +117,7 @@ class UpstreamConnection(asyncio.Protocol):
         if end < 0 or not data.startswith(b"HTTP/1.1 "):
             return False
         head = data[: end + 2].lower()
-        if any(token in head for token in RAW_HOP_BY_HOP) or b"\n " in head or b"\n\t" in head:
+        if RAW_UNSAFE.search(head):
             return False
         start = head.find(b"\r\ncontent-length:")
         if start < 0 or head.count(b"\r\ncontent-length:") != 1:
