@@ -126,3 +126,47 @@ def test_wrong_secret_is_refused_without_traceback(server) -> None:
     assert result.returncode == 2
     assert "client authentication failed" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_assess_report_to_stores_the_trend(server, tmp_path: Path) -> None:
+    url, env, output = server
+    client_id = re.search(r"client id:\s+(\S+)", output)
+    secret = re.search(r"client secret:\s+(\S+)", output)
+    assert client_id and secret
+    subprocess.run(
+        [
+            *CODECTL,
+            "login",
+            "--server",
+            url,
+            "--client-id",
+            client_id[1],
+            "--client-secret",
+            secret[1],
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    repo = tmp_path / "svc"
+    repo.mkdir()
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    token = json.loads(
+        (Path(env["XDG_CONFIG_HOME"]) / "code-engine" / "credentials.json").read_text()
+    )["token"]
+    httpx.post(
+        f"{url}/api/v1/services", json={"name": "svc"}, headers={"Authorization": f"Bearer {token}"}
+    )
+    result = subprocess.run(
+        [*CODECTL, "assess", str(repo), "--report-to", url, "--output", "json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "recorded assessment" in result.stderr
+    trend = httpx.get(
+        f"{url}/api/v1/services/svc/assessments", headers={"Authorization": f"Bearer {token}"}
+    ).json()
+    assert [p["level"] for p in trend["items"]] == [json.loads(result.stdout)["level"]]

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from code_engine import __version__
 from code_engine.api import errors
 from code_engine.api.routers import (
+    assessments,
     audit,
     changes,
     deployments,
@@ -37,6 +38,7 @@ ROUTERS = (
     deployments.router,
     incidents.router,
     events.router,
+    assessments.router,
     audit.router,
 )
 

@@ -42,6 +42,15 @@ def assess(
     category: list[str] = typer.Option(
         [], "--category", "-c", help="Only this category (id or prefix, e.g. security or sec)."
     ),
+    report_to: str | None = typer.Option(
+        None, "--report-to", metavar="URL", help="Store the report on this CODE server."
+    ),
+    record: bool = typer.Option(
+        False, "--record", help="Store the report on the server of `codectl login`."
+    ),
+    service: str | None = typer.Option(
+        None, "--service", help="Service to store it under [default: from code.yaml]."
+    ),
 ) -> None:
     """Measure the repository's DevOps maturity (Level 0-3) across the nine categories."""
     report = assess_repository(path, categories=_categories(category) or None)
@@ -53,6 +62,12 @@ def assess(
         sys.stdout.write(render_markdown(report))
     else:
         print_table(report, console())
+    if report_to or record:
+        stored = _store(report_to, service or _service_name(path), report_to_dict(report))
+        console(stderr=True).print(
+            f"recorded assessment {stored['id']} (level {stored['level']}) for "
+            f"{service or _service_name(path)}"
+        )
     if fail_under is not None and report.level < fail_under:
         raise CheckFailedError(f"maturity level {report.level} is below --fail-under {fail_under}")
 
@@ -66,3 +81,22 @@ def _categories(names: list[str]) -> list[Category]:
             raise UserError(f"--category {name}: unknown category (one of: {valid})")
         chosen.append(found)
     return chosen
+
+
+def _service_name(path: Path) -> str:
+    """The service named by the repository's code.yaml, else the directory name."""
+    from code_engine.spec import load_spec
+
+    spec_file = path / "code.yaml"
+    if spec_file.is_file():
+        return load_spec(spec_file).service
+    return path.resolve().name
+
+
+def _store(server: str | None, service: str, report: dict[str, object]) -> dict[str, object]:
+    from code_engine.cli.client import ApiClient
+
+    stored: dict[str, object] = ApiClient(server).post(
+        f"/api/v1/services/{service}/assessments", report
+    )
+    return stored

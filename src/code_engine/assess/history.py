@@ -1,0 +1,60 @@
+"""Stored assessments of a service: record one, read the trend."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import jsonschema
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from code_engine.dora.events import PayloadError
+from code_engine.store.tables import AssessmentRow
+
+
+@cache
+def _validator() -> jsonschema.Draft202012Validator:
+    text = resources.files("code_engine.assess").joinpath("schemas/assess-report-1.json")
+    return jsonschema.Draft202012Validator(json.loads(text.read_text(encoding="utf-8")))
+
+
+def validate_report(report: dict[str, Any]) -> None:
+    """Raise PayloadError naming every field of `report` that breaks the report schema."""
+    errors = sorted(_validator().iter_errors(report), key=lambda e: list(e.absolute_path))
+    if errors:
+        raise PayloadError(
+            f"{'.'.join(str(p) for p in e.absolute_path) or 'report'}: {e.message}"
+            for e in errors[:20]
+        )
+
+
+def record(
+    session: Session, service_id: int, report: dict[str, Any], now: datetime
+) -> AssessmentRow:
+    validate_report(report)
+    row = AssessmentRow(
+        service_id=service_id, level=int(report["level"]), report=report, created_at=now
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def trend(session: Session, service_id: int, limit: int = 100) -> list[AssessmentRow]:
+    """The newest `limit` assessments, oldest first."""
+    query = (
+        select(AssessmentRow)
+        .where(AssessmentRow.service_id == service_id)
+        .order_by(AssessmentRow.id.desc())
+        .limit(limit)
+    )
+    return list(reversed(list(session.scalars(query))))
+
+
+def latest(session: Session, service_id: int) -> AssessmentRow | None:
+    rows = trend(session, service_id, limit=1)
+    return rows[0] if rows else None
