@@ -59,6 +59,30 @@ class Settings(BaseSettings):
     bootstrap_client_secret: SecretStr = Field(
         SecretStr(""), description="Its secret; generated and printed once when empty."
     )
+    github_webhook_secret: SecretStr = Field(
+        SecretStr(""), description="Verifies GitHub webhooks (X-Hub-Signature-256); unset refuses."
+    )
+    dora_incident_link_hours: float = Field(
+        24, ge=0, le=720, description="An incident within this many hours of a deployment fails it."
+    )
+    alertmanager_service_labels: str = Field(
+        "service", description="Alert labels naming the service (comma-separated, first wins)."
+    )
+    alertmanager_environment_labels: str = Field(
+        "env,environment", description="Alert labels naming the environment (comma-separated)."
+    )
+    alertmanager_severity_labels: str = Field(
+        "severity", description="Alert labels giving the severity (comma-separated)."
+    )
+    alertmanager_deployment_labels: str = Field(
+        "deployment_id", description="Alert labels or annotations naming a deployment id."
+    )
+    metrics_prometheus_url: str = Field(
+        "", description="Prometheus for operational metrics; empty reads CODE's routers."
+    )
+    metrics_cache_seconds: float = Field(
+        30, ge=0, le=3600, description="How long /metrics reuses computed DORA gauges."
+    )
 
     @field_validator("data_dir", "jwt_keys_dir", mode="after")
     @classmethod

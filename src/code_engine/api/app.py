@@ -17,9 +17,11 @@ from code_engine.api.routers import (
     events,
     health,
     incidents,
+    metrics,
     oauth,
     releases,
     services,
+    webhooks,
 )
 from code_engine.api.runtime import Runtime, build_runtime
 from code_engine.clock import Clock, utc_now
@@ -40,6 +42,8 @@ ROUTERS = (
     events.router,
     assessments.router,
     audit.router,
+    metrics.router,
+    webhooks.router,
 )
 
 

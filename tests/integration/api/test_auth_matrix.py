@@ -16,7 +16,16 @@ from starlette.testclient import TestClient
 
 from code_engine.api.app import runtime_of
 
-OPEN = {"/healthz", "/readyz", "/metrics", "/oauth/token", "/.well-known/jwks.json"}
+OPEN = {
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    "/oauth/token",
+    "/.well-known/jwks.json",
+    # GitHub cannot send a bearer token: its webhook authenticates each delivery by the
+    # HMAC signature of the body (X-Hub-Signature-256) and refuses all when no secret is set.
+    "/api/v1/webhooks/github",
+}
 ROLES = ("viewer", "developer", "deployer", "admin")
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 

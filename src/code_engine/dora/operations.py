@@ -1,0 +1,196 @@
+"""Operational metrics (uptime, p95 latency, error rate) against the service's SLOs.
+
+Two sources, one small protocol: a Prometheus server (PromQL over a window, the
+production path) or CODE's own router of the environment (its live counters since they
+were last reset; it keeps no history, so no uptime and no window). The SLOs come from
+the service's `code.yaml` when its repository is a local path, else the defaults.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+import httpx
+from sqlalchemy.orm import Session
+
+from code_engine.catalog.store import require_environment, require_service
+from code_engine.deploy.rollout.prometheus import PrometheusError, PrometheusProvider, render
+from code_engine.deploy.router.client import BuiltinRouter
+from code_engine.deploy.router.errors import RouterError
+from code_engine.deploy.router.launch import RouterLaunch
+from code_engine.deploy.router.stats import LATENCY_BOUNDS_MS, quantile
+from code_engine.errors import CodeError
+from code_engine.settings import Settings
+from code_engine.spec.loader import load_spec
+from code_engine.spec.quality import Slos
+
+_SERVICE = 'service="{service}"'
+QUERIES = {
+    "uptime_percent": f"100 * avg(avg_over_time(up{{{_SERVICE}}}[{{window}}]))",
+    "p95_ms": (
+        "1000 * histogram_quantile(0.95, sum by (le) "
+        f"(rate(http_request_duration_seconds_bucket{{{_SERVICE}}}[{{window}}])))"
+    ),
+    "error_rate_percent": (
+        f'100 * (sum(increase(http_requests_total{{{_SERVICE},code=~"5.."}}[{{window}}]))'
+        " or vector(0))"
+        f" / sum(increase(http_requests_total{{{_SERVICE}}}[{{window}}]))"
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Measured:
+    """What a source observed; None where it cannot tell."""
+
+    uptime_percent: float | None = None
+    p95_ms: float | None = None
+    error_rate_percent: float | None = None
+
+
+@dataclass(frozen=True)
+class Objective:
+    key: str
+    title: str
+    value: float | None
+    unit: str
+    target: str
+    passed: bool | None
+
+
+@dataclass(frozen=True)
+class OperationsReport:
+    service: str
+    environment: str
+    source: str
+    start: datetime
+    end: datetime
+    objectives: list[Objective]
+    note: str = ""
+
+
+class OperationsSource(Protocol):
+    name: str
+
+    def measure(self, service: str, environment: str, start: datetime, end: datetime) -> Measured:
+        """Observations over `[start, end)` (as far as the source can scope them)."""
+
+
+def judge(measured: Measured, slos: Slos) -> list[Objective]:
+    """Each measurement against its SLO (pure)."""
+
+    def verdict(value: float | None, ok: Callable[[float], bool]) -> bool | None:
+        return None if value is None else ok(value)
+
+    uptime, p95, errors = measured.uptime_percent, measured.p95_ms, measured.error_rate_percent
+    return [
+        Objective("uptime", "Uptime", uptime, "%", f">= {slos.availability_percent:g} %",
+                  verdict(uptime, lambda v: v >= slos.availability_percent)),
+        Objective("p95_latency", "Response time (p95)", p95, "ms", f"< {slos.p95_latency_ms:g} ms",
+                  verdict(p95, lambda v: v < slos.p95_latency_ms)),
+        Objective("error_rate", "Error rate", errors, "%", f"< {slos.error_rate_percent:g} %",
+                  verdict(errors, lambda v: v < slos.error_rate_percent)),
+    ]  # fmt: skip
+
+
+class PrometheusOperations:
+    """PromQL over the window, at its end (`QUERIES`)."""
+
+    name = "prometheus"
+
+    def __init__(self, base_url: str, client: httpx.Client | None = None) -> None:
+        self.base_url = base_url
+        self.client = client
+
+    def measure(self, service: str, environment: str, start: datetime, end: datetime) -> Measured:
+        del environment  # the default queries select by the `service` label only
+        window = end - start
+        with PrometheusProvider(self.base_url, service, client=self.client) as provider:
+            values = {
+                key: provider.query(render(q, service=service, version="", window=window), end)
+                for key, q in QUERIES.items()
+            }
+        return Measured(**values)
+
+
+class RouterOperations:
+    """The environment's builtin router: counters since their last reset, all versions."""
+
+    name = "router"
+
+    def __init__(self, router_for: Callable[[str, str], BuiltinRouter]) -> None:
+        self.router_for = router_for
+
+    def measure(self, service: str, environment: str, start: datetime, end: datetime) -> Measured:
+        del start, end  # the router keeps counters, not history
+        router = self.router_for(service, environment)
+        try:
+            stats = router.stats()
+        finally:
+            router.close()
+        requests = sum(s.requests for s in stats.values())
+        if not requests:
+            return Measured()
+        buckets = [0] * (len(LATENCY_BOUNDS_MS) + 1)
+        for version in stats.values():
+            buckets = [a + b for a, b in zip(buckets, version.buckets, strict=True)]
+        errors = sum(s.errors for s in stats.values())
+        return Measured(p95_ms=quantile(buckets, 0.95), error_rate_percent=100 * errors / requests)
+
+
+def slos_of(repo: str) -> tuple[Slos, str]:
+    """The SLOs of `code.yaml` in a local repository, else the defaults (and why)."""
+    path = Path(repo).expanduser() / "code.yaml" if repo and "://" not in repo else None
+    if path is None or not path.is_file():
+        return Slos(), "default SLOs (no code.yaml in a local repository)"
+    try:
+        return load_spec(path).slos, ""
+    except (CodeError, OSError) as exc:
+        return Slos(), f"default SLOs ({path.name}: {exc})"
+
+
+def default_source(settings: Settings) -> OperationsSource:
+    if settings.metrics_prometheus_url:
+        return PrometheusOperations(settings.metrics_prometheus_url)
+
+    def router_for(service: str, environment: str) -> BuiltinRouter:
+        launch = RouterLaunch.for_environment(settings.data_dir, service, environment, port=0)
+        return BuiltinRouter(launch.control, timeout=5.0)
+
+    return RouterOperations(router_for)
+
+
+def measure_operations(
+    session: Session,
+    settings: Settings,
+    *,
+    service: str,
+    environment: str,
+    start: datetime,
+    end: datetime,
+    source: OperationsSource | None = None,
+) -> OperationsReport:
+    """Measure one service environment and judge it against its SLOs."""
+    row = require_service(session, service)
+    require_environment(session, row.id, environment)
+    slos, notes = slos_of(row.repo)
+    source = source or default_source(settings)
+    try:
+        measured = source.measure(service, environment, start, end)
+    except (PrometheusError, RouterError) as exc:
+        measured, notes = Measured(), "; ".join(filter(None, [str(exc), notes]))
+    if isinstance(source, RouterOperations):
+        notes = "; ".join(filter(None, [
+            "router counters since their last reset; uptime needs Prometheus "
+            "(CODE_METRICS_PROMETHEUS_URL)", notes]))  # fmt: skip
+    return OperationsReport(
+        service, environment, source.name, start, end, judge(measured, slos), notes
+    )
+
+
+def operations_to_dict(report: OperationsReport) -> dict[str, Any]:
+    return asdict(report)
