@@ -8,8 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from alembic.script import ScriptDirectory
 
 from code_engine.cli.main import run
+from code_engine.store.migrate import MIGRATIONS_DIR
 
 
 def codectl(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -30,8 +32,10 @@ def _data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def test_db_upgrade_and_current(capsys) -> None:
     code, out, _ = codectl(capsys, "db", "current")
     assert (code, out.strip()) == (0, "not migrated")
+    head = ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
     code, out, _ = codectl(capsys, "db", "upgrade")
-    assert code == 0 and "0001" in out
+    assert (code, out.strip()) == (0, f"database at revision {head}")
+    assert codectl(capsys, "db", "current")[1].strip() == head
 
 
 def test_users_and_clients(capsys, monkeypatch: pytest.MonkeyPatch) -> None:
