@@ -61,6 +61,7 @@ def supervisor(data_dir: Path) -> Iterator[Supervisor]:
     sv.stop_all(grace=5)
 
 
+@pytest.fixture(scope="session")
 def haproxy_binary() -> str:
     """The HAProxy binary, or skip (fail when CODE_TEST_REQUIRE_HAPROXY=1)."""
     binary = shutil.which("haproxy") or (

@@ -26,8 +26,6 @@ from code_engine.deploy.router import (
     stop_router,
 )
 
-from .conftest import haproxy_binary  # noqa: TID252
-
 
 class Routed:
     """A router under test and the URL clients use."""
@@ -67,7 +65,8 @@ def routed(
         yield Routed(inprocess, inprocess.port, hello_backends)
         inprocess.close()
     else:
-        settings = HAProxySettings(workdir=workdir, port=port, binary=haproxy_binary())
+        binary = request.getfixturevalue("haproxy_binary")
+        settings = HAProxySettings(workdir=workdir, port=port, binary=binary)
         haproxy = HAProxyRouter(settings)
         yield Routed(haproxy, port, hello_backends)
         haproxy.stop()
