@@ -46,3 +46,15 @@ def test_env_values_use_the_same_placeholders() -> None:
         "HELLO_VERSION": "1.2",
         "N": "3",
     }
+
+
+def test_instances_never_inherit_engine_settings_or_its_python_path() -> None:
+    from code_engine.deploy.local.launcher import default_base_env
+
+    environ = {
+        "PATH": "/bin",
+        "CODE_JWT_KEY_PASSPHRASE": "s3cret",
+        "PYTHONPATH": "/engine",
+        "LANG": "C",
+    }
+    assert default_base_env(environ) == {"PATH": "/bin", "LANG": "C"}

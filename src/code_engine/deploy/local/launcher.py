@@ -16,6 +16,20 @@ from code_engine.deploy.local.logfiles import LogLimits, last_lines, rotate_if_n
 from code_engine.deploy.local.model import InstanceRecord, InstanceState, LaunchSpec
 from code_engine.deploy.local.proc import is_same_process, reap, start_ticks
 
+# Never handed to instances: the engine's own settings (secrets among them) and variables
+# that would make a release's interpreter load the engine's packages.
+PRIVATE_ENV = ("CODE_",)
+INTERPRETER_ENV = frozenset({"PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PYTHONSTARTUP"})
+
+
+def default_base_env(environ: Mapping[str, str]) -> dict[str, str]:
+    """The controller's environment minus what must not leak into a service."""
+    return {
+        name: value
+        for name, value in environ.items()
+        if not name.startswith(PRIVATE_ENV) and name not in INTERPRETER_ENV
+    }
+
 
 def log_marker(path: Path, message: str, clock: Callable[[], float] = time.time) -> None:
     """Append a line of the supervisor itself to an instance log."""

@@ -15,7 +15,7 @@ from pathlib import Path
 from code_engine.deploy.local.backoff import RestartPolicy
 from code_engine.deploy.local.errors import InstanceStartError
 from code_engine.deploy.local.health import Probe, http_probe
-from code_engine.deploy.local.launcher import Launcher, log_marker, note_exit
+from code_engine.deploy.local.launcher import Launcher, default_base_env, log_marker, note_exit
 from code_engine.deploy.local.logfiles import (
     LogLimits,
     environment_log_dir,
@@ -56,7 +56,7 @@ class Supervisor:
         *,
         policy: RestartPolicy | None = None,
         log_limits: LogLimits | None = None,
-        base_env: Mapping[str, str] | None = None,
+        base_env: Mapping[str, str] | None = None,  # default: ours without CODE_* and PYTHON*
         probe: Probe = http_probe,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
@@ -67,7 +67,8 @@ class Supervisor:
         self.log_dir = environment_log_dir(data_dir, service, environment)
         self.policy = policy or RestartPolicy()
         self.limits = log_limits or LogLimits()
-        self.launcher = Launcher(os.environ if base_env is None else base_env, self.limits, clock)
+        env = default_base_env(os.environ) if base_env is None else base_env
+        self.launcher = Launcher(env, self.limits, clock)
         self.probe, self.clock, self.sleep = probe, clock, sleep
         self._lock = threading.RLock()
         self._specs: dict[str, LaunchSpec] = {}
