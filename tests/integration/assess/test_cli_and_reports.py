@@ -147,9 +147,14 @@ def test_unreadable_file_is_a_user_error_naming_it(
 def test_errors_reach_the_cli_boundary_as_exit_codes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from code_engine.cli import commands, main
+    import typer
 
-    monkeypatch.setattr(commands, "register", assess_cmd.register)
+    from code_engine.cli import main
+
+    application = typer.Typer(pretty_exceptions_enable=False)
+    assess_cmd.register(application)
+    monkeypatch.setattr(main, "app", application)
+    monkeypatch.setattr(main, "_register", lambda: None)
     with pytest.raises(SystemExit) as exited:
         main.run(["assess", str(tmp_path)])
     assert exited.value.code == 2
