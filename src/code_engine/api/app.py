@@ -25,6 +25,7 @@ from code_engine.api.routers import (
 )
 from code_engine.api.runtime import Runtime, build_runtime
 from code_engine.clock import Clock, utc_now
+from code_engine.observe import dora_collector
 from code_engine.observe.middleware import ObserveMiddleware
 from code_engine.observe.tracing import create_tracer_provider, instrument
 from code_engine.settings import Settings
@@ -72,6 +73,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.runtime = runtime
+    dora_collector.register(runtime.metrics.registry, runtime.db, clock, settings)
     for router in ROUTERS:
         app.include_router(router)
     errors.install(app)
