@@ -6,6 +6,7 @@ import json
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -49,9 +50,17 @@ class ExternalIssuer:
     jwks: str
     roles_claim: str = "roles"
 
+    @cached_property
+    def _client(self) -> jwt.PyJWKClient:
+        """One client per issuer, so the JWKS is fetched once and cached, not per request."""
+        return jwt.PyJWKClient(self.jwks, cache_keys=True, lifespan=900, timeout=10)
+
     def key_for(self, token: str) -> Any:
         if self.jwks.startswith(("https://", "http://")):
-            return jwt.PyJWKClient(self.jwks, cache_keys=True).get_signing_key_from_jwt(token).key
+            try:
+                return self._client.get_signing_key_from_jwt(token).key
+            except jwt.PyJWKClientError as exc:
+                raise AuthenticationError(f"cannot verify with the external JWKS: {exc}") from exc
         try:
             jwk_set = jwt.PyJWKSet.from_dict(json.loads(Path(self.jwks).read_text("utf-8")))
         except (OSError, ValueError, jwt.PyJWTError) as exc:
