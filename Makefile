@@ -7,7 +7,9 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 STAMP := $(VENV)/.installed
 
-.PHONY: dev-setup dev-run dev-test ci-lint ci-test ci-security ci-build self-assess clean
+.PHONY: dev-setup dev-run dev-test ci-lint ci-test ci-security ci-build self-assess logs changelog clean
+SERVICE ?= hello
+ENV ?= dev
 
 $(STAMP): pyproject.toml requirements-dev.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,6 +46,12 @@ ci-build: dev-setup ## Build the wheel and sdist (and the image where a Docker e
 
 self-assess: dev-setup ## Assess this repository's own DevOps maturity
 	$(BIN)/codectl assess . --output markdown
+
+logs: dev-setup ## Tail a service's instance logs: make logs SERVICE=hello ENV=dev
+	$(BIN)/codectl logs $(SERVICE) --env $(ENV) --follow
+
+changelog: dev-setup ## Regenerate CHANGELOG.md from the Conventional Commits
+	$(BIN)/git-cliff --config cliff.toml -o CHANGELOG.md
 
 clean:
 	rm -rf build .pytest_cache .mypy_cache .ruff_cache .coverage
