@@ -30,3 +30,10 @@ def current_revision(engine: Engine) -> str | None:
     with engine.connect() as conn:
         row = conn.exec_driver_sql("SELECT version_num FROM alembic_version").first()
     return str(row[0]) if row else None
+
+
+def readiness(engine: Engine) -> str | None:
+    """The schema revision when the database answers; None when it was never migrated."""
+    with engine.connect() as conn:
+        conn.exec_driver_sql("SELECT 1")
+    return current_revision(engine)

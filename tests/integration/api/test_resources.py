@@ -126,3 +126,15 @@ def test_actions_are_audited(client: TestClient, admin_headers) -> None:
     events = client.get("/api/v1/audit", headers=admin_headers).json()["items"]
     assert events[0]["action"] == "service.create"
     assert events[0]["principal"] == "tester"
+
+
+def test_readyz_reports_an_unmigrated_database(settings, clock, tmp_path) -> None:
+    from code_engine.api import create_app
+    from code_engine.store import make_database
+
+    fresh = make_database(f"sqlite:///{tmp_path / 'empty.db'}")
+    app = create_app(settings, clock=clock, database=fresh, migrate=False)
+    with TestClient(app) as client:
+        response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "not_ready"

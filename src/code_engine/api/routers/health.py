@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import text
 
 from code_engine import __version__
 from code_engine.api.deps import RuntimeDep
 from code_engine.api.errors import error_response
-from code_engine.store.migrate import current_revision
+from code_engine.store.migrate import readiness
 
 router = APIRouter(tags=["health"])
 
@@ -22,9 +21,7 @@ def healthz() -> dict[str, str]:
 @router.get("/readyz", summary="Readiness: database reachable and migrated", response_model=None)
 def readyz(runtime: RuntimeDep) -> dict[str, str] | Response:
     try:
-        with runtime.db.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        revision = current_revision(runtime.db.engine)
+        revision = readiness(runtime.db.engine)
     except Exception as exc:  # noqa: BLE001 - any database failure means not ready
         return error_response(503, "not_ready", f"database unavailable: {type(exc).__name__}")
     if revision is None:
