@@ -31,6 +31,7 @@ from code_engine.observe.tracing import create_tracer_provider, instrument
 from code_engine.settings import Settings
 from code_engine.store.engine import Database
 from code_engine.store.migrate import upgrade
+from code_engine.web import router as web_router
 
 ROUTERS = (
     health.router,
@@ -45,6 +46,7 @@ ROUTERS = (
     audit.router,
     metrics.router,
     webhooks.router,
+    web_router,
 )
 
 

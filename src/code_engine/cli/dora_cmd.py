@@ -194,6 +194,7 @@ def seed_demo(
     service: str = typer.Option("demo-shop", "--service", "-s", help="Service to create."),
     days: int = typer.Option(90, min=7, max=365, help="Days of history to generate."),
     seed: int = typer.Option(7, help="Random seed (the same seed gives the same data)."),
+    assess: Path = typer.Option(None, help="Also record this repository's maturity assessment."),
 ) -> None:
     """Fill the local database with a demo service's history (for a first look)."""
     from code_engine.cli.context import load_settings, open_database
@@ -201,7 +202,7 @@ def seed_demo(
     from code_engine.dora.demo import seed_service
 
     db = open_database(load_settings())
-    summary = seed_service(db, utc_now(), service=service, days=days, seed=seed)
+    summary = seed_service(db, utc_now(), service=service, days=days, seed=seed, assess=assess)
     console().print(
         f"{service}: {summary['deployment']} deployments, {summary['commit']} commits, "
         f"{summary['incident']} incidents over {days} days"

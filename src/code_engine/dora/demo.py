@@ -10,7 +10,9 @@ from __future__ import annotations
 import random
 from collections import Counter
 from datetime import datetime, timedelta
+from pathlib import Path
 
+from code_engine.assess import assess_repository, history, report_to_dict
 from code_engine.catalog.store import EnvironmentDraft, create_service, find_service
 from code_engine.catalog.store import require_environment as find_environment
 from code_engine.deploy.store import DeploymentRecord, record_deployment
@@ -63,9 +65,11 @@ def _deployments(
     deployments: list[DeploymentEvent] = []
     cursor = commits[0].committed_at + timedelta(hours=2)
     pending = 0
+    revision = commits[0].sha
     gap = {"dev": 3.0, "staging": 6.0, "prod": 10.0}.get(environment, 8.0)
     while cursor < end:
         ready = [c.sha for c in commits[pending:] if c.committed_at < cursor]
+        revision = ready[-1] if ready else revision
         roll = rng.random()
         status = DeploymentStatus.SUCCEEDED
         if roll < 0.04:
@@ -83,6 +87,7 @@ def _deployments(
                 commits=tuple(ready),
                 trigger="ci",
                 source="demo",
+                revision=revision,
             )
         )
         if status is DeploymentStatus.SUCCEEDED:
@@ -117,9 +122,18 @@ def _incidents(
 
 
 def seed_service(
-    db: Database, now: datetime, *, service: str = "demo-shop", days: int = 90, seed: int = 7
+    db: Database,
+    now: datetime,
+    *,
+    service: str = "demo-shop",
+    days: int = 90,
+    seed: int = 7,
+    assess: Path | None = None,
 ) -> Counter[str]:
-    """Create `service` (dev, staging, prod) with `days` of history ending at `now`."""
+    """Create `service` (dev, staging, prod) with `days` of history ending at `now`.
+
+    With `assess`, that repository's maturity assessment is recorded for the service.
+    """
     rng = random.Random(seed)  # noqa: S311 - demo data, not security
     start = now - timedelta(days=days)
     with db.session() as session:
@@ -154,6 +168,12 @@ def seed_service(
                             authorize_deploy=lambda _env: None)  # fmt: skip
         summary.update(result.created)
     _canary(db, service, now)
+    if assess is not None:
+        report = report_to_dict(assess_repository(assess))
+        with db.session() as session:
+            row = find_service(session, service)
+            assert row is not None  # noqa: S101 - created above
+            history.record(session, row.id, report, now)
     return summary
 
 

@@ -1,0 +1,110 @@
+"""Dashboard pages: `/` (login required), `/login`, `/logout`; not part of the API schema."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Annotated
+from urllib.parse import quote
+
+import jinja2
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from code_engine.api.deps import RuntimeDep
+from code_engine.dora.window import parse_days, resolve_window
+from code_engine.web import session as web_session
+from code_engine.web.views import dashboard
+
+router = APIRouter(include_in_schema=False)
+_env = jinja2.Environment(
+    loader=jinja2.PackageLoader("code_engine.web", "templates"),
+    autoescape=jinja2.select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+templates = Jinja2Templates(env=_env)
+WINDOWS = ("7d", "30d", "90d")
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+
+def _page(
+    request: Request, name: str, context: Mapping[str, object], status: int = 200
+) -> Response:
+    response = templates.TemplateResponse(request, name, dict(context), status_code=status)
+    response.headers.update(SECURITY_HEADERS)
+    return response
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(
+    request: Request,
+    runtime: RuntimeDep,
+    env: Annotated[str, Query(max_length=63)] = "prod",
+    window: Annotated[str, Query(max_length=8)] = "30d",
+) -> Response:
+    principal = web_session.viewer(request, runtime)
+    if principal is None:
+        return RedirectResponse(f"/login?next={quote(str(request.url.path))}", status_code=303)
+    try:
+        days = parse_days(window)
+    except ValueError:
+        days, window = 30, "30d"
+    start, end = resolve_window(runtime.clock, days=days)
+    with runtime.db.session() as session:
+        panels = dashboard(
+            session,
+            start=start,
+            end=end,
+            environment=env,
+            incident_link_window=timedelta(hours=runtime.settings.dora_incident_link_hours),
+        )
+    context = {
+        "panels": panels,
+        "principal": principal.name,
+        "environment": env,
+        "window": window,
+        "windows": WINDOWS,
+        "start": start,
+        "end": end,
+    }
+    return _page(request, "dashboard.html", context)
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, next: str | None = None) -> Response:  # noqa: A002
+    return _page(request, "login.html", {"next": web_session.safe_next(next), "error": ""})
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login(
+    request: Request,
+    runtime: RuntimeDep,
+    username: Annotated[str, Form(max_length=200)],
+    password: Annotated[str, Form(max_length=1000)],
+    next: Annotated[str, Form(max_length=2000)] = "/",  # noqa: A002
+) -> Response:
+    token = web_session.log_in(runtime, username.strip(), password)
+    target = web_session.safe_next(next)
+    if token is None:
+        context = {"next": target, "error": "Wrong username or password."}
+        return _page(request, "login.html", context, status=401)
+    response = RedirectResponse(target, status_code=303)
+    web_session.set_cookie(response, request, token, runtime.settings.user_token_ttl_seconds)
+    return response
+
+
+@router.post("/logout")
+def logout() -> Response:
+    response = RedirectResponse("/login", status_code=303)
+    web_session.clear_cookie(response)
+    return response

@@ -1,0 +1,214 @@
+"""What the dashboard shows, gathered from the store (service functions returning data)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from code_engine.assess import history
+from code_engine.catalog.store import list_environments
+from code_engine.dora.metrics import Metric
+from code_engine.dora.render import TITLES
+from code_engine.dora.report import ServiceReport, service_reports
+from code_engine.store.tables import DeploymentRow, IncidentRow, ServiceRow
+from code_engine.web.sparkline import Sparkline, sparkline
+
+TREND_FIELD = {
+    "deployment_frequency": "deployments_per_week",
+    "lead_time": "lead_time_median_hours",
+    "change_failure_rate": "change_failure_rate_percent",
+    "time_to_restore": "time_to_restore_median_hours",
+}
+
+
+@dataclass(frozen=True)
+class KeyCard:
+    key: str
+    title: str
+    value: str
+    unit: str
+    band: str | None
+    target: str
+    passed: bool | None
+    sample_size: int
+    spark: Sparkline
+
+
+@dataclass(frozen=True)
+class Rollout:
+    environment: str
+    version: str
+    status: str
+    strategy: str
+    when: datetime | None
+    weight: int | None
+    step: str
+    phase: str
+    percent: int
+
+
+@dataclass(frozen=True)
+class IncidentLine:
+    title: str
+    severity: str
+    opened_at: datetime
+    resolved_at: datetime | None
+    duration: str
+    source: str
+
+
+@dataclass(frozen=True)
+class ServicePanel:
+    name: str
+    keys: Sequence[KeyCard]
+    rollouts: Sequence[Rollout]
+    incidents: Sequence[IncidentLine]
+    maturity: int | None
+    assessed_at: datetime | None
+
+
+def format_value(value: float | None) -> str:
+    """Two decimals below 10, one below 100, none above; a dash for no data."""
+    if value is None:
+        return "–"
+    if abs(value) < 10:
+        return f"{value:.2f}"
+    return f"{value:.1f}" if abs(value) < 100 else f"{value:.0f}"
+
+
+def key_cards(report: ServiceReport) -> list[KeyCard]:
+    cards = []
+    for metric in report.keys.metrics:
+        series = [getattr(point, TREND_FIELD[metric.key]) for point in report.trend]
+        cards.append(_card(metric, series))
+    return cards
+
+
+def _card(metric: Metric, series: list[float | None]) -> KeyCard:
+    return KeyCard(
+        key=metric.key,
+        title=TITLES[metric.key],
+        value=format_value(metric.value),
+        unit=metric.unit,
+        band=None if metric.band is None else metric.band.value,
+        target=str(metric.target),
+        passed=metric.passed,
+        sample_size=metric.sample_size,
+        spark=sparkline(series),
+    )
+
+
+def rollout_of(environment: str, row: DeploymentRow) -> Rollout:
+    """A deployment's progress: the canary's traffic weight and step, else its status."""
+    state: Mapping[str, Any] = row.state if isinstance(row.state, dict) else {}
+    strategy = (
+        state.get("spec", {}).get("strategy", {}) if isinstance(state.get("spec"), dict) else {}
+    )
+    steps = strategy.get("steps") if isinstance(strategy, dict) else None
+    weight = state.get("current_weight")
+    index = state.get("step_index")
+    step = ""
+    if isinstance(steps, list) and steps and isinstance(index, int):
+        step = f"step {min(index + 1, len(steps))} of {len(steps)}"
+    finished = row.status in ("succeeded", "failed", "rolled_back")
+    if finished:
+        percent = 100
+    elif isinstance(weight, int):
+        percent = max(0, min(100, weight))
+    else:
+        percent = 0
+    return Rollout(
+        environment=environment,
+        version=row.version,
+        status=row.status,
+        strategy=row.strategy,
+        when=row.finished_at or row.started_at or row.created_at,
+        weight=weight if isinstance(weight, int) else None,
+        step=step,
+        phase=str(state.get("phase", "")) if not finished else "",
+        percent=percent,
+    )
+
+
+def rollouts(session: Session, service_id: int) -> list[Rollout]:
+    """The latest deployment of each environment, in promotion order."""
+    result = []
+    for environment in list_environments(session, service_id):
+        row = session.scalars(
+            select(DeploymentRow)
+            .where(DeploymentRow.environment_id == environment.id)
+            .order_by(DeploymentRow.created_at.desc(), DeploymentRow.id.desc())
+            .limit(1)
+        ).first()
+        if row is not None:
+            result.append(rollout_of(environment.name, row))
+    return result
+
+
+def _duration(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min" if hours < 48 else f"{hours // 24} days"
+
+
+def recent_incidents(
+    session: Session, service_id: int, now: datetime, limit: int = 5
+) -> list[IncidentLine]:
+    rows = session.scalars(
+        select(IncidentRow)
+        .where(IncidentRow.service_id == service_id)
+        .order_by(IncidentRow.opened_at.desc(), IncidentRow.id.desc())
+        .limit(limit)
+    )
+    return [
+        IncidentLine(
+            title=row.title or row.external_id or f"incident {row.id}",
+            severity=row.severity,
+            opened_at=row.opened_at,
+            resolved_at=row.resolved_at,
+            duration=_duration((row.resolved_at or now) - row.opened_at),
+            source=row.source,
+        )
+        for row in rows
+    ]
+
+
+def dashboard(
+    session: Session,
+    *,
+    start: datetime,
+    end: datetime,
+    environment: str,
+    incident_link_window: timedelta,
+) -> list[ServicePanel]:
+    """One panel per service having `environment`, by name."""
+    reports = service_reports(
+        session,
+        start=start,
+        end=end,
+        environment=environment,
+        incident_link_window=incident_link_window,
+    )
+    ids = dict(session.execute(select(ServiceRow.name, ServiceRow.id)).tuples().all())
+    panels = []
+    for report in reports:
+        service_id = ids[report.keys.service]
+        assessment = history.latest(session, service_id)
+        panels.append(
+            ServicePanel(
+                name=report.keys.service,
+                keys=key_cards(report),
+                rollouts=rollouts(session, service_id),
+                incidents=recent_incidents(session, service_id, end),
+                maturity=None if assessment is None else assessment.level,
+                assessed_at=None if assessment is None else assessment.created_at,
+            )
+        )
+    return panels

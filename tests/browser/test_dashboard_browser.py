@@ -1,0 +1,165 @@
+"""The dashboard in a real browser: Debian's Chromium driven by playwright-core.
+
+A real `codectl server` serves seeded data; the browser logs in through the login page,
+opens the dashboard, reads the four keys and saves `build/dashboard.png`. Skips when
+Chromium or `tests/browser/node_modules` is missing, unless CODE_TEST_REQUIRE_BROWSER=1.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+
+import httpx
+import pytest
+
+from code_engine.auth import principals
+from code_engine.auth.roles import Binding
+from code_engine.dora.demo import seed_service
+from code_engine.store.engine import make_database
+from code_engine.store.migrate import upgrade
+from code_engine.web.views import format_value
+
+HERE = Path(__file__).parent
+ROOT = HERE.parents[1]
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+PASSWORD = "dashboard-browser-test"
+
+
+def _require_browser() -> str:
+    node = shutil.which("node")
+    missing = []
+    if not Path(CHROMIUM).exists():
+        missing.append(f"Chromium ({CHROMIUM}; apt-get install chromium)")
+    if node is None:
+        missing.append("node (apt-get install nodejs npm)")
+    if not (HERE / "node_modules" / "playwright-core").is_dir():
+        missing.append("playwright-core (npm ci --prefix tests/browser)")
+    if missing:
+        reason = "browser test needs " + ", ".join(missing)
+        if os.environ.get("CODE_TEST_REQUIRE_BROWSER") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    assert node is not None
+    return node
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[str]:
+    data = tmp_path / "data"
+    url = f"sqlite:///{data / 'code.db'}"
+    db = make_database(url)
+    upgrade(db.engine)
+    seed_service(db, datetime.now(timezone.utc), service="demo-shop", days=60, assess=ROOT)
+    principals.create_user(
+        db,
+        lambda: datetime.now(timezone.utc),
+        "mara",
+        PASSWORD,
+        frozenset({Binding.parse("viewer")}),
+    )
+    db.dispose()
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CODE_")}
+    env.update(CODE_DATA_DIR=str(data), CODE_DATABASE_URL=url, NO_COLOR="1")
+    log = tmp_path / "server.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "code_engine", "server", "--port", str(port)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        pytest.fail(f"server did not become ready:\n{log.read_text()}")
+    try:
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def _api_keys(base: str) -> dict[str, dict[str, object]]:
+    token = httpx.post(
+        f"{base}/oauth/token",
+        data={"grant_type": "password", "username": "mara", "password": PASSWORD},
+        timeout=30,
+    ).json()["access_token"]
+    response = httpx.get(
+        f"{base}/api/v1/metrics/dora",
+        params={"service": "demo-shop"},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=60,
+    )
+    metrics: dict[str, dict[str, object]] = response.json()["services"][0]["metrics"]
+    return metrics
+
+
+@pytest.mark.slow
+def test_dashboard_in_chromium(server: str, tmp_path: Path) -> None:
+    node = _require_browser()
+    shot = ROOT / "build" / "dashboard.png"
+    shot.parent.mkdir(exist_ok=True)
+    shot.unlink(missing_ok=True)
+    run = subprocess.run(
+        [
+            node,
+            str(HERE / "dashboard.mjs"),
+            server,
+            "mara",
+            PASSWORD,
+            str(shot),
+            str(tmp_path / "chromium-profile"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+        env={**os.environ, "CHROMIUM": CHROMIUM},
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    seen = json.loads(run.stdout)
+    assert seen["loginPath"] == "/login"
+    [cookie] = [c for c in seen["cookies"] if c["name"] == "code_session"]
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+    [service] = seen["services"]
+    assert service["service"] == "demo-shop"
+    keys = {card["key"]: card for card in service["keys"]}
+    api = _api_keys(server)
+    assert list(keys) == [
+        "deployment_frequency",
+        "lead_time",
+        "change_failure_rate",
+        "time_to_restore",
+    ]
+    for key, card in keys.items():
+        value = api[key]["value"]
+        assert isinstance(value, float)
+        assert card["value"] == format_value(value), key
+        assert card["band"] == api[key]["band"] and card["sparkline"] >= 1
+    assert any("canary 25 %" in row for row in service["deployments"])
+    assert service["maturity"].startswith("Level ")
+    assert shot.stat().st_size > 10_000

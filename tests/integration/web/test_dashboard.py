@@ -1,0 +1,90 @@
+"""The dashboard over the app: login form, strict cookie, the four keys per service."""
+
+from __future__ import annotations
+
+import re
+
+from starlette.testclient import TestClient
+
+from code_engine.api.app import runtime_of
+from code_engine.auth import principals
+from code_engine.auth.roles import Binding
+from code_engine.dora.demo import seed_service
+from code_engine.web.views import format_value
+
+PASSWORD = "correct horse battery"
+
+
+def _user(client: TestClient, *roles: str) -> None:
+    runtime = runtime_of(client.app)  # type: ignore[arg-type]
+    bindings = frozenset(Binding.parse(r) for r in roles)
+    principals.create_user(runtime.db, runtime.clock, "mara", PASSWORD, bindings)
+
+
+def _login(client: TestClient, password: str = PASSWORD, next_: str = "/") -> object:
+    form = {"username": "mara", "password": password, "next": next_}
+    return client.post("/login", data=form, follow_redirects=False)
+
+
+def test_pages_need_a_login(client: TestClient) -> None:
+    response = client.get("/", follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/login?next=/"
+    form = client.get("/login")
+    assert form.status_code == 200 and 'name="password"' in form.text
+    assert "default-src 'none'" in form.headers["content-security-policy"]
+
+
+def test_login_sets_a_strict_http_only_cookie(client: TestClient) -> None:
+    _user(client, "viewer")
+    refused = _login(client, "wrong password!")
+    assert refused.status_code == 401 and "Wrong username or password" in refused.text
+    response = _login(client, next_="https://evil.example/")
+    assert response.status_code == 303 and response.headers["location"] == "/"
+    cookie = response.headers["set-cookie"]
+    assert cookie.startswith("code_session=")
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/" in cookie
+    # the API keeps bearer tokens: the cookie alone does not open it
+    assert client.get("/api/v1/services").status_code == 401
+    logout = client.post("/logout", follow_redirects=False)
+    assert 'code_session=""' in logout.headers["set-cookie"]
+
+
+def test_dashboard_shows_the_four_keys_deployments_and_incidents(client: TestClient) -> None:
+    runtime = runtime_of(client.app)  # type: ignore[arg-type]
+    seed_service(runtime.db, runtime.clock(), service="demo-shop", days=30)
+    _user(client, "viewer")
+    _login(client)
+    page = client.get("/?window=30d")
+    assert page.status_code == 200, page.text
+    assert 'data-service="demo-shop"' in page.text
+    for title in (
+        "Deployment frequency",
+        "Lead time for changes",
+        "Change failure rate",
+        "Time to restore",
+    ):
+        assert title in page.text
+    assert len(re.findall(r'<article class="key (elite|high|medium|low)"', page.text)) == 4
+    assert page.text.count("<polyline") >= 4
+    assert "canary 25 % · step 4 of 6 · stepping" in page.text
+    assert "Checkout latency above SLO" in page.text and "open ·" in page.text
+    api = client.get(
+        "/api/v1/metrics/dora",
+        params={"service": "demo-shop", "window": "30d"},
+        headers={"Authorization": f"Bearer {_token(client)}"},
+    ).json()
+    frequency = api["services"][0]["metrics"]["deployment_frequency"]["value"]
+    assert f">{format_value(frequency)}<" in page.text
+
+
+def _token(client: TestClient) -> str:
+    runtime = runtime_of(client.app)  # type: ignore[arg-type]
+    return runtime.tokens.issue(
+        "t", "client", frozenset({Binding.parse("viewer")}), 60
+    ).access_token
+
+
+def test_a_principal_without_roles_is_sent_back_to_login(client: TestClient) -> None:
+    _user(client)
+    _login(client)
+    assert client.get("/", follow_redirects=False).status_code == 303
