@@ -15,7 +15,11 @@ from code_engine.auth.roles import Role, allows
 from code_engine.auth.tokens import AuthenticationError, Principal
 
 
-def get_runtime(request: Request) -> Runtime:
+# Cheap, CPU-only dependencies are `async def` so FastAPI runs them on the event loop instead
+# of hopping to the thread pool for each one; the session (database I/O) stays synchronous.
+
+
+async def get_runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
@@ -31,14 +35,14 @@ def get_session(runtime: RuntimeDep) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-def get_now(runtime: RuntimeDep) -> datetime:
+async def get_now(runtime: RuntimeDep) -> datetime:
     return runtime.clock()
 
 
 Now = Annotated[datetime, Depends(get_now)]
 
 
-def get_principal(request: Request, runtime: RuntimeDep) -> Principal:
+async def get_principal(request: Request, runtime: RuntimeDep) -> Principal:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -61,7 +65,7 @@ def authorize(principal: Principal, role: Role, environment: str | None = None) 
 def require(role: Role) -> object:
     """A dependency that needs `role` anywhere (global or any environment-scoped binding)."""
 
-    def check(principal: CurrentPrincipal) -> Principal:
+    async def check(principal: CurrentPrincipal) -> Principal:
         if not any(b.role >= role for b in principal.bindings):
             raise PermissionDeniedError(f"{principal.name!r} needs role {role.name}")
         return principal
