@@ -18,8 +18,11 @@ Fetch = Callable[[], Mapping[str, Any]]
 
 def describe(deployment: Mapping[str, Any]) -> str:
     """`progressing · step 2/4 analysis 3x1s · canary 20% · message`."""
-    parts = [str(deployment.get("status", "?"))]
+    status = str(deployment.get("status", "?"))
+    parts = [status]
     progress = deployment.get("progress") or {}
+    if status in FINAL:
+        progress = {}
     if progress.get("steps"):
         step = progress.get("current_step") or "promotion"
         parts.append(f"step {progress['step']}/{progress['steps']} {step}")

@@ -31,6 +31,7 @@ from code_engine.deploy import store
 from code_engine.deploy.gitrepo import open_repository
 from code_engine.deploy.releases import create_release
 from code_engine.deploy.service import Actor, DeployContext, DeployRequest, start_deployment
+from code_engine.errors import ConflictError
 from code_engine.store.engine import Database
 
 SERVICE = "hello"
@@ -118,7 +119,13 @@ def run_demo(
         return DeployContext(clock(), data_dir, lambda path: open_repository(path, data_dir))
 
     with db.session() as session:
-        if find_service(session, SERVICE) is None:
+        existing = find_service(session, SERVICE)
+        if existing is not None and existing.repo != str(repo):
+            raise ConflictError(
+                f"a service {SERVICE!r} from {existing.repo} exists; run the demo with its "
+                "own data directory (CODE_DATA_DIR)"
+            )
+        if existing is None:
             create_service(
                 session, SERVICE, str(repo), "CODE's demo", [EnvironmentDraft("dev")], clock()
             )
