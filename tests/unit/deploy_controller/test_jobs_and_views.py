@@ -1,0 +1,51 @@
+"""Background jobs of the controller and the views of a deployment."""
+
+from __future__ import annotations
+
+import threading
+
+from code_engine.deploy.controller.jobs import Jobs
+from code_engine.deploy.rollout import (
+    Analysis,
+    AnalysisSpec,
+    Canary,
+    Pause,
+    RolloutSpec,
+    SetWeight,
+    new_rollout,
+    state_to_dict,
+)
+from code_engine.deploy.views import progress
+
+
+def test_one_job_per_key_and_failures_are_kept() -> None:
+    jobs = Jobs()
+    release = threading.Event()
+    assert jobs.start("k", release.wait, "wait")
+    assert not jobs.start("k", lambda: None, "again")
+    assert jobs.running("k")
+    release.set()
+    jobs.join(5)
+    assert not jobs.running("k")
+
+    def fail() -> None:
+        raise RuntimeError("no such command")
+
+    jobs.start("bad", fail, "bad")
+    jobs.join(5)
+    failure = jobs.failure("bad")
+    assert failure is not None and failure.error == "no such command"
+    jobs.clear("bad")
+    assert jobs.failure("bad") is None
+
+
+def test_progress_of_a_rollout() -> None:
+    plan = Canary((SetWeight(20), Pause(None), Analysis(AnalysisSpec(count=3))))
+    rollout = new_rollout("1", "v2", "v1", RolloutSpec(plan))
+    shown = progress({"rollout": state_to_dict(rollout), "url": "http://127.0.0.1:1"})
+    assert shown is not None
+    assert shown["plan"] == ["set_weight 20%", "pause", "analysis 3x60s"]
+    assert (shown["step"], shown["steps"], shown["current_step"]) == (1, 3, "set_weight 20%")
+    assert (shown["canary"], shown["stable"], shown["weight"]) == ("v2", "v1", 0)
+    assert shown["url"] == "http://127.0.0.1:1"
+    assert progress({}) is None

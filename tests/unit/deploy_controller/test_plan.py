@@ -1,0 +1,97 @@
+"""From code.yaml to the rollout: strategies, SLO-based analysis, launches and routers."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from code_engine.deploy import plan
+from code_engine.deploy.rollout import (
+    AllAtOnce,
+    Analysis,
+    AnalysisSpec,
+    BlueGreen,
+    Canary,
+    Pause,
+    SetWeight,
+)
+from code_engine.errors import ConfigError
+from code_engine.spec import ServiceSpec, load_spec_text
+
+SPEC = """\
+service: shop
+repo: .
+environments:
+  - name: dev
+    target: {kind: local, command: "run --port {port}", env: {A: "1"}}
+  - name: staging
+    target: {kind: local, command: "run --port {port}", instances: 2, port: 9000}
+    strategy:
+      kind: canary
+      steps:
+        - set_weight: 20
+        - pause: {duration: 30s}
+        - analysis: {interval: 10s, count: 3, min_requests: 50, failure_limit: 1}
+        - pause: {}
+  - name: prod
+    target: {kind: local, command: "run --port {port}", router: haproxy}
+    strategy: {kind: blue_green, auto_promote: false, analysis: {count: 2}}
+  - name: cloud
+    target: {kind: kubernetes, namespace: shop}
+slos: {p95_latency_ms: 250, error_rate_percent: 0.5}
+"""
+
+
+@pytest.fixture
+def spec() -> ServiceSpec:
+    return load_spec_text(SPEC)
+
+
+def test_canary_steps_and_analysis_judged_against_the_slos(spec: ServiceSpec) -> None:
+    rollout = plan.rollout_spec(spec, "staging", first=False)
+    assert rollout.instances == 2
+    analysis = AnalysisSpec(
+        interval=timedelta(seconds=10),
+        count=3,
+        failure_limit=1,
+        min_requests=50,
+        max_error_rate=0.005,
+        max_p95_ms=250,
+        fail_fast=True,
+    )
+    assert rollout.strategy == Canary(
+        (SetWeight(20), Pause(timedelta(seconds=30)), Analysis(analysis), Pause(None))
+    )
+
+
+def test_a_first_deployment_goes_straight_to_100_percent(spec: ServiceSpec) -> None:
+    assert plan.rollout_spec(spec, "staging", first=True).strategy == AllAtOnce()
+    assert plan.rollout_spec(spec, "dev", first=False).strategy == AllAtOnce()
+
+
+def test_blue_green_previews_then_waits_for_a_person(spec: ServiceSpec) -> None:
+    strategy = plan.rollout_spec(spec, "prod", first=False).strategy
+    assert isinstance(strategy, BlueGreen)
+    assert strategy.auto_promote is False
+    assert strategy.preview_analysis is not None and strategy.preview_analysis.count == 2
+
+
+def test_a_timed_blue_green_preview_is_a_pause_in_front() -> None:
+    text = SPEC.replace("auto_promote: false, analysis: {count: 2}", "preview_duration: 1m")
+    strategy = plan.rollout_spec(load_spec_text(text), "prod", first=False).strategy
+    assert strategy == Canary((Pause(timedelta(minutes=1)),))
+
+
+def test_launches_and_routers(spec: ServiceSpec) -> None:
+    launch = plan.launch_of(spec, "dev", "1.0", "abc", "/src/shop")
+    assert launch == plan.Launch("1.0", "abc", "/src/shop", "run --port {port}", env={"A": "1"})
+    assert plan.Launch.from_dict(launch.to_dict()) == launch
+    assert plan.router_plan(spec, "staging") == plan.RouterPlan("builtin", 9000, 0.0)
+    assert plan.router_plan(spec, "prod") == plan.RouterPlan("haproxy", None, 30.0)
+    assert plan.RouterPlan.from_dict(plan.RouterPlan("haproxy", 1).to_dict()).port == 1
+
+
+def test_other_targets_are_refused_clearly(spec: ServiceSpec) -> None:
+    with pytest.raises(ConfigError, match="targets kubernetes; this controller runs the local"):
+        plan.rollout_spec(spec, "cloud", first=False)
