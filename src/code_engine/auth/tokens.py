@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import secrets
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cached_property
@@ -18,6 +20,7 @@ from code_engine.clock import Clock
 from code_engine.errors import CodeError, ConfigError, UserError
 
 LEEWAY_SECONDS = 5
+VERIFIED_CACHE_SIZE = 4096
 EXTERNAL_ALGORITHMS = ["RS256", "RS384", "RS512", "ES256", "ES384", "PS256", "EdDSA"]
 
 
@@ -89,6 +92,10 @@ class TokenService:
         self.issuer = issuer
         self.audience = audience
         self.external = external
+        # Verified tokens, so a client reusing its token costs one signature check in total;
+        # time claims are re-checked on every use.
+        self._verified: OrderedDict[str, tuple[Principal, float, float]] = OrderedDict()
+        self._lock = threading.Lock()
 
     def issue(self, name: str, kind: str, bindings: frozenset[Binding], ttl: int) -> IssuedToken:
         now = self._clock()
@@ -109,6 +116,22 @@ class TokenService:
 
     def verify(self, token: str) -> Principal:
         """Return the principal of a valid token or raise AuthenticationError."""
+        with self._lock:
+            cached = self._verified.get(token)
+            if cached is not None:
+                self._verified.move_to_end(token)
+        if cached is not None:
+            principal, expires, not_before = cached
+            _check_times(self._clock().timestamp(), expires, not_before)
+            return principal
+        principal, expires, not_before = self._verify_uncached(token)
+        with self._lock:
+            self._verified[token] = (principal, expires, not_before)
+            if len(self._verified) > VERIFIED_CACHE_SIZE:
+                self._verified.popitem(last=False)
+        return principal
+
+    def _verify_uncached(self, token: str) -> tuple[Principal, float, float]:
         try:
             unverified = jwt.decode(token, options={"verify_signature": False})
             header = jwt.get_unverified_header(token)
@@ -129,12 +152,13 @@ class TokenService:
             roles_claim = self.external.roles_claim
         else:
             raise AuthenticationError("token from an untrusted issuer")
-        return Principal(
+        principal = Principal(
             name=str(claims.get("sub", "")),
             kind=str(claims.get("kind", "user")),
             bindings=_bindings(claims.get(roles_claim, [])),
             issuer=str(issuer),
         )
+        return principal, float(claims["exp"]), float(claims.get("nbf", claims["iat"]))
 
     def _decode(
         self, token: str, key: Any, algorithms: list[str], audience: str, issuer: str
@@ -157,12 +181,15 @@ class TokenService:
             expires, not_before = float(claims["exp"]), float(claims.get("nbf", claims["iat"]))
         except (jwt.PyJWTError, TypeError, ValueError) as exc:
             raise AuthenticationError(f"invalid token: {exc}") from exc
-        now = self._clock().timestamp()
-        if expires + LEEWAY_SECONDS < now:
-            raise AuthenticationError("invalid token: expired")
-        if not_before - LEEWAY_SECONDS > now:
-            raise AuthenticationError("invalid token: not yet valid")
+        _check_times(self._clock().timestamp(), expires, not_before)
         return claims
+
+
+def _check_times(now: float, expires: float, not_before: float) -> None:
+    if expires + LEEWAY_SECONDS < now:
+        raise AuthenticationError("invalid token: expired")
+    if not_before - LEEWAY_SECONDS > now:
+        raise AuthenticationError("invalid token: not yet valid")
 
 
 def _bindings(raw: Any) -> frozenset[Binding]:
