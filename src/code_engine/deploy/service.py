@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from code_engine.auth.roles import Binding
 from code_engine.catalog.store import (
     EnvironmentDraft,
+    list_environments,
     require_environment,
     require_service,
     sync_environments,
@@ -94,10 +95,18 @@ def _release(session: Session, service: ServiceRow, version: str | None) -> Rele
 def _sync_environments(
     session: Session, service: ServiceRow, spec: ServiceSpec, now: datetime
 ) -> None:
+    """The spec's environments in its order; others the catalog knows keep their history
+    and go after them."""
     drafts = [
         EnvironmentDraft(e.name, e.target.kind, e.protection.requires_previous)
         for e in spec.environments
     ]
+    named = {e.name for e in spec.environments}
+    drafts.extend(
+        EnvironmentDraft(env.name, env.target_kind, env.requires_previous)
+        for env in list_environments(session, service.id)
+        if env.name not in named
+    )
     sync_environments(session, service, drafts, now)
 
 

@@ -1,21 +1,28 @@
-"""Shapes and helpers shared by the deployment routes."""
+"""The router, shapes and helpers shared by the deployment routes.
+
+The routes live in two modules on this one router: `deployment_actions` (registered first,
+so `/status` is never read as a deployment id) and `deployments`.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
+from fastapi import APIRouter
 from sqlalchemy.orm import Session
 
 from code_engine.api.errors import PermissionDeniedError
 from code_engine.api.runtime import Runtime
-from code_engine.api.schemas import Public
+from code_engine.api.schemas import ERROR_RESPONSES, Public
 from code_engine.auth.tokens import Principal
 from code_engine.deploy import store
 from code_engine.deploy.gitrepo import Repository, open_repository
 from code_engine.deploy.protection import NotADeployerError
 from code_engine.deploy.service import Actor, DeployContext
 from code_engine.deploy.views import progress
+
+router = APIRouter(prefix="/api/v1/deployments", tags=["deployments"], responses=ERROR_RESPONSES)
 
 
 class DeploymentPublic(Public):

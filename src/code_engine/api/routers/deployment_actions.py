@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
@@ -17,17 +16,15 @@ from code_engine.api.routers.deploy_common import (
     deploy_context,
     detail,
     forbidden,
+    router,
 )
 from code_engine.api.runtime import Runtime
-from code_engine.api.schemas import ERROR_RESPONSES
 from code_engine.auth.roles import Role
 from code_engine.auth.tokens import Principal
 from code_engine.deploy import service, store
 from code_engine.deploy.protection import NotADeployerError
 from code_engine.deploy.rollout import Command
 from code_engine.deploy.views import environment_status
-
-router = APIRouter(responses=ERROR_RESPONSES)
 
 
 class PromoteBody(BaseModel):

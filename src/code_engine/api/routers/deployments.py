@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from code_engine.api.deps import (
@@ -17,7 +16,7 @@ from code_engine.api.deps import (
     Viewer,
     authorize,
 )
-from code_engine.api.routers import deployment_actions
+from code_engine.api.routers import deployment_actions  # noqa: F401 - its routes come first
 from code_engine.api.routers.deploy_common import (
     DeploymentDetail,
     DeploymentPublic,
@@ -25,8 +24,9 @@ from code_engine.api.routers.deploy_common import (
     deploy_context,
     detail,
     forbidden,
+    router,
 )
-from code_engine.api.schemas import ERROR_RESPONSES, PageOut, UtcDatetime
+from code_engine.api.schemas import PageOut, UtcDatetime
 from code_engine.auth.roles import Role
 from code_engine.catalog.store import require_environment, require_service
 from code_engine.deploy import store
@@ -36,9 +36,7 @@ from code_engine.deploy.store import DeploymentRecord
 from code_engine.errors import UserError
 from code_engine.policy import audit
 
-router = APIRouter(prefix="/api/v1/deployments", tags=["deployments"], responses=ERROR_RESPONSES)
-# before `/{deployment_id}`, so that `/status` is not taken for an id
-router.include_router(deployment_actions.router)
+__all__ = ["router"]
 Status = Literal["pending", "progressing", "paused", "succeeded", "failed", "rolled_back"]
 
 
