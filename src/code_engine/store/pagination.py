@@ -48,7 +48,8 @@ def paginate(
 ) -> Page[Any]:
     """Run `query` newest first, `limit` rows after `cursor`.
 
-    Rows are ORM objects, or with `mappings=True` plain column mappings (cheaper for lists);
+    Rows are ORM objects, or with `mappings=True` plain dicts of the selected columns (much
+    cheaper for lists);
     either way they carry an `id`.
     """
     limit = max(1, min(limit, MAX_LIMIT))
@@ -56,7 +57,9 @@ def paginate(
         query = query.where(id_column < decode_cursor(cursor))
     query = query.order_by(id_column.desc()).limit(limit + 1)
     rows: list[Any] = (
-        list(session.execute(query).mappings()) if mappings else list(session.scalars(query))
+        [row._asdict() for row in session.execute(query)]
+        if mappings
+        else list(session.scalars(query))
     )
     more = len(rows) > limit
     rows = rows[:limit]
