@@ -14,6 +14,7 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from itertools import accumulate
+from operator import itemgetter
 
 from code_engine.dora.events import CommitEvent, DeploymentEvent, DeploymentStatus, IncidentEvent
 
@@ -54,14 +55,17 @@ class Timeline:
 class DeployColumns:
     """Deployments of one service and environment, sorted by finish then a tie-breaker.
 
-    `ids` identify deployments for incidents that name one; `commits` are the shas each
-    delivered (only those of successful deployments are read).
+    `ids` identify deployments for incidents that name one.
     """
 
     finished: list[float] = field(default_factory=list)
     status: list[DeploymentStatus] = field(default_factory=list)
     ids: list[Hashable] = field(default_factory=list)
-    commits: list[Sequence[str]] = field(default_factory=list)
+
+
+Delivery = tuple[float, Hashable, float | None]
+"""A commit a successful deployment delivered: (its finish, the commit's identity, when
+the change started or None when the commit is unknown)."""
 
 
 def _deploy_columns(
@@ -82,8 +86,19 @@ def _deploy_columns(
         finished=[row[0] for row in rows],
         status=[row[4].status for row in rows],
         ids=[row[2] for row in rows],
-        commits=[row[4].commits for row in rows],
     )
+
+
+def _deliveries(
+    deployments: Iterable[DeploymentEvent], service: str, environment: str,
+    starts: Mapping[str, float],
+) -> list[Delivery]:  # fmt: skip
+    return [
+        (d.finished_at.timestamp(), sha, starts.get(sha))
+        for d in deployments
+        if d.service == service and d.environment == environment and d.status is SUCCEEDED
+        for sha in d.commits
+    ]
 
 
 def _incident_columns(
@@ -114,32 +129,25 @@ def _change_starts(commits: Iterable[CommitEvent], service: str) -> dict[str, fl
 
 
 def _lead_times(
-    deploys: DeployColumns, starts: Mapping[str, float], delivered_before: Iterable[str]
-) -> tuple[list[float], list[float], list[float], list[float]]:
+    deliveries: Iterable[Delivery], delivered_before: Iterable[Hashable]
+) -> tuple[list[float], list[float], list[float]]:
     """Each commit counts once, at the first successful deployment that delivered it."""
-    success_ts: list[float] = []
+    ordered = sorted(deliveries, key=itemgetter(0))  # stable: ties keep their order
     lead_ts: list[float] = []
     lead_seconds: list[float] = []
     unmatched_ts: list[float] = []
-    delivered: set[str] = set(delivered_before)
-    for finished, status, commits in zip(
-        deploys.finished, deploys.status, deploys.commits, strict=True
-    ):
-        if status is not SUCCEEDED:
+    delivered: set[Hashable] = set(delivered_before)
+    for finished, key, started in ordered:
+        if key in delivered:
             continue
-        success_ts.append(finished)
-        for sha in commits:
-            if sha in delivered:
-                continue
-            delivered.add(sha)
-            started = starts.get(sha)
-            if started is None:
-                unmatched_ts.append(finished)
-                continue
-            lead_ts.append(finished)
-            # A commit stamped after its own deployment is clock skew, not negative time.
-            lead_seconds.append(finished - started if finished > started else 0.0)
-    return success_ts, lead_ts, lead_seconds, unmatched_ts
+        delivered.add(key)
+        if started is None:
+            unmatched_ts.append(finished)
+            continue
+        lead_ts.append(finished)
+        # A commit stamped after its own deployment is clock skew, not negative time.
+        lead_seconds.append(finished - started if finished > started else 0.0)
+    return lead_ts, lead_seconds, unmatched_ts
 
 
 def _linked_flags(
@@ -210,21 +218,24 @@ def _prefix(flags: Iterable[int]) -> list[int]:
 def build(
     deploys: DeployColumns,
     incidents: Sequence[IncidentColumns],
-    starts: Mapping[str, float],
+    deliveries: Iterable[Delivery],
     *,
     service: str,
     environment: str = "prod",
     incident_link_window: timedelta = DEFAULT_INCIDENT_LINK_WINDOW,
-    delivered_before: Iterable[str] = (),
+    delivered_before: Iterable[Hashable] = (),
 ) -> Timeline:
-    """Join sorted deployment columns, incidents and change starts (sha → POSIX time).
+    """Join sorted deployment columns, incidents and the commits successful ones delivered.
 
-    `delivered_before` are shas a successful deployment older than `deploys` delivered:
+    `delivered_before` are commits a successful deployment older than `deploys` delivered:
     they are not counted again (the database path loads a bounded history).
     """
     if incident_link_window < timedelta(0):
         raise ValueError("incident_link_window: must not be negative")
-    success_ts, lead_ts, lead_seconds, unmatched_ts = _lead_times(deploys, starts, delivered_before)
+    lead_ts, lead_seconds, unmatched_ts = _lead_times(deliveries, delivered_before)
+    success_ts = [
+        f for f, s in zip(deploys.finished, deploys.status, strict=True) if s is SUCCEEDED
+    ]
     incident_ts, incident_seconds = _incident_recoveries(incidents)
     deploy_rec_ts, deploy_rec_seconds = _deploy_recoveries(deploys)
     return Timeline(
@@ -255,10 +266,12 @@ def prepare(
     incident_link_window: timedelta = DEFAULT_INCIDENT_LINK_WINDOW,
 ) -> Timeline:
     """Sort and join the events of `service` in `environment` once (O(n log n))."""
+    deployments = list(deployments)
+    starts = _change_starts(commits, service)
     return build(
         _deploy_columns(deployments, service, environment),
         _incident_columns(incidents, service, environment),
-        _change_starts(commits, service),
+        _deliveries(deployments, service, environment, starts),
         service=service,
         environment=environment,
         incident_link_window=incident_link_window,
