@@ -63,7 +63,8 @@ class EnvironmentRuntime:
             if provider_factory is not None
             else RouterStatsProvider(self.router)
         )
-        self.probe_gap = 1.0 if isinstance(self.provider, RouterStatsProvider) else 10.0
+        # the router answers from memory; Prometheus gets a query less often
+        self.probe_gap = 0.0 if isinstance(self.provider, RouterStatsProvider) else 5.0
         self.jobs = Jobs()
         self._closing = threading.Event()
         self._backends: dict[str, list[str]] | None = None
