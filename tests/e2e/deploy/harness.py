@@ -229,11 +229,12 @@ class ServiceRepo:
         env: Mapping[str, str] | None = None,
         slos: str = "{error_rate_percent: 1, p95_latency_ms: 200}",
         router: str = "builtin",
+        module: str = "uvicorn",
     ) -> str:
         """Commit the spec of `version`; returns the commit."""
         variables = "".join(f'\n        {k}: "{v}"' for k, v in (env or {}).items())
         command = (
-            f"{sys.executable} -m uvicorn app:app --host 127.0.0.1 --port {{port}} --no-access-log"
+            f"{sys.executable} -m {module} app:app --host 127.0.0.1 --port {{port}} --no-access-log"
         )
         blocks = []
         for index, name in enumerate(self.environments):

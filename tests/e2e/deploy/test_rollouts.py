@@ -78,3 +78,15 @@ def test_inconclusive_analysis_pauses_until_a_person_decides(
     assert engine.weights(service.name, "prod") == {"v1": 100}
     actions = [e["action"] for e in engine.api("GET", "/api/v1/audit", limit=200)["items"]]
     assert "deployment.abort" in actions and "deployment.paused" in actions
+
+
+def test_a_canary_that_cannot_start_fails_and_says_why(
+    engine: Engine, service: ServiceRepo
+) -> None:
+    service.first(engine, CANARY)
+    service.release(engine, "v2", CANARY, module="no_such_server")
+    done = engine.wait(service.deploy(engine, "v2"))
+    assert done["status"] == "failed"  # it never had traffic: nothing to roll back from
+    assert "No module named no_such_server" in done["state"]["errors"]["v2"]
+    assert engine.weights(service.name, "prod") == {"v1": 100}
+    assert service.serving() == "v1"

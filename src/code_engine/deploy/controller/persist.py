@@ -113,7 +113,11 @@ def persist(
         elif isinstance(action, PromoteCanaryToStable):
             events.append({"at": now.isoformat(), "promoted": action.version})
     state = decision.state
-    data.update(extra or {})
+    extra = dict(extra or {})
+    errors = {**data.get("errors", {}), **extra.pop("errors", {})}
+    data.update(extra)
+    if errors:
+        data["errors"] = errors
     data["rollout"] = state_to_dict(state)
     data["events"] = events
     data["measurements"] = sorted(measurements.values(), key=_key)
@@ -123,6 +127,14 @@ def persist(
     row.started_at = state.started_at
     row.finished_at = state.finished_at
     consume(session, consumed, now)
+
+
+def note_error(session: Session, deployment_id: int, error: str) -> None:
+    """Show why a deployment cannot move (its status is left to the controller)."""
+    row = store.get_deployment(session, deployment_id)
+    if row.message != error:
+        row.message = error
+        row.state = {**row.state, "errors": {"controller": error}}
 
 
 def _key(entry: dict[str, Any]) -> tuple[int, str, int]:

@@ -69,6 +69,7 @@ class EnvironmentRuntime:
         self._closing = threading.Event()
         self._backends: dict[str, list[str]] | None = None
         self._probe: tuple[float, MetricSample] | None = None
+        self._versions_seen: set[str] = set()
 
     # -- observing --------------------------------------------------------------------
     def instances(self) -> list[InstanceInfo]:
@@ -85,6 +86,15 @@ class EnvironmentRuntime:
         starting = self.jobs.running(("start", version))
         failed = self.jobs.failure(("start", version)) is not None
         return version_state(version, infos, expected, starting=starting, failed=failed)
+
+    def errors(self) -> dict[str, str]:
+        """The last failure of starting each version (a build or a command that failed)."""
+        found = {}
+        for version in self._versions_seen:
+            failure = self.jobs.failure(("start", version))
+            if failure is not None:
+                found[version] = failure.error[-2000:]
+        return found
 
     def weights(self) -> dict[str, int] | None:
         """The weights the router applies, or None when it cannot be asked (it is restarted)."""
@@ -139,6 +149,7 @@ class EnvironmentRuntime:
         return None
 
     def _start(self, launch: Launch) -> None:
+        self._versions_seen.add(launch.version)
         key = ("start", launch.version)
         failure = self.jobs.failure(key)
         if failure is not None and time.monotonic() - failure.at < RESTART_PAUSE:

@@ -17,7 +17,7 @@ from pathlib import Path
 from code_engine.clock import Clock, utc_now
 from code_engine.deploy import environments as envs
 from code_engine.deploy.controller import lease
-from code_engine.deploy.controller.persist import load, persist
+from code_engine.deploy.controller.persist import load, note_error, persist
 from code_engine.deploy.controller.runtime import EnvironmentRuntime, ProviderFactory
 from code_engine.deploy.plan import RouterPlan
 from code_engine.deploy.rollout import MetricSample, Observations, decide
@@ -97,14 +97,20 @@ class Worker:
         if plan is None:
             return self.config.poll  # nothing should run here
         if env.runtime is None:
-            env.runtime = EnvironmentRuntime(
-                item.service,
-                item.environment,
-                self.config.data_dir,
-                plan,
-                provider_factory=self.config.provider_factory,
-                pip_args=self.config.pip_args,
-            )
+            try:
+                env.runtime = EnvironmentRuntime(
+                    item.service,
+                    item.environment,
+                    self.config.data_dir,
+                    plan,
+                    provider_factory=self.config.provider_factory,
+                    pip_args=self.config.pip_args,
+                )
+            except (RouterError, CodeError, OSError) as exc:
+                if active_id is not None:  # say why the deployment does not move
+                    with self.db.session() as session:
+                        note_error(session, active_id, f"cannot run {item.key}: {exc}")
+                raise
         if active_id is None:
             return self.config.poll
         return self._drive(env, env.runtime, active_id, now)
@@ -132,7 +138,8 @@ class Worker:
                     env.lease_until = None
                     return self.config.poll
                 consumed = [command_id for command_id, _ in loaded.commands]
-                persist(session, loaded, decision, consumed, now, {"url": runtime.url})
+                extra = {"url": runtime.url, "errors": runtime.errors()}
+                persist(session, loaded, decision, consumed, now, extra)
         analysis = decision.state.analysis
         pending_until = None if analysis is None else analysis.pending_until
         for action in decision.world_actions:
