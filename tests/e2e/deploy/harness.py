@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from code_engine.deploy.local import Supervisor
-from code_engine.deploy.router import BuiltinRouter, stop_router
+from code_engine.deploy.router import BuiltinRouter, HAProxyRouter, HAProxySettings, stop_router
 
 ENTRY = Path(__file__).with_name("codectl_entry.py")
 HELLO = Path(__file__).resolve().parents[3] / "examples" / "hello" / "app.py"
@@ -168,6 +168,8 @@ class Engine:
             if router.ping():
                 stop_router(router)
             router.close()
+            if (env_dir / "haproxy").is_dir():
+                HAProxyRouter(HAProxySettings(env_dir / "haproxy", port=1)).stop()
 
     def instances(self, service: str, environment: str) -> dict[str, list[str]]:
         """Versions with live instances, read from the supervisor's state file."""
@@ -179,7 +181,11 @@ class Engine:
         return versions
 
     def weights(self, service: str, environment: str) -> dict[str, int]:
-        router = BuiltinRouter(str(self.data_dir / "run" / service / environment / "router.sock"))
+        run = self.data_dir / "run" / service / environment
+        if (run / "haproxy").is_dir():
+            haproxy = HAProxyRouter(HAProxySettings(run / "haproxy", port=1))
+            return {v: w for v, w in haproxy.get_weights().items() if w}
+        router = BuiltinRouter(str(run / "router.sock"))
         try:
             return {v: w for v, w in router.get_weights().items() if w}
         finally:
@@ -276,9 +282,9 @@ class ServiceRepo:
         }
         return int(engine.api("POST", "/api/v1/deployments", body)["id"])
 
-    def first(self, engine: Engine, steps: str) -> None:
+    def first(self, engine: Engine, steps: str, **options: Any) -> None:
         """Release and deploy v1: a first deployment goes straight to 100%."""
-        self.release(engine, "v1", steps)
+        self.release(engine, "v1", steps, **options)
         done = engine.wait(self.deploy(engine, "v1"))
         assert done["status"] == "succeeded", done["message"]
         assert done["strategy"] == "all_at_once"  # nothing to shift traffic from

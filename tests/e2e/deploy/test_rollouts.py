@@ -3,7 +3,10 @@ request, bad canaries (5xx, latency) are rolled back, an inconclusive analysis p
 
 from __future__ import annotations
 
+import shutil
 import time
+
+import pytest
 
 from .harness import Engine, Load, ServiceRepo, wait_until
 
@@ -90,3 +93,18 @@ def test_a_canary_that_cannot_start_fails_and_says_why(
     assert "No module named no_such_server" in done["state"]["errors"]["v2"]
     assert engine.weights(service.name, "prod") == {"v1": 100}
     assert service.serving() == "v1"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("haproxy") is None, reason="haproxy not installed")
+def test_a_canary_behind_haproxy(engine: Engine, service: ServiceRepo) -> None:
+    service.first(engine, CANARY, router="haproxy")
+    service.release(engine, "v2", CANARY, router="haproxy")
+    with Load(service.url) as load:
+        wait_until(lambda: load.total > 20, 30, "traffic on v1")
+        done = engine.wait(service.deploy(engine, "v2"))
+    assert done["status"] == "succeeded", done["message"]
+    assert [m["verdict"] for m in done["measurements"]] == ["pass", "pass", "pass"]
+    assert load.lost() == 0, (load.statuses, load.failures[:5])
+    assert engine.weights(service.name, "prod") == {"v2": 100}
+    assert service.serving() == "v2"

@@ -100,3 +100,12 @@ def test_an_unreachable_router_is_a_metric_error() -> None:
 def test_difference_treats_lower_counters_as_a_reset() -> None:
     now = VersionStats(requests=3, errors=1)
     assert difference(now, VersionStats(requests=10)) == now
+
+
+def test_a_router_without_histogram_is_judged_by_its_mean_latency() -> None:
+    router = FakeRouter()
+    provider = RouterStatsProvider(router)
+    haproxy_like = VersionStats(requests=40, errors=0, latency_sum_ms=40 * 310.0)
+    router.stats = lambda: {"v2": haproxy_like}  # type: ignore[method-assign]
+    sample = provider.sample("v2", T0, T0 + S)
+    assert (sample.requests, sample.p95_ms) == (40, 310.0)
