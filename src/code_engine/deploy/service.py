@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from code_engine.auth.roles import Binding
@@ -30,7 +31,7 @@ from code_engine.deploy.rollout import AllAtOnce, Command, RolloutSpec, new_roll
 from code_engine.errors import ConflictError, NotFoundError, UserError
 from code_engine.policy import audit
 from code_engine.spec import ServiceSpec, load_spec_text
-from code_engine.store.tables import DeploymentRow, ReleaseRow, ServiceRow
+from code_engine.store.tables import DeploymentRow, EnvironmentRow, ReleaseRow, ServiceRow
 
 SPEC_FILE = "code.yaml"
 
@@ -125,6 +126,8 @@ def start_deployment(
     rules = spec.environment(request.environment).protection
     _sync_environments(session, service, spec, ctx.now)
     env = require_environment(session, service.id, request.environment)
+    # one deployment at a time: concurrent requests for this environment queue up here
+    session.execute(select(EnvironmentRow.id).where(EnvironmentRow.id == env.id).with_for_update())
     protection.check_deployer(rules, env.name, actor.name, actor.bindings)
     protection.check_approval(rules, env.name)
     previous = spec.previous_environment(env.name)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -26,6 +27,7 @@ from code_engine.errors import CodeError
 from code_engine.store.engine import Database
 
 log = logging.getLogger(__name__)
+RETRY_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,7 @@ class _Environment:
     runtime: EnvironmentRuntime | None = None
     lease_until: datetime | None = None
     samples: dict[int, MetricSample] = field(default_factory=dict)
+    retry_at: float | None = None  # after a failure, when to try this environment again
 
     @property
     def lease_name(self) -> str:
@@ -64,7 +67,12 @@ class Worker:
         """Tick until `stop` is set, then let go of every lease."""
         try:
             while not stop.is_set():
-                stop.wait(self.tick())
+                try:
+                    delay = self.tick()
+                except Exception:  # e.g. the database is away: keep trying
+                    log.exception("worker tick failed; retrying")
+                    delay = RETRY_SECONDS
+                stop.wait(delay)
         finally:
             self.close()
 
@@ -75,10 +83,14 @@ class Worker:
         delay = self.config.poll
         for item in managed:
             env = self._envs.setdefault(item.key, _Environment(item))
+            if env.retry_at is not None and time.monotonic() < env.retry_at:
+                continue
             try:
                 delay = min(delay, self._tick_environment(env))
+                env.retry_at = None
             except Exception:  # one environment's failure must not stop the others
                 log.exception("controller of %s failed; retrying", item.key)
+                env.retry_at = time.monotonic() + RETRY_SECONDS
         return max(delay, 0.05)
 
     def _tick_environment(self, env: _Environment) -> float:
