@@ -133,6 +133,14 @@ def _lead_times(
 ) -> tuple[list[float], list[float], list[float]]:
     """Each commit counts once, at the first successful deployment that delivered it."""
     ordered = sorted(deliveries, key=itemgetter(0))  # stable: ties keep their order
+    keys = [row[1] for row in ordered]
+    if not delivered_before and len(set(keys)) == len(keys):
+        # The common case, each commit delivered once: whole-list passes, no set per row.
+        return (
+            [f for f, _, s in ordered if s is not None],
+            [f - s if f > s else 0.0 for f, _, s in ordered if s is not None],
+            [f for f, _, s in ordered if s is None],
+        )
     lead_ts: list[float] = []
     lead_seconds: list[float] = []
     unmatched_ts: list[float] = []
