@@ -78,7 +78,7 @@ def test_import_git_then_show(cli, client: TestClient, admin_headers, tmp_path: 
     [service] = json.loads(shown.stdout[shown.stdout.index("{\n") :])["services"]
     assert service["service"] == "shop" and len(service["trend"]) == 1
     table = cli("--service", "shop")
-    assert "Deployment frequency" in table.output and "no data" in table.output
+    assert "Deployment" in table.output and "no data" in table.output
 
 
 def test_bad_window_is_refused(cli) -> None:
