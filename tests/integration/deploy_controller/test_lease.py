@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from code_engine.clock import Clock
 from code_engine.deploy.controller import lease
 from code_engine.store.engine import Database
 
@@ -19,7 +20,7 @@ def acquire(database: Database, owner: str, now: datetime) -> bool:
         return lease.acquire(session, "deploy:shop/prod", owner, now, TTL)
 
 
-def test_one_holder_renewal_and_expiry(database: Database, clock) -> None:
+def test_one_holder_renewal_and_expiry(database: Database, clock: Clock) -> None:
     now = clock()
     assert acquire(database, "remote:1:1", now)
     assert not acquire(database, "remote:2:2", now)
@@ -34,7 +35,9 @@ def test_one_holder_renewal_and_expiry(database: Database, clock) -> None:
     assert acquire(database, "remote:1:1", later)
 
 
-def test_a_dead_process_of_this_host_loses_its_lease_at_once(database: Database, clock) -> None:
+def test_a_dead_process_of_this_host_loses_its_lease_at_once(
+    database: Database, clock: Clock
+) -> None:
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     child.wait()
     host = lease.owner_id().split(":")[0]

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from starlette.testclient import TestClient
 
+from code_engine.clock import Clock
 from code_engine.deploy.controller.persist import load, persist
 from code_engine.deploy.rollout import (
     Decision,
@@ -24,7 +25,7 @@ from .conftest import Repo
 
 
 def test_a_decision_is_written_in_one_go(
-    client: TestClient, admin_headers: dict[str, str], shop: Repo, database: Database, clock
+    client: TestClient, admin_headers: dict[str, str], shop: Repo, database: Database, clock: Clock
 ) -> None:
     client.post(
         "/api/v1/releases", json={"service": "shop", "version": "1.0"}, headers=admin_headers
