@@ -190,7 +190,8 @@ def start_deployment(
     )
     stable_version = None if current is None else current.version
     rollout = new_rollout(str(row.id), release.version, stable_version, rollout_spec)
-    row.state = {**state, "rollout": state_to_dict(rollout)}
+    # the rollout state (codec format) at the top, beside what the controller needs
+    row.state = {**state, **state_to_dict(rollout)}
     audit.record(
         session,
         at=ctx.now,

@@ -25,10 +25,9 @@ def describe_step(step: Step) -> str:
 
 def progress(state: Mapping[str, Any]) -> dict[str, Any] | None:
     """Phase, step and weight of a run deployment's rollout (None for recorded ones)."""
-    data = state.get("rollout")
-    if not data:
+    if "format" not in state:
         return None
-    rollout = state_from_dict(data)
+    rollout = state_from_dict(dict(state))
     plan = rollout.plan
     step = rollout.current_step
     analysis = rollout.analysis

@@ -43,7 +43,7 @@ def test_five_percent_errors_are_rolled_back_and_stable_keeps_serving(
         done = engine.wait(service.deploy(engine, "v3"))
     assert done["status"] == "rolled_back"
     assert done["progress"]["reason"] == "analysis failed"
-    [failing] = done["state"]["rollout"]["failing_measurements"]
+    [failing] = done["state"]["failing_measurements"]
     assert failing["verdict"] == "fail" and "error rate" in failing["reason"]
     assert any(m["verdict"] == "fail" for m in done["measurements"])
     assert load.statuses[500] > 0  # the canary really failed requests

@@ -50,7 +50,7 @@ def load(session: Session, deployment_id: int) -> Loaded:
         deployment_id=row.id,
         service=state["service"],
         environment=state["environment"],
-        rollout=state_from_dict(state["rollout"]),
+        rollout=state_from_dict(state),
         launches={v: Launch.from_dict(d) for v, d in state.get("launch", {}).items()},
         router=RouterPlan.from_dict(state.get("router", {})),
         commands=commands,
@@ -118,7 +118,7 @@ def persist(
     data.update(extra)
     if errors:
         data["errors"] = errors
-    data["rollout"] = state_to_dict(state)
+    data.update(state_to_dict(state))
     data["events"] = events
     data["measurements"] = sorted(measurements.values(), key=_key)
     row.state = data
