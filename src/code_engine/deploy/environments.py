@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeGuard
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from code_engine.store.tables import DeploymentRow, EnvironmentRow, ReleaseRow, ServiceRow
 
-RUN_SOURCE = "code"  # deployments the controller runs (others are only recorded)
+RUN_SOURCE = "code"  # deployments CODE runs or ran (others are only recorded)
 ACTIVE_STATUSES = ("pending", "progressing", "paused")
+
+
+def is_run(row: DeploymentRow | None) -> TypeGuard[DeploymentRow]:
+    """True for a deployment the controller plans and drives: it carries its launches
+    (a record with source `code` but no plan, e.g. imported history, is left alone)."""
+    return row is not None and row.source == RUN_SOURCE and "launch" in (row.state or {})
 
 
 @dataclass(frozen=True, order=True)

@@ -268,7 +268,7 @@ def send_command(
 ) -> DeploymentRow:
     """Queue a person's command for a running deployment."""
     row = store.get_deployment(session, deployment_id)
-    if row.source != envs.RUN_SOURCE:
+    if not envs.is_run(row):
         raise ConflictError(f"deployment {row.id} was recorded, not run by CODE")
     if row.status in store.FINAL_STATUSES:
         raise ConflictError(f"deployment {row.id} is already {row.status}")

@@ -25,9 +25,12 @@ def describe_step(step: Step) -> str:
 
 def progress(state: Mapping[str, Any]) -> dict[str, Any] | None:
     """Phase, step and weight of a run deployment's rollout (None for recorded ones)."""
-    if "format" not in state:
+    if "launch" not in state:
+        return None  # a recorded deployment
+    try:
+        rollout = state_from_dict(dict(state))
+    except (KeyError, TypeError, ValueError):
         return None
-    rollout = state_from_dict(dict(state))
     plan = rollout.plan
     step = rollout.current_step
     analysis = rollout.analysis

@@ -42,10 +42,12 @@ def test_one_job_per_key_and_failures_are_kept() -> None:
 def test_progress_of_a_rollout() -> None:
     plan = Canary((SetWeight(20), Pause(None), Analysis(AnalysisSpec(count=3))))
     rollout = new_rollout("1", "v2", "v1", RolloutSpec(plan))
-    shown = progress({**state_to_dict(rollout), "url": "http://127.0.0.1:1"})
+    shown = progress({**state_to_dict(rollout), "launch": {}, "url": "http://127.0.0.1:1"})
     assert shown is not None
     assert shown["plan"] == ["set_weight 20%", "pause", "analysis 3x60s"]
     assert (shown["step"], shown["steps"], shown["current_step"]) == (1, 3, "set_weight 20%")
     assert (shown["canary"], shown["stable"], shown["weight"]) == ("v2", "v1", 0)
     assert shown["url"] == "http://127.0.0.1:1"
     assert progress({}) is None
+    assert progress({"format": 1, "phase": "stepping"}) is None  # a recorded deployment
+    assert progress({"launch": {}, "format": 1, "phase": "stepping"}) is None  # damaged

@@ -101,10 +101,12 @@ class Worker:
         item = env.managed
         with self.db.session() as session:
             active = envs.active_deployment(session, item.service_id, item.environment_id)
+            if not envs.is_run(active):
+                active = None
             latest = active or envs.current_deployment(
                 session, item.service_id, item.environment_id
             )
-            plan = None if latest is None else RouterPlan.from_dict(latest.state.get("router", {}))
+            plan = RouterPlan.from_dict(latest.state["router"]) if envs.is_run(latest) else None
             active_id = None if active is None else active.id
         if plan is None:
             return self.config.poll  # nothing should run here
