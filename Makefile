@@ -20,8 +20,9 @@ $(STAMP): pyproject.toml requirements-dev.lock
 
 dev-setup: $(STAMP) ## Set up the local environment (virtualenv + locked dependencies)
 
-dev-run: dev-setup ## Migrate the SQLite database in the data directory and serve CODE
+dev-run: dev-setup ## Migrate SQLite in the data directory, serve CODE and deliver the example to dev
 	$(BIN)/codectl db upgrade
+	CODE_HOST=$(HOST) CODE_PORT=$(PORT) $(BIN)/codectl demo & \
 	$(BIN)/codectl server --host $(HOST) --port $(PORT)
 
 dev-test: dev-setup ## Run the whole test suite with coverage (SQLite, and PostgreSQL when configured)

@@ -7,14 +7,27 @@ import typer
 from code_engine.cli import (
     assess_cmd,
     auth_cmd,
+    deploy_cmd,
     logs_cmd,
+    release_cmd,
     resources_cmd,
     server_cmd,
     spec_cmd,
+    worker_cmd,
 )
 
 
 def register(app: typer.Typer) -> None:
     """Add every command group to the application, in help order."""
-    for module in (server_cmd, auth_cmd, resources_cmd, spec_cmd, assess_cmd, logs_cmd):
+    for module in (
+        server_cmd,
+        worker_cmd,
+        auth_cmd,
+        resources_cmd,
+        spec_cmd,
+        release_cmd,
+        deploy_cmd,
+        logs_cmd,
+        assess_cmd,
+    ):
         module.register(app)

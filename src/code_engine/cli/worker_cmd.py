@@ -84,7 +84,9 @@ def _wait_for_server(url: str, timeout: float) -> None:
 
 
 def demo(
-    example: Path = typer.Option(EXAMPLE, "--example", help="The hello example's directory."),
+    example: Path = typer.Option(
+        Path("examples/hello"), "--example", help="The hello example's directory."
+    ),
     port: int = typer.Option(18080, "--port", help="Port the demo's router listens on."),
     with_worker: bool = typer.Option(
         False, "--with-worker", help="Run a worker here instead of waiting for codectl server."
@@ -95,6 +97,8 @@ def demo(
     that is rolled back automatically. Runs next to `codectl server`."""
     from code_engine.deploy.demo import run_demo
 
+    if not (example / "app.py").is_file() and example == Path("examples/hello"):
+        example = EXAMPLE  # run from elsewhere than the source tree's root
     if not (example / "app.py").is_file():
         raise UserError(f"{example}: not the hello example (no app.py); give --example")
     settings = load_settings()
