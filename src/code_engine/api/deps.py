@@ -14,7 +14,6 @@ from code_engine.api.runtime import Runtime
 from code_engine.auth.roles import Role, allows
 from code_engine.auth.tokens import AuthenticationError, Principal
 
-
 # Cheap, CPU-only dependencies are `async def` so FastAPI runs them on the event loop instead
 # of hopping to the thread pool for each one; the session (database I/O) stays synchronous.
 
