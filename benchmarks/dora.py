@@ -316,8 +316,9 @@ def run_backend(url: str, backend: str, args: argparse.Namespace, reuse: bool = 
     started = time.perf_counter()
     if reuse:
         with db.engine.connect() as conn:
-            sizes = {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()
-                     for t in ("deployments", "changes", "incidents")}  # fmt: skip
+            tables = {"deployments": "deployments", "commits": "changes", "incidents": "incidents"}
+            sizes = {k: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()
+                     for k, t in tables.items()}  # fmt: skip
     else:
         sizes = load(db, args, backend == "postgresql")
     seconds = round(time.perf_counter() - started, 1)
@@ -353,9 +354,9 @@ def main() -> None:
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / "dora-bench.db"
         reuse = args.reuse and path.exists()
-        if not reuse:
-            path.unlink(missing_ok=True)
         if not args.postgres_only:
+            if not reuse:
+                path.unlink(missing_ok=True)
             run_backend(f"sqlite:///{path}", "sqlite", args, reuse)
     if args.postgres and not args.sqlite_only:
         run_postgres(args)
