@@ -48,6 +48,7 @@ def cli(client: TestClient, admin_headers, monkeypatch: pytest.MonkeyPatch):
 
 def _repo(path: Path) -> list[str]:
     path.mkdir()
+
     def run(*a):
         return subprocess.run(
             ["git", "-C", str(path), *a],
@@ -55,6 +56,7 @@ def _repo(path: Path) -> list[str]:
             capture_output=True,
             text=True,
         ).stdout.strip()
+
     run("init", "-q", "-b", "main")
     for n in range(3):
         (path / "f").write_text(str(n))
