@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 STAMP := $(VENV)/.installed
 
-.PHONY: dev-setup dev-run dev-test ci-lint ci-test ci-security ci-build self-assess logs changelog clean
+.PHONY: dev-setup dev-run dev-test ci-lint ci-test ci-security ci-build self-assess logs changelog metrics-dashboard clean
 SERVICE ?= hello
 ENV ?= dev
 
@@ -47,6 +47,9 @@ ci-build: dev-setup ## Build the wheel and sdist (and the image where a Docker e
 
 self-assess: dev-setup ## Assess this repository's own DevOps maturity
 	$(BIN)/codectl assess . --output markdown
+
+metrics-dashboard: dev-setup ## Open the DORA dashboard of the running server in a browser
+	$(BIN)/codectl dora dashboard
 
 logs: dev-setup ## Tail a service's instance logs: make logs SERVICE=hello ENV=dev
 	$(BIN)/codectl logs $(SERVICE) --env $(ENV) --follow

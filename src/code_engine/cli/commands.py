@@ -8,6 +8,7 @@ from code_engine.cli import (
     assess_cmd,
     auth_cmd,
     deploy_cmd,
+    dora_cmd,
     logs_cmd,
     release_cmd,
     resources_cmd,
@@ -29,5 +30,6 @@ def register(app: typer.Typer) -> None:
         deploy_cmd,
         logs_cmd,
         assess_cmd,
+        dora_cmd,
     ):
         module.register(app)

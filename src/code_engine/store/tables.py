@@ -65,6 +65,14 @@ class DeploymentRow(Base):
     __tablename__ = "deployments"
     __table_args__ = (
         Index("ix_deployments_service_env_finished", "service_id", "environment_id", "finished_at"),
+        # the last successful deployment before a window starts: one index seek per service
+        Index(
+            "ix_deployments_service_env_status_finished",
+            "service_id",
+            "environment_id",
+            "status",
+            "finished_at",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -89,6 +97,7 @@ class DeploymentChangeRow(Base):
     """The commits a deployment delivered (the git range since the previous one)."""
 
     __tablename__ = "deployment_changes"
+    __table_args__ = (Index("ix_deployment_changes_sha", "sha"),)
 
     deployment_id: Mapped[int] = mapped_column(
         ForeignKey("deployments.id", ondelete="CASCADE"), primary_key=True
@@ -98,6 +107,7 @@ class DeploymentChangeRow(Base):
 
 class IncidentRow(Base):
     __tablename__ = "incidents"
+    __table_args__ = (Index("ix_incidents_service_opened", "service_id", "opened_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     external_id: Mapped[str | None] = mapped_column(String(200), unique=True)
