@@ -7,12 +7,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, case, select, update
 from sqlalchemy.orm import Session
 
 from code_engine.errors import ConflictError, NotFoundError
 from code_engine.store.pagination import Page, paginate
 from code_engine.store.tables import (
+    ChangeRow,
     DeploymentChangeRow,
     DeploymentRow,
     EnvironmentRow,
@@ -126,10 +127,54 @@ def record_deployment(session: Session, record: DeploymentRecord) -> tuple[Deplo
 
 
 def set_commits(session: Session, deployment_id: int, shas: Sequence[str]) -> None:
+    """Add the commits the deployment does not list yet, with their change starts."""
     existing = set(commits_of(session, deployment_id))
     for sha in dict.fromkeys(shas):
         if sha not in existing:
             session.add(DeploymentChangeRow(deployment_id=deployment_id, sha=sha))
+    refresh_change_starts(session, deployment_id)
+
+
+def change_started() -> ColumnElement[Any]:
+    """When a commit's change started: its first commit's time when earlier, else authored."""
+    c = ChangeRow
+    return case((c.first_commit_at < c.authored_at, c.first_commit_at), else_=c.authored_at)
+
+
+def refresh_change_starts(session: Session, deployment_id: int) -> None:
+    """Copy each commit's change start (NULL when unknown) onto the deployment's commits."""
+    dc = DeploymentChangeRow
+    start = (
+        select(change_started())
+        .join(DeploymentRow, DeploymentRow.service_id == ChangeRow.service_id)
+        .where(DeploymentRow.id == dc.deployment_id, ChangeRow.sha == dc.sha)
+        .scalar_subquery()
+    )
+    session.flush()
+    session.execute(
+        update(dc)
+        .where(dc.deployment_id == deployment_id)
+        .values(change_started_at=start)
+        .execution_options(synchronize_session="fetch")
+    )
+
+
+def record_change_start(session: Session, service_id: int, sha: str) -> None:
+    """A commit (re)imported: the deployments of its service that delivered it follow."""
+    dc = DeploymentChangeRow
+    start = (
+        select(change_started())
+        .where(ChangeRow.service_id == service_id, ChangeRow.sha == sha)
+        .scalar_subquery()
+    )
+    ours = select(DeploymentRow.id).where(DeploymentRow.service_id == service_id)
+    session.flush()
+    session.execute(
+        update(dc)
+        .where(dc.sha == sha, dc.deployment_id.in_(ours))
+        .values(change_started_at=start)
+        .execution_options(synchronize_session="fetch")
+    )
 
 
 def commits_of(session: Session, deployment_id: int) -> list[str]:
@@ -189,7 +234,7 @@ def list_deployments(
     service_id: int | None = None,
     environment_id: int | None = None,
     status: str | None = None,
-) -> Page[Mapping[str, Any]]:
+) -> Page[dict[str, Any]]:
     """Deployments newest first, as mappings of LIST_COLUMNS (one query, no ORM objects)."""
     query = _summary_query()
     if service_id is not None:
