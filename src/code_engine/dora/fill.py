@@ -16,6 +16,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from code_engine.deploy.store import refresh_change_starts
 from code_engine.dora.gitlog import GitError, commits_between
 from code_engine.store.tables import DeploymentChangeRow, DeploymentRow, ReleaseRow
 
@@ -105,7 +106,7 @@ def replace_commits(session: Session, deployment_id: int, shas: list[str]) -> No
         else:
             session.delete(row)
     session.add_all(DeploymentChangeRow(deployment_id=deployment_id, sha=sha) for sha in wanted)
-    session.flush()
+    refresh_change_starts(session, deployment_id)
 
 
 def refill(session: Session, repo: Path, row: DeploymentRow) -> None:

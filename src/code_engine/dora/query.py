@@ -1,8 +1,8 @@
 """Load the timelines of one or all services from the database, columns only.
 
 Three queries answer any number of services: deployments, the commits successful
-deployments delivered (joined to each commit's start), and incidents. Timestamps come
-back as POSIX seconds (`epoch`), statuses as short strings: no ORM object is built.
+deployments delivered (each with its change start, stored alongside), and incidents.
+Timestamps come back as POSIX seconds (`epoch`), statuses as short strings: no ORM object is built.
 
 History is bounded per environment: a window `[start, end)` needs deployments from the
 last successful one before `start` (where a failure streak that runs into the window
@@ -34,7 +34,6 @@ from code_engine.dora.timeline import (
 )
 from code_engine.store.base import UTCDateTime
 from code_engine.store.tables import (
-    ChangeRow,
     DeploymentChangeRow,
     DeploymentRow,
     EnvironmentRow,
@@ -133,12 +132,8 @@ def _load_deployments(
 def _load_deliveries(
     session: Session, bounds: CTE, end: datetime, deployments: dict[int, tuple[float, _Scope]]
 ) -> None:
-    d, dc, c = DeploymentRow, DeploymentChangeRow, ChangeRow
+    d, dc = DeploymentRow, DeploymentChangeRow
     d2, dc2 = aliased(DeploymentRow), aliased(DeploymentChangeRow)
-    started = case(
-        (c.first_commit_at < c.authored_at, c.first_commit_at),
-        else_=c.authored_at,
-    )
     delivered_earlier = exists().where(
         dc2.sha == dc.sha,
         d2.id == dc2.deployment_id,
@@ -147,31 +142,29 @@ def _load_deliveries(
         d2.status == SUCCEEDED,
         d2.finished_at < bounds.c.lo,
     )
-    # Only a commit whose times lie before the bound can have been delivered before it
-    # (barring clock skew): the lookup runs for a handful of rows, not for every commit.
-    maybe_earlier = or_(c.id.is_(None), c.authored_at < bounds.c.lo, c.committed_at < bounds.c.lo)
+    # Only a commit whose change started before the bound can have been delivered before
+    # it (barring clock skew): the lookup runs for a handful of rows, not for every commit.
+    started = dc.change_started_at
+    maybe_earlier = or_(started.is_(None), started < bounds.c.lo)
     query = (
         select(
             d.id,
-            c.id,
-            case((c.id.is_(None), dc.sha)),  # the sha, only for commits CODE never imported
+            dc.sha,
             epoch(started),
             case((maybe_earlier, delivered_earlier), else_=False),
         )
         .select_from(bounds)
         .join(d, _in_history(bounds, d, end))
         .join(dc, dc.deployment_id == d.id)
-        .outerjoin(c, and_(c.service_id == d.service_id, c.sha == dc.sha))
         .where(d.status == SUCCEEDED)
     )
-    # The deployment's finish and scope come from the deployments already read: one
-    # timestamp less to compute per commit.
-    for deployment_id, change_id, sha, change_start, earlier in _rows(session, query):
+    # The deployment's finish and scope come from the deployments already read, and the
+    # change start is stored with the delivery: one table range, no lookup per commit.
+    for deployment_id, sha, change_start, earlier in _rows(session, query):
         finished, scope = deployments[deployment_id]
-        key: Hashable = sha if change_id is None else change_id
-        scope.deliveries.append((finished, key, change_start))
+        scope.deliveries.append((finished, sha, change_start))
         if earlier:
-            scope.delivered_before.add(key)
+            scope.delivered_before.add(sha)
 
 
 def _load_incidents(

@@ -14,7 +14,12 @@ from pathlib import Path
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from code_engine.deploy.store import DeploymentRecord, commits_of, record_deployment
+from code_engine.deploy.store import (
+    DeploymentRecord,
+    commits_of,
+    record_change_start,
+    record_deployment,
+)
 from code_engine.dora import fill
 from code_engine.dora.dedupe import latest
 from code_engine.dora.events import CommitEvent, DeploymentEvent, IncidentEvent
@@ -64,6 +69,8 @@ def upsert_commit(session: Session, event: CommitEvent, service_id: int) -> bool
     row.committed_at = event.committed_at
     row.first_commit_at = event.first_commit_at
     session.flush()
+    # Deployments stored before this version of the commit copy its change start.
+    record_change_start(session, service_id, event.sha)
     return created
 
 

@@ -94,7 +94,12 @@ class DeploymentRow(Base):
 
 
 class DeploymentChangeRow(Base):
-    """The commits a deployment delivered (the git range since the previous one)."""
+    """The commits a deployment delivered (the git range since the previous one).
+
+    `change_started_at` copies the commit's change start (its first commit's time when
+    earlier, else its authored time) from `changes`, so lead times need no lookup there;
+    NULL while the commit is unknown. `deploy.store` keeps it equal whatever arrives first.
+    """
 
     __tablename__ = "deployment_changes"
     __table_args__ = (Index("ix_deployment_changes_sha", "sha"),)
@@ -103,6 +108,7 @@ class DeploymentChangeRow(Base):
         ForeignKey("deployments.id", ondelete="CASCADE"), primary_key=True
     )
     sha: Mapped[str] = mapped_column(String(64), primary_key=True)
+    change_started_at: Mapped[datetime | None]
 
 
 class IncidentRow(Base):
