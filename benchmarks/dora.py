@@ -80,8 +80,6 @@ def floor_query(dialect: str, one_service: bool) -> str:
     """The headline four keys of every prod service in one statement (:lo, :hi epochs)."""
     e = EPOCH[dialect].format
     only = "AND s.name = :service" if one_service else ""
-    first, authored = "c.first_commit_at", "c.authored_at"
-    change_start = e(c=f"CASE WHEN {first} < {authored} THEN {first} ELSE {authored} END")
     return f"""
 WITH svc AS (SELECT e.id AS env_id, s.id AS service_id, s.name AS service FROM environments e
     JOIN services s ON s.id = e.service_id WHERE e.name = 'prod' {only}),
@@ -114,13 +112,13 @@ restores AS (SELECT w.service_id, w.f - r.run_start AS v FROM win w JOIN runs r
       ON r.service_id = w.service_id AND r.last_success = w.last_success
     WHERE w.status = 'succeeded' AND w.prev_status <> 'succeeded'
     UNION ALL SELECT service_id, r - o FROM inc WHERE r >= :lo AND r < :hi),
-firsts AS (SELECT d.service_id, dc.sha, MIN(d.f) AS first_f FROM dep d
+firsts AS (SELECT d.service_id, dc.sha, MIN(d.f) AS first_f,
+      MIN(dc.change_started_at) AS started FROM dep d
     JOIN deployment_changes dc ON dc.deployment_id = d.id WHERE d.status = 'succeeded'
     GROUP BY d.service_id, dc.sha),
 leads AS (SELECT x.service_id, CASE WHEN x.first_f > x.s THEN x.first_f - x.s ELSE 0 END AS v
-    FROM (SELECT f.service_id, f.first_f, {change_start} AS s
-      FROM firsts f JOIN changes c ON c.service_id = f.service_id AND c.sha = f.sha
-      WHERE f.first_f >= :lo AND f.first_f < :hi) x),
+    FROM (SELECT f.service_id, f.first_f, {e(c="f.started")} AS s FROM firsts f
+      WHERE f.first_f >= :lo AND f.first_f < :hi AND f.started IS NOT NULL) x),
 lead_median AS ({_percentile(dialect, "leads", (1, 2))}),
 lead_p90 AS ({_percentile(dialect, "leads", (9, 10))}),
 ttr AS ({_percentile(dialect, "restores", (1, 2))})
@@ -142,7 +140,7 @@ def service_rows(
     """One service's rows (deployments, deployment_changes, changes, incidents)."""
     rows: dict[str, list[tuple[Any, ...]]] = {"d": [], "dc": [], "c": [], "i": []}
     finishes = sorted(rng.uniform(-YEAR, -60) for _ in range(deployments))
-    pending: list[str] = []
+    pending: list[tuple[str, str]] = []  # sha, change start
     previous = -YEAR - 3600.0
     own: list[int] = []
     for finished in finishes:
@@ -156,13 +154,14 @@ def service_rows(
             rows["c"].append((ids["c"], service, sha, "feat: change", "feat",
                               stamp(authored, postgres), stamp(authored + 60, postgres),
                               None if first is None else stamp(first, postgres)))  # fmt: skip
-            pending.append(sha)
+            started = authored if first is None else min(first, authored)
+            pending.append((sha, stamp(started, postgres)))
         status = rng.choice(STATUSES)
         external = f"ext-{dep_id}" if dep_id % 2 else None
         started, done = stamp(finished - 300, postgres), stamp(finished, postgres)
         rows["d"].append((dep_id, external, service, env_id, "1.0", "canary", status, "ci",
                           "bench", "bench", "", "{}", started, started, done))  # fmt: skip
-        rows["dc"] += [(dep_id, sha) for sha in pending]
+        rows["dc"] += [(dep_id, sha, started) for sha, started in pending]
         if status == "succeeded":
             pending = []
         own.append(dep_id)
@@ -182,7 +181,7 @@ COLUMNS = {
     "d": ("deployments", "id, external_id, service_id, environment_id, version, strategy, "
           "status, trigger, source, created_by, message, state, created_at, started_at, "
           "finished_at"),
-    "dc": ("deployment_changes", "deployment_id, sha"),
+    "dc": ("deployment_changes", "deployment_id, sha, change_started_at"),
     "c": ("changes", "id, service_id, sha, message, conventional_type, authored_at, "
           "committed_at, first_commit_at"),
     "i": ("incidents", "id, external_id, service_id, environment_id, deployment_id, title, "
