@@ -51,7 +51,7 @@ def stamp(seconds: float, postgres: bool) -> str:
 
 
 EPOCH = {
-    "sqlite": "((CAST(strftime('%s', {c}) AS INTEGER) * 1000000"
+    "sqlite": "((CAST(strftime('%s', substr({c}, 1, 19)) AS INTEGER) * 1000000"
     " + CAST(substr({c}, 21, 6) AS INTEGER)) / 1000000.0)",
     "postgresql": "CAST(EXTRACT(EPOCH FROM {c}) AS FLOAT8)",
 }

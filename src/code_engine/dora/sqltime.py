@@ -32,8 +32,10 @@ class epoch(FunctionElement[float]):  # noqa: N801 - reads as the SQL function i
 @compiles(epoch, "sqlite")
 def _epoch_sqlite(element: epoch, compiler: SQLCompiler, **kw: Any) -> str:
     value = compiler.process(element.clauses, **kw)
+    # Whole seconds from the first 19 characters: SQLite parses fractions to milliseconds,
+    # so `strftime('%s')` of `...:56.999700` rounds up to the next second.
     return (
-        f"((CAST(strftime('%s', {value}) AS INTEGER) * 1000000"
+        f"((CAST(strftime('%s', substr({value}, 1, 19)) AS INTEGER) * 1000000"
         f" + CAST(substr({value}, 21, 6) AS INTEGER)) / 1000000.0)"
     )
 
