@@ -34,6 +34,10 @@ class ManagedEnvironment:
         return f"{self.service}/{self.environment}"
 
 
+# Every "newest X" query carries LIMIT 1: an ORM result is buffered whole, so `.first()`
+# alone would load every matching row of a long history.
+
+
 def active_deployment(
     session: Session, service_id: int, environment_id: int
 ) -> DeploymentRow | None:
@@ -48,7 +52,7 @@ def active_deployment(
         )
         .order_by(DeploymentRow.id.desc())
     )
-    return session.scalars(query).first()
+    return session.scalars(query.limit(1)).first()
 
 
 def current_deployment(
@@ -65,7 +69,7 @@ def current_deployment(
         )
         .order_by(DeploymentRow.finished_at.desc(), DeploymentRow.id.desc())
     )
-    return session.scalars(query).first()
+    return session.scalars(query.limit(1)).first()
 
 
 def succeeded_versions(session: Session, service_id: int, environment_id: int) -> list[str]:
@@ -84,7 +88,7 @@ def succeeded_versions(session: Session, service_id: int, environment_id: int) -
 
 def latest_release(session: Session, service_id: int) -> ReleaseRow | None:
     query = select(ReleaseRow).where(ReleaseRow.service_id == service_id)
-    return session.scalars(query.order_by(ReleaseRow.id.desc())).first()
+    return session.scalars(query.order_by(ReleaseRow.id.desc()).limit(1)).first()
 
 
 def managed_environments(session: Session) -> list[ManagedEnvironment]:
@@ -121,4 +125,4 @@ def latest_run(session: Session, service_id: int, environment_id: int) -> Deploy
         )
         .order_by(DeploymentRow.id.desc())
     )
-    return session.scalars(query).first()
+    return session.scalars(query.limit(1)).first()
