@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from code_engine.api.errors import PermissionDeniedError
@@ -26,9 +27,29 @@ async def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def get_session(runtime: RuntimeDep) -> Iterator[Session]:
-    with runtime.db.session() as session:
+async def get_session(runtime: RuntimeDep) -> AsyncIterator[Session]:
+    """One transaction per request.
+
+    Opening a session does no I/O (it connects on the first query, in the route's thread);
+    ending it does, so commit-or-rollback and close run together in one thread-pool call.
+    """
+    session = runtime.db.sessions()
+    try:
         yield session
+    except BaseException:
+        await run_in_threadpool(_end, session, False)
+        raise
+    await run_in_threadpool(_end, session, True)
+
+
+def _end(session: Session, commit: bool) -> None:
+    try:
+        if commit:
+            session.commit()
+        else:
+            session.rollback()
+    finally:
+        session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
