@@ -93,12 +93,16 @@ def latest_release(session: Session, service_id: int) -> ReleaseRow | None:
 
 def managed_environments(session: Session) -> list[ManagedEnvironment]:
     """Every environment with a deployment the controller ran (or runs)."""
+    ran_here = (
+        select(DeploymentRow.id)
+        .where(DeploymentRow.environment_id == EnvironmentRow.id)
+        .where(DeploymentRow.source == RUN_SOURCE)
+        .exists()
+    )
     query = (
         select(ServiceRow.id, EnvironmentRow.id, ServiceRow.name, EnvironmentRow.name)
-        .join(DeploymentRow, DeploymentRow.service_id == ServiceRow.id)
-        .join(EnvironmentRow, EnvironmentRow.id == DeploymentRow.environment_id)
-        .where(DeploymentRow.source == RUN_SOURCE)
-        .distinct()
+        .join(EnvironmentRow, EnvironmentRow.service_id == ServiceRow.id)
+        .where(ran_here)
     )
     rows = session.execute(query).all()
     return sorted(ManagedEnvironment(*row) for row in rows)

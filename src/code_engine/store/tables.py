@@ -73,6 +73,8 @@ class DeploymentRow(Base):
             "status",
             "finished_at",
         ),
+        # the controller's "environments with deployments it ran": one seek per environment
+        Index("ix_deployments_env_source_status", "environment_id", "source", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
