@@ -27,6 +27,8 @@ import httpx
 
 TARGET_P95_MS = 20.0
 CONNECTIONS = 16
+EXTRA = os.environ.get("BENCH_SERVER_ARGS", "").split()
+PYFLAGS = os.environ.get("BENCH_PYTHON_FLAGS", "").split()
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -174,7 +176,7 @@ def main() -> None:
         "CODE_LOG_LEVEL": "warning",
     }
     server = subprocess.Popen(
-        [sys.executable, "-m", "code_engine", "server", "--port", str(port)],
+        [sys.executable, *PYFLAGS, "-m", "code_engine", "server", "--port", str(port), *EXTRA],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -25,7 +25,7 @@ class AuditEventPublic(Public):
 
 
 @router.get("", response_model=PageOut[AuditEventPublic], summary="List audit events")
-def list_audit_events(
+async def list_audit_events(
     session: SessionDep,
     _: Admin,
     action: str | None = None,

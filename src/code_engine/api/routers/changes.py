@@ -37,7 +37,7 @@ class ChangePublic(Public):
 
 
 @router.get("", response_model=PageOut[ChangePublic], summary="List changes")
-def list_changes(
+async def list_changes(
     session: SessionDep,
     _: Viewer,
     service: str | None = None,

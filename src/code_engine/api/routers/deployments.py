@@ -63,7 +63,7 @@ class DeploymentCreate(BaseModel):
 
 
 @router.get("", response_model=PageOut[DeploymentPublic], summary="List deployments")
-def list_deployments(
+async def list_deployments(
     session: SessionDep,
     _: Viewer,
     service: str | None = None,

@@ -43,7 +43,7 @@ class IncidentPublic(Public):
 
 
 @router.get("", response_model=PageOut[IncidentPublic], summary="List incidents")
-def list_incidents(
+async def list_incidents(
     session: SessionDep,
     _: Viewer,
     service: str | None = None,

@@ -44,7 +44,7 @@ class ReleasePublic(Public):
 
 
 @router.get("", response_model=PageOut[ReleasePublic], summary="List releases")
-def list_releases(
+async def list_releases(
     session: SessionDep,
     _: Viewer,
     service: str | None = None,

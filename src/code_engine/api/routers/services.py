@@ -58,7 +58,7 @@ class ServiceDetail(ServicePublic):
 
 
 @router.get("/services", response_model=PageOut[ServicePublic], summary="List services")
-def list_services(
+async def list_services(
     session: SessionDep, _: Viewer, limit: Limit = 50, cursor: Cursor = None
 ) -> PageOut[ServicePublic]:
     page = store.list_services(session, limit, cursor)
@@ -99,6 +99,6 @@ def create_service(
     response_model=list[EnvironmentPublic],
     summary="List a service's environments in promotion order",
 )
-def list_environments(service: str, session: SessionDep, _: Viewer) -> list[EnvironmentPublic]:
+async def list_environments(service: str, session: SessionDep, _: Viewer) -> list[EnvironmentPublic]:
     row = store.require_service(session, service)
     return [EnvironmentPublic.model_validate(e) for e in store.list_environments(session, row.id)]
