@@ -99,6 +99,8 @@ def create_service(
     response_model=list[EnvironmentPublic],
     summary="List a service's environments in promotion order",
 )
-async def list_environments(service: str, session: SessionDep, _: Viewer) -> list[EnvironmentPublic]:
+async def list_environments(
+    service: str, session: SessionDep, _: Viewer
+) -> list[EnvironmentPublic]:
     row = store.require_service(session, service)
     return [EnvironmentPublic.model_validate(e) for e in store.list_environments(session, row.id)]
