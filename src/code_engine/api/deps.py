@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -18,11 +18,12 @@ from code_engine.auth.tokens import AuthenticationError, Principal
 # Cheap, CPU-only dependencies are `async def` so FastAPI runs them on the event loop instead
 # of hopping to the thread pool for each one.
 #
-# Read-only list routes are `async def` too: their one query is bounded by LIMIT (<= 500 rows)
-# and takes well under a millisecond. Run on the thread pool instead, SQLite's driver gives up
-# and takes back the GIL for every row it steps, and each take-back waits behind the event
-# loop (up to the 5 ms switch interval): at 200 req/s that convoy cost a p95 of 100-400 ms,
-# against 6 ms on the loop (benchmarks/api_latency.py). Routes that write stay synchronous.
+# Read-only list routes are `async def` and run their work through `run_read`: their one
+# query is bounded by LIMIT (<= 500 rows). On the thread pool, SQLite's driver gives up and
+# takes back the GIL for every row it steps, and each take-back waits behind the event loop
+# (up to the 5 ms switch interval): at 200 req/s that convoy cost a p95 of 100-400 ms, against
+# 6 ms when the work runs on the loop (benchmarks/api_latency.py). So on SQLite (a local file,
+# whose pool never blocks) the work runs inline; on PostgreSQL it keeps to the thread pool.
 
 
 async def get_runtime(request: Request) -> Runtime:
@@ -97,6 +98,16 @@ def require(role: Role) -> object:
         return principal
 
     return Depends(check)
+
+
+T = TypeVar("T")
+
+
+async def run_read(runtime: Runtime, work: Callable[[], T]) -> T:
+    """Run a bounded read: inline on SQLite, on the thread pool for a networked database."""
+    if runtime.db.is_sqlite:
+        return work()
+    return await run_in_threadpool(work)
 
 
 Viewer = Annotated[Principal, require(Role.viewer)]

@@ -51,6 +51,11 @@ def make_database(url: str, *, echo: bool = False) -> Database:
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 10}
+        # A checkout must never wait: bounded reads run on the event loop (api/deps.py), and a
+        # loop blocked on the pool could never hand a connection back. SQLite connections are
+        # cheap file handles, so the pool keeps 10 and opens more on demand.
+        kwargs["pool_size"] = 10
+        kwargs["max_overflow"] = -1
     else:
         kwargs["pool_pre_ping"] = True
         kwargs["pool_size"] = 10

@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from code_engine.api.deps import Admin, Cursor, Limit, SessionDep
+from code_engine.api.deps import Admin, Cursor, Limit, RuntimeDep, SessionDep, run_read
 from code_engine.api.schemas import ERROR_RESPONSES, PageOut, Public
 from code_engine.policy import audit
 
@@ -27,13 +27,17 @@ class AuditEventPublic(Public):
 @router.get("", response_model=PageOut[AuditEventPublic], summary="List audit events")
 async def list_audit_events(
     session: SessionDep,
+    runtime: RuntimeDep,
     _: Admin,
     action: str | None = None,
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> PageOut[AuditEventPublic]:
-    page = audit.list_events(session, limit, cursor, action)
-    return PageOut(
-        items=[AuditEventPublic.model_validate(r) for r in page.items],
-        next_cursor=page.next_cursor,
-    )
+    def work() -> PageOut[AuditEventPublic]:
+        page = audit.list_events(session, limit, cursor, action)
+        return PageOut(
+            items=[AuditEventPublic.model_validate(r) for r in page.items],
+            next_cursor=page.next_cursor,
+        )
+
+    return await run_read(runtime, work)

@@ -7,7 +7,7 @@ from datetime import datetime
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from code_engine.api.deps import Cursor, Developer, Limit, SessionDep, Viewer
+from code_engine.api.deps import Cursor, Developer, Limit, RuntimeDep, SessionDep, Viewer, run_read
 from code_engine.api.schemas import ERROR_RESPONSES, PageOut, Public, UtcDatetime
 from code_engine.catalog.store import require_service
 from code_engine.dora import store
@@ -39,16 +39,20 @@ class ChangePublic(Public):
 @router.get("", response_model=PageOut[ChangePublic], summary="List changes")
 async def list_changes(
     session: SessionDep,
+    runtime: RuntimeDep,
     _: Viewer,
     service: str | None = None,
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> PageOut[ChangePublic]:
-    service_id = require_service(session, service).id if service else None
-    page = store.list_changes(session, service_id, limit, cursor)
-    return PageOut(
-        items=[ChangePublic.model_validate(r) for r in page.items], next_cursor=page.next_cursor
-    )
+    def work() -> PageOut[ChangePublic]:
+        service_id = require_service(session, service).id if service else None
+        page = store.list_changes(session, service_id, limit, cursor)
+        return PageOut(
+            items=[ChangePublic.model_validate(r) for r in page.items], next_cursor=page.next_cursor
+        )
+
+    return await run_read(runtime, work)
 
 
 @router.post("", response_model=ChangePublic, summary="Record a change (idempotent by sha)")

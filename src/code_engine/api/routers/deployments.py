@@ -16,6 +16,7 @@ from code_engine.api.deps import (
     SessionDep,
     Viewer,
     authorize,
+    run_read,
 )
 from code_engine.api.routers import deployment_actions  # noqa: F401 - its routes come first
 from code_engine.api.routers.deploy_common import (
@@ -65,6 +66,7 @@ class DeploymentCreate(BaseModel):
 @router.get("", response_model=PageOut[DeploymentPublic], summary="List deployments")
 async def list_deployments(
     session: SessionDep,
+    runtime: RuntimeDep,
     _: Viewer,
     service: str | None = None,
     environment: str | None = None,
@@ -72,16 +74,19 @@ async def list_deployments(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> Response:
-    service_id = env_id = None
-    if service:
-        service_id = require_service(session, service).id
-        if environment:
-            env_id = require_environment(session, service_id, environment).id
-    page = store.list_deployments(
-        session, limit, cursor, service_id=service_id, environment_id=env_id, status=status
-    )
-    # The rows are exactly DeploymentPublic's columns: serialized once, never re-validated.
-    return page_response(list(page.items), page.next_cursor)
+    def work() -> Response:
+        service_id = env_id = None
+        if service:
+            service_id = require_service(session, service).id
+            if environment:
+                env_id = require_environment(session, service_id, environment).id
+        page = store.list_deployments(
+            session, limit, cursor, service_id=service_id, environment_id=env_id, status=status
+        )
+        # The rows are exactly DeploymentPublic's columns: serialized once, never re-validated.
+        return page_response(list(page.items), page.next_cursor)
+
+    return await run_read(runtime, work)
 
 
 @router.get(

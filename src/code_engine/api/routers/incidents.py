@@ -7,7 +7,16 @@ from datetime import datetime
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from code_engine.api.deps import Cursor, Developer, Limit, Now, SessionDep, Viewer
+from code_engine.api.deps import (
+    Cursor,
+    Developer,
+    Limit,
+    Now,
+    RuntimeDep,
+    SessionDep,
+    Viewer,
+    run_read,
+)
 from code_engine.api.schemas import ERROR_RESPONSES, PageOut, Public, UtcDatetime
 from code_engine.catalog.store import require_environment, require_service
 from code_engine.dora import store
@@ -45,17 +54,24 @@ class IncidentPublic(Public):
 @router.get("", response_model=PageOut[IncidentPublic], summary="List incidents")
 async def list_incidents(
     session: SessionDep,
+    runtime: RuntimeDep,
     _: Viewer,
     service: str | None = None,
     open_only: bool = False,
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> PageOut[IncidentPublic]:
-    service_id = require_service(session, service).id if service else None
-    page = store.list_incidents(session, limit, cursor, service_id=service_id, open_only=open_only)
-    return PageOut(
-        items=[IncidentPublic.model_validate(r) for r in page.items], next_cursor=page.next_cursor
-    )
+    def work() -> PageOut[IncidentPublic]:
+        service_id = require_service(session, service).id if service else None
+        page = store.list_incidents(
+            session, limit, cursor, service_id=service_id, open_only=open_only
+        )
+        return PageOut(
+            items=[IncidentPublic.model_validate(r) for r in page.items],
+            next_cursor=page.next_cursor,
+        )
+
+    return await run_read(runtime, work)
 
 
 @router.get("/{incident_id}", response_model=IncidentPublic, summary="Show an incident")

@@ -11,7 +11,16 @@ from datetime import datetime
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from code_engine.api.deps import Cursor, Developer, Limit, Now, RuntimeDep, SessionDep, Viewer
+from code_engine.api.deps import (
+    Cursor,
+    Developer,
+    Limit,
+    Now,
+    RuntimeDep,
+    SessionDep,
+    Viewer,
+    run_read,
+)
 from code_engine.api.routers.deploy_common import actor, deploy_context
 from code_engine.api.schemas import ERROR_RESPONSES, PageOut, Public
 from code_engine.catalog.store import require_service
@@ -46,16 +55,21 @@ class ReleasePublic(Public):
 @router.get("", response_model=PageOut[ReleasePublic], summary="List releases")
 async def list_releases(
     session: SessionDep,
+    runtime: RuntimeDep,
     _: Viewer,
     service: str | None = None,
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> PageOut[ReleasePublic]:
-    service_id = require_service(session, service).id if service else None
-    page = store.list_releases(session, service_id, limit, cursor)
-    return PageOut(
-        items=[ReleasePublic.model_validate(r) for r in page.items], next_cursor=page.next_cursor
-    )
+    def work() -> PageOut[ReleasePublic]:
+        service_id = require_service(session, service).id if service else None
+        page = store.list_releases(session, service_id, limit, cursor)
+        return PageOut(
+            items=[ReleasePublic.model_validate(r) for r in page.items],
+            next_cursor=page.next_cursor,
+        )
+
+    return await run_read(runtime, work)
 
 
 @router.post("", response_model=ReleasePublic, status_code=201, summary="Record a release")

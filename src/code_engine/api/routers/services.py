@@ -7,7 +7,7 @@ from datetime import datetime
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from code_engine.api.deps import Admin, Cursor, Limit, Now, SessionDep, Viewer
+from code_engine.api.deps import Admin, Cursor, Limit, Now, RuntimeDep, SessionDep, Viewer, run_read
 from code_engine.api.schemas import ERROR_RESPONSES, PageOut, Public
 from code_engine.catalog import store
 from code_engine.catalog.store import EnvironmentDraft
@@ -59,12 +59,16 @@ class ServiceDetail(ServicePublic):
 
 @router.get("/services", response_model=PageOut[ServicePublic], summary="List services")
 async def list_services(
-    session: SessionDep, _: Viewer, limit: Limit = 50, cursor: Cursor = None
+    session: SessionDep, runtime: RuntimeDep, _: Viewer, limit: Limit = 50, cursor: Cursor = None
 ) -> PageOut[ServicePublic]:
-    page = store.list_services(session, limit, cursor)
-    return PageOut(
-        items=[ServicePublic.model_validate(r) for r in page.items], next_cursor=page.next_cursor
-    )
+    def work() -> PageOut[ServicePublic]:
+        page = store.list_services(session, limit, cursor)
+        return PageOut(
+            items=[ServicePublic.model_validate(r) for r in page.items],
+            next_cursor=page.next_cursor,
+        )
+
+    return await run_read(runtime, work)
 
 
 @router.get("/services/{name}", response_model=ServiceDetail, summary="Show a service")
@@ -100,7 +104,12 @@ def create_service(
     summary="List a service's environments in promotion order",
 )
 async def list_environments(
-    service: str, session: SessionDep, _: Viewer
+    service: str, session: SessionDep, runtime: RuntimeDep, _: Viewer
 ) -> list[EnvironmentPublic]:
-    row = store.require_service(session, service)
-    return [EnvironmentPublic.model_validate(e) for e in store.list_environments(session, row.id)]
+    def work() -> list[EnvironmentPublic]:
+        row = store.require_service(session, service)
+        return [
+            EnvironmentPublic.model_validate(e) for e in store.list_environments(session, row.id)
+        ]
+
+    return await run_read(runtime, work)
