@@ -121,6 +121,10 @@ def finalizing(state: RolloutState, obs: Observations, now: datetime) -> Progres
         if not verified:
             return Progress(state, actions)
         return Progress(state, (DrainAndStop(stable),))
+    if obs.canary is READY:  # the router may have lost its table meanwhile: restore, then finish
+        verified, actions = ensure_weights(state, obs, 100)
+        if not verified:
+            return Progress(state, actions)
     done = replace(
         state,
         phase=Phase.DONE,
