@@ -80,14 +80,21 @@ class Settings(BaseSettings):
     metrics_prometheus_url: str = Field(
         "", description="Prometheus for operational metrics; empty reads CODE's routers."
     )
-    metrics_cache_seconds: float = Field(
-        30, ge=0, le=3600, description="How long /metrics reuses computed DORA gauges."
+    dora_metrics_refresh_seconds: float = Field(
+        60, ge=0, le=86_400, description="Recompute the code_dora_* gauges this often; 0: none."
     )
 
     @field_validator("data_dir", "jwt_keys_dir", mode="after")
     @classmethod
     def _expand(cls, value: Path | None) -> Path | None:
         return value.expanduser() if value is not None else None
+
+    @field_validator("dora_metrics_refresh_seconds", mode="after")
+    @classmethod
+    def _refresh_zero_or_one_second(cls, value: float) -> float:
+        if 0 < value < 1:
+            raise ValueError("must be 0 (no code_dora_* gauges) or at least 1 second")
+        return value
 
     @model_validator(mode="after")
     def _refuse_weak_secrets_outside_dev(self) -> Settings:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -59,12 +60,20 @@ def create_app(
 ) -> FastAPI:
     """Build the app; the database is migrated on start unless `migrate=False`."""
     runtime = build_runtime(settings, clock, database)
+    dora_gauges = dora_collector.register(runtime.metrics.registry, runtime.db, clock, settings)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
-        if database is None:
-            runtime.db.dispose()
+        if dora_gauges is not None:
+            dora_gauges.start()
+        try:
+            yield
+        finally:
+            if dora_gauges is not None:
+                # waits for a computation in progress, off the event loop
+                await asyncio.to_thread(dora_gauges.stop)
+            if database is None:
+                runtime.db.dispose()
 
     if migrate:
         upgrade(runtime.db.engine)
@@ -75,7 +84,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.runtime = runtime
-    dora_collector.register(runtime.metrics.registry, runtime.db, clock, settings)
+    app.state.dora_gauges = dora_gauges
     for router in ROUTERS:
         app.include_router(router)
     errors.install(app)

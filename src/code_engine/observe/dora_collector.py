@@ -1,18 +1,20 @@
-"""`code_dora_*` gauges: every service's production four keys, computed when scraped.
+"""`code_dora_*` gauges: every service's production four keys, read from the last refresh.
 
-A custom collector on the app's registry: each scrape reads the last 30 days from the
-store (cached for `CODE_METRICS_CACHE_SECONDS`, so frequent scrapes and several
-Prometheus servers cost one computation). A metric without a sample in the window (no
-deployment, no delivered commit, no recovery) is left out rather than exported as 0.
-docs/metrics.md lists every gauge.
+A `Refresher` recomputes the last 30 days from the store in a worker thread every
+`CODE_DORA_METRICS_REFRESH_SECONDS` (at once when the app starts, then that long after
+each computation ended); a scrape only reads the last values, so it stays cheap however
+many services and deployments there are. Before the first computation ends a scrape has
+no `code_dora_*` samples. `code_dora_metrics_refresh_seconds` and
+`code_dora_metrics_last_refresh_timestamp_seconds` show how long the last refresh took and
+how old the values are. A metric without a sample in the window (no deployment, no
+delivered commit, no recovery) is left out rather than exported as 0. docs/metrics.md lists
+every gauge.
 """
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector, CollectorRegistry
@@ -21,7 +23,7 @@ from code_engine.clock import Clock
 from code_engine.dora.bands import Band
 from code_engine.dora.metrics import FourKeys
 from code_engine.dora.report import service_reports
-from code_engine.observe.logging import get_logger
+from code_engine.observe.refresher import Refresher, Snapshot
 from code_engine.settings import Settings
 from code_engine.store.engine import Database
 
@@ -29,7 +31,6 @@ WINDOW = timedelta(days=30)
 ENVIRONMENT = "prod"
 BAND_VALUES = {Band.LOW: 0, Band.MEDIUM: 1, Band.HIGH: 2, Band.ELITE: 3}
 LABELS = ["service", "environment"]
-log = get_logger("code_engine.dora")
 
 # (name, help, value of a FourKeys)
 GAUGES: tuple[tuple[str, str, Callable[[FourKeys], float | None]], ...] = (
@@ -56,55 +57,55 @@ GAUGES: tuple[tuple[str, str, Callable[[FourKeys], float | None]], ...] = (
 
 
 class DoraCollector(Collector):
-    """Computes the gauges from the store on scrape; keeps them `cache_seconds`."""
+    """Reads the gauges a `Refresher` last computed: a scrape never computes anything."""
 
-    def __init__(
-        self,
-        db: Database,
-        clock: Clock,
-        *,
-        cache_seconds: float = 30.0,
-        link_window: timedelta = timedelta(hours=24),
-        monotonic: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.db = db
-        self.clock = clock
-        self.cache_seconds = cache_seconds
-        self.link_window = link_window
-        self.monotonic = monotonic
-        self._lock = threading.Lock()
-        self._cached: tuple[float, list[FourKeys]] | None = None
-
-    def _keys(self) -> list[FourKeys]:
-        with self._lock:
-            now = self.monotonic()
-            if self._cached is not None and now - self._cached[0] < self.cache_seconds:
-                return self._cached[1]
-            end = self.clock()
-            with self.db.session() as session:
-                reports = service_reports(
-                    session,
-                    start=end - WINDOW,
-                    end=end,
-                    environment=ENVIRONMENT,
-                    incident_link_window=self.link_window,
-                    trend=False,
-                )
-            keys = [report.keys for report in reports]
-            self._cached = (now, keys)
-            return keys
+    def __init__(self, refresher: Refresher[Sequence[FourKeys]]) -> None:
+        self.refresher = refresher
 
     def describe(self) -> Iterator[GaugeMetricFamily]:
         """The families without samples: registering must not compute anything."""
         yield from families([])
+        yield from refresh_families(None)
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        try:
-            keys = self._keys()
-        except Exception as exc:  # noqa: BLE001 - a scrape must not fail for the API's metrics
-            log.warning("dora gauges unavailable", error=repr(exc))
-            keys = []
-        yield from families(keys)
+        snapshot = self.refresher.snapshot
+        yield from families(snapshot.value if snapshot is not None else [])
+        yield from refresh_families(snapshot)
+
+
+def compute_keys(db: Database, link_window: timedelta) -> Callable[[datetime], list[FourKeys]]:
+    """Every service's production four keys over the 30 days before `end`."""
+
+    def compute(end: datetime) -> list[FourKeys]:
+        with db.session() as session:
+            reports = service_reports(
+                session,
+                start=end - WINDOW,
+                end=end,
+                environment=ENVIRONMENT,
+                incident_link_window=link_window,
+                trend=False,
+            )
+        return [report.keys for report in reports]
+
+    return compute
+
+
+def refresh_families(snapshot: Snapshot[Sequence[FourKeys]] | None) -> Iterator[GaugeMetricFamily]:
+    """How long the last refresh took and when it was; no sample before the first one."""
+    seconds = GaugeMetricFamily(
+        "code_dora_metrics_refresh_seconds",
+        "Seconds the last computation of the code_dora_* gauges took.",
+    )
+    last = GaugeMetricFamily(
+        "code_dora_metrics_last_refresh_timestamp_seconds",
+        "Unix time the code_dora_* gauges were last computed for (their window's end).",
+    )
+    if snapshot is not None:
+        seconds.add_metric([], snapshot.seconds)
+        last.add_metric([], snapshot.at.timestamp())
+    yield seconds
+    yield last
 
 
 def families(keys: Sequence[FourKeys]) -> Iterator[GaugeMetricFamily]:
@@ -135,13 +136,20 @@ def families(keys: Sequence[FourKeys]) -> Iterator[GaugeMetricFamily]:
     yield met
 
 
-def register(registry: CollectorRegistry, db: Database, clock: Clock, settings: Settings) -> None:
-    """Add the DORA collector to an app's registry, configured from settings."""
-    registry.register(
-        DoraCollector(
-            db,
-            clock,
-            cache_seconds=settings.metrics_cache_seconds,
-            link_window=timedelta(hours=settings.dora_incident_link_hours),
-        )
+def register(
+    registry: CollectorRegistry, db: Database, clock: Clock, settings: Settings
+) -> Refresher[Sequence[FourKeys]] | None:
+    """Add the DORA gauges to an app's registry; the caller starts and stops the refresher.
+
+    None when `CODE_DORA_METRICS_REFRESH_SECONDS` is 0: no `code_dora_*` metric then.
+    """
+    if not settings.dora_metrics_refresh_seconds:
+        return None
+    refresher: Refresher[Sequence[FourKeys]] = Refresher(
+        "code-dora-gauges",
+        compute_keys(db, timedelta(hours=settings.dora_incident_link_hours)),
+        clock,
+        interval=settings.dora_metrics_refresh_seconds,
     )
+    registry.register(DoraCollector(refresher))
+    return refresher
