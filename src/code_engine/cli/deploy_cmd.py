@@ -1,5 +1,5 @@
-"""`codectl deploy|promote|rollback|status|history|pause|resume|abort`: progressive delivery
-through the API (server and token from `codectl login`)."""
+"""`codectl deploy|promote|rollback|status|history|approve|reject|pause|resume|abort`:
+progressive delivery through the API (server and token from `codectl login`)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import typer
 
 from code_engine.cli.client import ApiClient
 from code_engine.cli.deploy_watch import describe, outcome, watch
-from code_engine.cli.output import OutputFormat, print_json, render_object, render_rows
+from code_engine.cli.output import OutputFormat, console, print_json, render_object, render_rows
 from code_engine.errors import UserError
 from code_engine.spec import SPEC_FILENAME, load_spec
 
@@ -21,7 +21,18 @@ SERVICE = typer.Option(None, "--service", "-s", help="Service name [default: the
 SPEC = typer.Option(SPEC_FILENAME, "--spec", "-f", help="code.yaml naming the service.")
 WATCH = typer.Option(False, "--watch", "-w", help="Follow the rollout until it ends.")
 SUMMARY = ("id", "service", "environment", "version", "status", "strategy", "trigger", "message")
-HISTORY = ("id", "version", "status", "trigger", "strategy", "created_by", "finished_at", "message")
+HISTORY = (
+    "id",
+    "version",
+    "status",
+    "trigger",
+    "strategy",
+    "created_by",
+    "reviewed_by",
+    "finished_at",
+    "message",
+)
+AWAITING = "awaiting_approval"
 
 
 def service_name(service: str | None, spec: Path) -> str:
@@ -35,6 +46,14 @@ def service_name(service: str | None, spec: Path) -> str:
 def _show(
     client: ApiClient, deployment: Mapping[str, Any], follow: bool, output: OutputFormat
 ) -> None:
+    if deployment.get("status") == AWAITING:
+        # nothing moves until a second person approves: following it would only wait
+        follow = False
+        environment = deployment.get("environment")
+        console(stderr=True).print(
+            f"deployment {deployment.get('id')} of {deployment.get('version')} awaits approval: "
+            f"another deployer of {environment} runs codectl approve {environment}"
+        )
     if follow:
         path = f"/api/v1/deployments/{deployment['id']}"
         deployment = watch(lambda: client.get(path), quiet=output is OutputFormat.json)
@@ -46,10 +65,13 @@ def _show(
         outcome(deployment)
 
 
-def _active(client: ApiClient, service: str, environment: str) -> Mapping[str, Any]:
+def _active(
+    client: ApiClient, service: str, environment: str, missing: str = ""
+) -> Mapping[str, Any]:
+    """The environment's deployment that is rolling out or awaits approval."""
     [status] = client.get("/api/v1/deployments/status", service=service, environment=environment)
     if status["active"] is None:
-        raise UserError(f"nothing is rolling out in {environment}")
+        raise UserError(missing or f"nothing is rolling out in {environment}")
     active: Mapping[str, Any] = status["active"]
     return active
 
@@ -160,6 +182,47 @@ def history(
     render_rows(page["items"], HISTORY, output, title=f"{name} {environment}")
 
 
+COMMENT = typer.Option("", "--comment", "-m", help="Why; kept with the review.")
+REVIEWED = typer.Argument(..., help="Environment whose deployment awaits approval.")
+
+
+def _review(
+    verb: str, environment: str, comment: str, service: str | None, spec: Path, server: str | None
+) -> tuple[ApiClient, Mapping[str, Any]]:
+    client = ApiClient(server)
+    missing = f"no deployment awaits approval in {environment}"
+    active = _active(client, service_name(service, spec), environment, missing)
+    path = f"/api/v1/deployments/{active['id']}/{verb}"
+    return client, client.post(path, {"comment": comment})
+
+
+def approve(
+    environment: str = REVIEWED,
+    comment: str = COMMENT,
+    follow: bool = WATCH,
+    service: str = SERVICE,
+    spec: Path = SPEC,
+    server: str = SERVER,
+    output: OutputFormat = OUTPUT,
+) -> None:
+    """Approve the deployment awaiting approval in ENVIRONMENT (a second person: not yours)."""
+    client, deployment = _review("approve", environment, comment, service, spec, server)
+    _show(client, deployment, follow, output)
+
+
+def reject(
+    environment: str = REVIEWED,
+    comment: str = COMMENT,
+    service: str = SERVICE,
+    spec: Path = SPEC,
+    server: str = SERVER,
+    output: OutputFormat = OUTPUT,
+) -> None:
+    """Reject the deployment awaiting approval in ENVIRONMENT: it ends without running."""
+    client, deployment = _review("reject", environment, comment, service, spec, server)
+    _show(client, deployment, False, output)
+
+
 def _command(verb: str, summary: str) -> Any:
     def command(
         environment: str = typer.Argument(..., help="Environment whose rollout to steer."),
@@ -183,6 +246,8 @@ def register(app: typer.Typer) -> None:
     app.command("rollback")(rollback)
     app.command("status")(status)
     app.command("history")(history)
+    app.command("approve")(approve)
+    app.command("reject")(reject)
     app.command("pause")(_command("pause", "Hold the rollout in ENVIRONMENT."))
     app.command("resume")(_command("resume", "Continue the held rollout in ENVIRONMENT."))
     app.command("abort")(

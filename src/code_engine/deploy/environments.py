@@ -11,7 +11,11 @@ from sqlalchemy.orm import Session
 from code_engine.store.tables import DeploymentRow, EnvironmentRow, ReleaseRow, ServiceRow
 
 RUN_SOURCE = "code"  # deployments CODE runs or ran (others are only recorded)
+AWAITING_APPROVAL = "awaiting_approval"
+# what the controller drives; a deployment awaiting approval is not run until approved
 ACTIVE_STATUSES = ("pending", "progressing", "paused")
+# what holds an environment: a new deployment there waits for it, or for its abort
+OPEN_STATUSES = (AWAITING_APPROVAL, *ACTIVE_STATUSES)
 
 
 def is_run(row: DeploymentRow | None) -> TypeGuard[DeploymentRow]:
@@ -41,14 +45,26 @@ class ManagedEnvironment:
 def active_deployment(
     session: Session, service_id: int, environment_id: int
 ) -> DeploymentRow | None:
-    """The deployment the controller is running in the environment, if any."""
+    """The deployment the controller is running in the environment, if any (one awaiting
+    approval is not run yet: see `open_deployment`)."""
+    return _newest_in(session, service_id, environment_id, ACTIVE_STATUSES)
+
+
+def open_deployment(session: Session, service_id: int, environment_id: int) -> DeploymentRow | None:
+    """The deployment holding the environment: awaiting approval, or being run."""
+    return _newest_in(session, service_id, environment_id, OPEN_STATUSES)
+
+
+def _newest_in(
+    session: Session, service_id: int, environment_id: int, statuses: tuple[str, ...]
+) -> DeploymentRow | None:
     query = (
         select(DeploymentRow)
         .where(
             DeploymentRow.service_id == service_id,
             DeploymentRow.environment_id == environment_id,
             DeploymentRow.source == RUN_SOURCE,
-            DeploymentRow.status.in_(ACTIVE_STATUSES),
+            DeploymentRow.status.in_(statuses),
         )
         .order_by(DeploymentRow.id.desc())
     )

@@ -1,4 +1,5 @@
-"""An environment's protection from `code.yaml`: who may deploy, and what must pass first."""
+"""An environment's protection from `code.yaml`: who may deploy or approve, and what must
+pass first."""
 
 from __future__ import annotations
 
@@ -11,6 +12,10 @@ from code_engine.spec import Protection
 
 class NotADeployerError(CodeError):
     """The principal holds the role but is not among the environment's `deployers`."""
+
+
+class SelfApprovalError(CodeError):
+    """Four eyes: whoever asked for a deployment cannot also approve it."""
 
 
 class ProtectionError(ConflictError):
@@ -54,10 +59,18 @@ def check_previous(
         )
 
 
-def check_approval(protection: Protection, environment: str) -> None:
-    """Approvals are not implemented: refuse rather than deploy without one."""
-    if protection.approval:
-        raise ProtectionError(
-            f"{environment!r} requires an approval, which this version of CODE cannot "
-            "collect yet; remove protection.approval or deploy through your review tool"
+def check_approver(
+    protection: Protection,
+    environment: str,
+    approver: str,
+    requester: str,
+    bindings: Iterable[Binding],
+) -> None:
+    """Raise unless `approver` may approve a deployment `requester` asked for: someone who
+    may deploy there (NotADeployerError), and not the requester (SelfApprovalError)."""
+    check_deployer(protection, environment, approver, bindings)
+    if approver == requester:
+        raise SelfApprovalError(
+            f"{approver!r} requested this deployment: a second person must approve it "
+            f"(another deployer of {environment!r})"
         )

@@ -23,8 +23,8 @@ from code_engine.catalog.store import (
     require_service,
     sync_environments,
 )
+from code_engine.deploy import approvals, plan, protection, store
 from code_engine.deploy import environments as envs
-from code_engine.deploy import plan, protection, store
 from code_engine.deploy.commands import add_command
 from code_engine.deploy.gitrepo import Repository
 from code_engine.deploy.rollout import AllAtOnce, Command, RolloutSpec, new_rollout, state_to_dict
@@ -129,7 +129,6 @@ def start_deployment(
     # one deployment at a time: concurrent requests for this environment queue up here
     session.execute(select(EnvironmentRow.id).where(EnvironmentRow.id == env.id).with_for_update())
     protection.check_deployer(rules, env.name, actor.name, actor.bindings)
-    protection.check_approval(rules, env.name)
     previous = spec.previous_environment(env.name)
     passed = False
     if previous is not None:
@@ -138,7 +137,7 @@ def start_deployment(
     protection.check_previous(
         rules, env.name, release.version, None if previous is None else previous.name, passed
     )
-    active = envs.active_deployment(session, service.id, env.id)
+    active = envs.open_deployment(session, service.id, env.id)
     if active is not None:
         raise ConflictError(
             f"deployment {active.id} of {active.version} is {active.status} in {env.name}; "
@@ -165,6 +164,10 @@ def start_deployment(
         "measurements": [],
         "events": [],
     }
+    status, message = "pending", request.message
+    if rules.approval:
+        state.update(approvals.request(rules, env.name, actor.name, ctx.now))
+        status, message = approvals.AWAITING, approvals.waiting_message(env.name)
     kind = (
         "all_at_once"
         if isinstance(rollout_spec.strategy, AllAtOnce)
@@ -176,14 +179,14 @@ def start_deployment(
             service_id=service.id,
             environment_id=env.id,
             version=release.version,
-            status="pending",
+            status=status,
             created_at=ctx.now,
             release_id=release.id,
             strategy=kind,
             trigger=request.trigger,
             source=envs.RUN_SOURCE,
             created_by=actor.name,
-            message=request.message,
+            message=message,
             commits=repo.commits(stable_sha, release.sha),
             state=state,
         ),
@@ -198,7 +201,12 @@ def start_deployment(
         principal=actor.name,
         action="deployment.start",
         resource=resource(service.name, env.name, row.id),
-        detail={"version": release.version, "from": stable_version, "trigger": request.trigger},
+        detail={
+            "version": release.version,
+            "from": stable_version,
+            "trigger": request.trigger,
+            "awaiting_approval": rules.approval,
+        },
     )
     session.flush()
     return row
@@ -248,7 +256,7 @@ def rollback(
     """Abort the rollout in progress, or deploy (all at once) the previous good release."""
     row = require_service(session, service)
     env = require_environment(session, row.id, environment)
-    active = envs.active_deployment(session, row.id, env.id)
+    active = envs.open_deployment(session, row.id, env.id)
     if active is not None and to is None:
         send_command(session, ctx, actor, active.id, Command.ABORT)
         return active
@@ -272,8 +280,16 @@ def send_command(
         raise ConflictError(f"deployment {row.id} was recorded, not run by CODE")
     if row.status in store.FINAL_STATUSES:
         raise ConflictError(f"deployment {row.id} is already {row.status}")
-    add_command(session, row.id, command, actor.name, ctx.now)
     service, environment = row.state.get("service", ""), row.state.get("environment", "")
+    if row.status == approvals.AWAITING:
+        if command is not Command.ABORT:
+            raise ConflictError(
+                f"deployment {row.id} has not started: it is awaiting approval "
+                f"(codectl approve {environment}, by a second person), or abort it"
+            )
+        approvals.abort(session, row.id, actor.name, ctx.now)
+    else:
+        add_command(session, row.id, command, actor.name, ctx.now)
     audit.record(
         session,
         at=ctx.now,
@@ -281,4 +297,27 @@ def send_command(
         action=f"deployment.{command.value}",
         resource=resource(service, environment, row.id),
     )
+    return row
+
+
+def review(
+    session: Session,
+    ctx: DeployContext,
+    actor: Actor,
+    deployment_id: int,
+    approve: bool,
+    comment: str = "",
+) -> DeploymentRow:
+    """Approve (the controller then runs it) or reject a deployment awaiting approval."""
+    decide = approvals.approve if approve else approvals.reject
+    row = decide(session, deployment_id, actor.name, actor.bindings, comment, ctx.now)
+    audit.record(
+        session,
+        at=ctx.now,
+        principal=actor.name,
+        action="deployment.approve" if approve else "deployment.reject",
+        resource=resource(row.state.get("service", ""), row.state.get("environment", ""), row.id),
+        detail={"version": row.version, "requested_by": row.created_by, "comment": comment},
+    )
+    session.flush()
     return row

@@ -21,8 +21,18 @@ from code_engine.store.tables import (
     ServiceRow,
 )
 
-STATUSES = ("pending", "progressing", "paused", "succeeded", "failed", "rolled_back")
-FINAL_STATUSES = frozenset({"succeeded", "failed", "rolled_back"})
+STATUSES = (
+    "awaiting_approval",
+    "pending",
+    "progressing",
+    "paused",
+    "succeeded",
+    "failed",
+    "rolled_back",
+    "rejected",
+)
+# `rejected`: refused (or aborted) before approval; it never ran, so it is no DORA deployment
+FINAL_STATUSES = frozenset({"succeeded", "failed", "rolled_back", "rejected"})
 
 
 def create_release(
@@ -202,6 +212,7 @@ LIST_COLUMNS = (
     DeploymentRow.trigger,
     DeploymentRow.source,
     DeploymentRow.created_by,
+    DeploymentRow.reviewed_by,
     DeploymentRow.message,
     DeploymentRow.created_at,
     DeploymentRow.started_at,

@@ -53,14 +53,15 @@ def progress(state: Mapping[str, Any]) -> dict[str, Any] | None:
 def environment_status(
     session: Session, service: str, environment: str | None = None
 ) -> list[dict[str, Any]]:
-    """Per environment in promotion order: what serves it and what is rolling out."""
+    """Per environment in promotion order: what serves it and what is rolling out (or
+    awaits approval: it has no progress yet)."""
     row = require_service(session, service)
     result = []
     for env in list_environments(session, row.id):
         if environment is not None and env.name != environment:
             continue
         current = envs.current_deployment(session, row.id, env.id)
-        active = envs.active_deployment(session, row.id, env.id)
+        active = envs.open_deployment(session, row.id, env.id)
         latest = envs.latest_run(session, row.id, env.id)
         result.append(
             {
@@ -74,8 +75,11 @@ def environment_status(
                     "id": active.id,
                     "version": active.version,
                     "status": active.status,
+                    "created_by": active.created_by,
                     "message": active.message,
-                    "progress": progress(active.state),
+                    "progress": None
+                    if active.status == envs.AWAITING_APPROVAL
+                    else progress(active.state),
                 },
             }
         )

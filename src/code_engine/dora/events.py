@@ -39,9 +39,11 @@ class DeploymentStatus(str, Enum):
 
 
 def final_status(status: str) -> DeploymentStatus | None:
-    """The DORA status of a CODE deployment status; None while it is not finished.
+    """The DORA status of a CODE deployment status; None while it is not finished, or when
+    it never ran.
 
-    `pending`, `progressing` and `paused` are not counted yet; an automatic rollback is
+    `awaiting_approval`, `pending`, `progressing` and `paused` are not counted yet; `rejected`
+    (refused before approval) never is: nothing was deployed. An automatic rollback is
     `rolled_back` and so a failed change without any manual linking.
     """
     try:

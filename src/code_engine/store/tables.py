@@ -88,6 +88,9 @@ class DeploymentRow(Base):
     trigger: Mapped[str] = mapped_column(String(64), default="manual")
     source: Mapped[str] = mapped_column(String(64), default="code")
     created_by: Mapped[str] = mapped_column(String(200), default="")
+    # who approved or rejected it, where code.yaml asks for an approval (the review itself,
+    # with its time and comment, is in `state`)
+    reviewed_by: Mapped[str | None] = mapped_column(String(200))
     message: Mapped[str] = mapped_column(Text, default="")
     state: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime]

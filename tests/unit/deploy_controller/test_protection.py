@@ -8,7 +8,8 @@ from code_engine.auth.roles import Binding, Role
 from code_engine.deploy.protection import (
     NotADeployerError,
     ProtectionError,
-    check_approval,
+    SelfApprovalError,
+    check_approver,
     check_deployer,
     check_previous,
     may_deploy,
@@ -51,7 +52,12 @@ def test_requires_previous() -> None:
         check_previous(rules, "prod", "1.0", "staging", passed_previous=False)
 
 
-def test_approval_is_refused_rather_than_skipped() -> None:
-    check_approval(Protection(), "prod")
-    with pytest.raises(ProtectionError, match="requires an approval"):
-        check_approval(Protection(approval=True), "prod")
+def test_a_second_person_who_may_deploy_approves() -> None:
+    rules = Protection(approval=True, deployers=["admin", "deployer:prod"])
+    check_approver(rules, "prod", "bob", "alice", DEPLOYER_PROD)
+    check_approver(Protection(approval=True), "prod", "bob", "alice", frozenset())
+    with pytest.raises(SelfApprovalError, match="a second person must approve it"):
+        check_approver(rules, "prod", "alice", "alice", DEPLOYER_PROD)
+    staging = frozenset({Binding(Role.deployer, "staging")})
+    with pytest.raises(NotADeployerError, match="may not deploy to 'prod'"):
+        check_approver(rules, "prod", "carol", "alice", staging)

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter
+from pydantic import Field
 from sqlalchemy.orm import Session
 
 from code_engine.api.errors import PermissionDeniedError
@@ -18,9 +19,9 @@ from code_engine.api.schemas import ERROR_RESPONSES, Public
 from code_engine.auth.tokens import Principal
 from code_engine.deploy import store
 from code_engine.deploy.gitrepo import Repository, open_repository
-from code_engine.deploy.protection import NotADeployerError
 from code_engine.deploy.service import Actor, DeployContext
 from code_engine.deploy.views import progress
+from code_engine.errors import CodeError
 
 router = APIRouter(prefix="/api/v1/deployments", tags=["deployments"], responses=ERROR_RESPONSES)
 
@@ -36,6 +37,9 @@ class DeploymentPublic(Public):
     trigger: str
     source: str
     created_by: str
+    reviewed_by: str | None = Field(
+        None, description="Who approved or rejected it, where code.yaml asks for an approval."
+    )
     message: str
     created_at: datetime
     started_at: datetime | None
@@ -77,5 +81,6 @@ def actor(principal: Principal) -> Actor:
     return Actor(principal.name, principal.bindings)
 
 
-def forbidden(exc: NotADeployerError) -> PermissionDeniedError:
+def forbidden(exc: CodeError) -> PermissionDeniedError:
+    """A rule of code.yaml about who may act (deployers, four eyes) refuses with 403."""
     return PermissionDeniedError(str(exc))

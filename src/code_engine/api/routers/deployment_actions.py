@@ -1,5 +1,5 @@
-"""Steering deployments: pause, resume, abort, promote; promote between environments,
-roll back, and the status of a service's environments."""
+"""Steering deployments: approve or reject, pause, resume, abort, promote; promote between
+environments, roll back, and the status of a service's environments."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from code_engine.api.runtime import Runtime
 from code_engine.auth.roles import Role
 from code_engine.auth.tokens import Principal
 from code_engine.deploy import service, store
-from code_engine.deploy.protection import NotADeployerError
+from code_engine.deploy.protection import NotADeployerError, SelfApprovalError
 from code_engine.deploy.rollout import Command
 from code_engine.deploy.views import environment_status
 
@@ -33,6 +33,10 @@ class PromoteBody(BaseModel):
     target: str = Field(alias="to", description="Environment to deploy it to.")
 
     model_config = {"populate_by_name": True}
+
+
+class ReviewBody(BaseModel):
+    comment: str = Field("", max_length=2000, description="Why; kept with the review.")
 
 
 class RollbackBody(BaseModel):
@@ -150,3 +154,56 @@ def promote_full(
     deployment_id: int, session: SessionDep, principal: Deployer, now: Now, runtime: RuntimeDep
 ) -> DeploymentDetail:
     return _command(deployment_id, Command.PROMOTE_FULL, session, principal, now, runtime)
+
+
+def _review(
+    deployment_id: int,
+    approve: bool,
+    body: ReviewBody | None,
+    session: Session,
+    principal: Principal,
+    now: datetime,
+    runtime: Runtime,
+) -> DeploymentDetail:
+    row = store.get_deployment(session, deployment_id)
+    authorize(principal, Role.deployer, store.deployment_summary(session, row.id)["environment"])
+    comment = "" if body is None else body.comment
+    try:
+        service.review(
+            session, deploy_context(runtime, now), actor(principal), row.id, approve, comment
+        )
+    except (NotADeployerError, SelfApprovalError) as exc:
+        raise forbidden(exc) from exc
+    return detail(session, row.id)
+
+
+@router.post(
+    "/{deployment_id}/approve",
+    response_model=DeploymentDetail,
+    summary="Approve a deployment awaiting approval (not your own): the controller starts it",
+)
+def approve(
+    deployment_id: int,
+    session: SessionDep,
+    principal: Deployer,
+    now: Now,
+    runtime: RuntimeDep,
+    body: ReviewBody | None = None,
+) -> DeploymentDetail:
+    return _review(deployment_id, True, body, session, principal, now, runtime)
+
+
+@router.post(
+    "/{deployment_id}/reject",
+    response_model=DeploymentDetail,
+    summary="Reject a deployment awaiting approval: it ends without running",
+)
+def reject(
+    deployment_id: int,
+    session: SessionDep,
+    principal: Deployer,
+    now: Now,
+    runtime: RuntimeDep,
+    body: ReviewBody | None = None,
+) -> DeploymentDetail:
+    return _review(deployment_id, False, body, session, principal, now, runtime)

@@ -39,7 +39,17 @@ from code_engine.errors import UserError
 from code_engine.policy import audit
 
 __all__ = ["router"]
-Status = Literal["pending", "progressing", "paused", "succeeded", "failed", "rolled_back"]
+RecordedStatus = Literal["pending", "progressing", "paused", "succeeded", "failed", "rolled_back"]
+Status = Literal[
+    "awaiting_approval",
+    "pending",
+    "progressing",
+    "paused",
+    "succeeded",
+    "failed",
+    "rolled_back",
+    "rejected",
+]
 
 
 class DeploymentCreate(BaseModel):
@@ -51,9 +61,10 @@ class DeploymentCreate(BaseModel):
     run: bool = Field(
         False,
         description="true: CODE rolls the release out with the environment's strategy "
-        "(status starts at pending); false: record a deployment done elsewhere.",
+        "(status starts at pending, or awaiting_approval where code.yaml asks for one); "
+        "false: record a deployment done elsewhere.",
     )
-    status: Status = "succeeded"
+    status: RecordedStatus = "succeeded"
     external_id: str | None = Field(None, max_length=200, description="Idempotency key.")
     strategy: str = "all_at_once"
     trigger: str = "manual"
