@@ -7,6 +7,9 @@ Environment knobs (read once when the app is created):
   Errors are spread by a counter, so 0.05 fails exactly 1 request in 20.
 - `HELLO_LATENCY_MS`: latency added to every request except `/healthz`.
 - `HELLO_FAIL_HEALTH`: when `1`/`true`, `/healthz` answers 503.
+
+WebSocket `/ws` echoes every message back; the text message `close` makes the instance
+close the connection (code 1000). Other WebSocket paths are refused with a 404.
 """
 
 from __future__ import annotations
@@ -86,12 +89,46 @@ async def stream(send: Send, chunks: int, size: int) -> None:
     await send({"type": "http.response.body", "body": b""})
 
 
+async def websocket(scope: Scope, receive: Receive, send: Send) -> None:
+    """`/ws`: an echo; anything else is refused with an HTTP 404 (or 403 without the
+    server's denial-response extension)."""
+    await receive()  # websocket.connect
+    if scope["path"] != "/ws":
+        if "websocket.http.response" not in scope.get("extensions", {}):
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        payload = json.dumps({"error": "not found", "path": scope["path"]}).encode()
+        headers = [(b"content-type", b"application/json")]
+        headers.append((b"content-length", b"%d" % len(payload)))
+        start = {"type": "websocket.http.response.start", "status": 404, "headers": headers}
+        await send(start)
+        await send({"type": "websocket.http.response.body", "body": payload})
+        return
+    await send({"type": "websocket.accept"})
+    while True:
+        message = await receive()
+        if message["type"] == "websocket.disconnect":
+            return
+        if message.get("text") == "close":
+            await send({"type": "websocket.close", "code": 1000})
+            return
+        reply: Message = {"type": "websocket.send"}
+        if message.get("text") is not None:
+            reply["text"] = message["text"]
+        else:
+            reply["bytes"] = message.get("bytes") or b""
+        await send(reply)
+
+
 def create_app(env: Mapping[str, str]) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
     """Build the ASGI callable for the knobs found in `env`."""
     knobs = Knobs.from_env(env)
     budget = ErrorBudget(knobs.error_rate)
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await websocket(scope, receive, send)
+            return
         if scope["type"] != "http":
             return
         path = scope["path"]

@@ -170,6 +170,9 @@ def test_no_weight_means_503_and_a_bad_request_means_400(proxy: InProcessRouter)
         raw.sendall(
             b"GET / HTTP/1.1\r\nHost: t\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n"
         )
+        assert raw.recv(65536).startswith(b"HTTP/1.1 503")  # routed like any request
+    with socket.create_connection(("127.0.0.1", proxy.port), timeout=30) as raw:
+        raw.sendall(b"CONNECT example.test:443 HTTP/1.1\r\nHost: example.test:443\r\n\r\n")
         assert raw.recv(65536).startswith(b"HTTP/1.1 501")
 
 
@@ -189,6 +192,7 @@ def test_control_api_routes_and_errors(tmp_path: Path) -> None:
         assert status == 200 and config == {
             "backends": {"v1": ["127.0.0.1:9"]},
             "weights": {"v1": 100},
+            "preview": None,
         }
         assert saved[-1] == config
         status, error = await call("PUT", "/weights", {"v2": 1})

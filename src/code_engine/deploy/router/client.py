@@ -45,6 +45,13 @@ class BuiltinRouter:
         result: dict[str, Any] = self._call("GET", "/healthz")
         return result
 
+    def health_or_none(self) -> dict[str, Any] | None:
+        """`health()`, or None when the router does not answer."""
+        try:
+            return self.health()
+        except RouterError:
+            return None
+
     def ping(self) -> bool:
         try:
             self.health()
@@ -64,6 +71,20 @@ class BuiltinRouter:
 
     def get_weights(self) -> dict[str, int]:
         return {str(v): int(w) for v, w in self.config()["weights"].items()}
+
+    def get_backends(self) -> dict[str, list[str]]:
+        return {str(v): [str(a) for a in addrs] for v, addrs in self.config()["backends"].items()}
+
+    def set_preview(self, version: str | None) -> None:
+        self._call("PUT", "/preview", json={"version": version})
+
+    def get_preview(self) -> str | None:
+        preview = self.config().get("preview")
+        return None if preview is None else str(preview)
+
+    def listen_preview(self, port: int) -> None:
+        """Open the preview listener on `port` (closing the previous one) if it is not there."""
+        self._call("PUT", "/preview/listener", json={"port": port})
 
     def verify_weights(self, expected: Mapping[str, int]) -> bool:
         return _positive(self.get_weights()) == _positive(expected)

@@ -1,9 +1,12 @@
 """The router's control API: small JSON over HTTP/1.1 on a Unix socket or loopback port.
 
-GET  /healthz            {"ok": true, "pid": N, "port": P}
-GET  /config             {"backends": {version: [addr]}, "weights": {version: n}}
+GET  /healthz            {"ok": true, "pid": N, "port": P, "preview_port": Q | null}
+GET  /config             {"backends": {version: [addr]}, "weights": {version: n},
+                          "preview": version | null}
 PUT  /backends           {version: [addr]}       → the new config, or 409
 PUT  /weights            {version: n}             → the new config, or 409
+PUT  /preview            {"version": v | null}    → the new config, or 409
+PUT  /preview/listener   {"port": Q}              → {"preview_port": Q}, or 409
 GET  /stats              {version: VersionStats}
 POST /stats/reset
 GET  /idle?version=V&timeout=S   {"idle": bool, "in_flight": n}
@@ -34,9 +37,11 @@ class ControlServer:
         proxy: ProxyServer,
         port: int,
         on_change: Callable[[dict[str, Any]], None] | None = None,
+        host: str = "127.0.0.1",
     ) -> None:
         self.proxy = proxy
         self.port = port
+        self.host = host
         self.on_change = on_change
         self._server: asyncio.Server | None = None
 
@@ -88,17 +93,21 @@ class ControlServer:
     async def _route(self, method: str, path: str, query: dict[str, str], body: bytes) -> Reply:
         proxy = self.proxy
         if (method, path) == ("GET", "/healthz"):
-            return 200, {"ok": True, "pid": os.getpid(), "port": self.port}
+            health = {"ok": True, "pid": os.getpid(), "port": self.port}
+            return 200, {**health, "preview_port": proxy.preview_port}
         if (method, path) == ("GET", "/config"):
             return 200, proxy.table.to_json()
-        if method == "PUT" and path in ("/backends", "/weights"):
-            data = json.loads(body or b"{}")
-            if not isinstance(data, dict):
-                raise ValueError("expected a JSON object")
+        if (method, path) == ("PUT", "/preview/listener"):
+            return 200, {"preview_port": await self._listen_preview(_object(body)["port"])}
+        if method == "PUT" and path in ("/backends", "/weights", "/preview"):
+            data = _object(body)
             if path == "/backends":
                 proxy.set_backends({str(k): [str(a) for a in v] for k, v in data.items()})
-            else:
+            elif path == "/weights":
                 proxy.set_weights({str(k): int(v) for k, v in data.items()})
+            else:
+                version = data["version"]
+                proxy.set_preview(None if version is None else str(version))
             config = proxy.table.to_json()
             if self.on_change is not None:
                 self.on_change(config)
@@ -113,6 +122,23 @@ class ControlServer:
             idle = await proxy.wait_idle(version, float(query.get("timeout", "0")))
             return 200, {"idle": idle, "in_flight": proxy.in_flight.get(version, 0)}
         return 404, _error("not_found", f"no route {method} {path}")
+
+    async def _listen_preview(self, port: object) -> int:
+        if not isinstance(port, int) or not 0 < port < 65536:
+            raise ValueError(f"preview port must be 1-65535, got {port!r}")
+        if port == self.proxy.preview_port:
+            return port
+        try:
+            return await self.proxy.start_preview(self.host, port)
+        except OSError as exc:
+            raise RouterError(f"cannot listen on preview port {port}: {exc}") from exc
+
+
+def _object(body: bytes) -> dict[str, Any]:
+    data = json.loads(body or b"{}")
+    if not isinstance(data, dict):
+        raise ValueError("expected a JSON object")
+    return data
 
 
 def _error(code: str, message: str) -> dict[str, Any]:

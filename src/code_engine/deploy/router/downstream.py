@@ -10,17 +10,27 @@ from typing import TYPE_CHECKING, cast
 import httptools
 
 from code_engine.deploy.router.exchange import Exchange
-from code_engine.deploy.router.headers import request_head, simple_response
+from code_engine.deploy.router.headers import request_head, simple_response, with_upgrade
+from code_engine.deploy.router.tunnel import TunnelEnd, hold_client
 
 if TYPE_CHECKING:
     from code_engine.deploy.router.proxy import ProxyServer
 
+NO_WEIGHT = b"no version of this service has traffic weight"
+
 
 class ClientConnection(asyncio.Protocol):
-    """One client connection; its requests are answered in order, one exchange at a time."""
+    """One client connection; its requests are answered in order, one exchange at a time.
 
-    def __init__(self, server: ProxyServer) -> None:
+    On the preview listener (`preview`) every request goes to the version under preview
+    instead of a version picked by weight.
+    """
+
+    def __init__(self, server: ProxyServer, preview: bool = False) -> None:
         self.server = server
+        self.preview = preview
+        self.pick = server.table.pick_preview if preview else server.table.pick
+        self.holder: TunnelEnd | None = None  # once upgraded: the client's tunnel end
         self.parser = httptools.HttpRequestParser(self)
         self.transport: asyncio.Transport | None = None
         self.peer_ip = b""
@@ -51,9 +61,9 @@ class ClientConnection(asyncio.Protocol):
         self.last_active = time.monotonic()
         try:
             self.parser.feed_data(data)
-        except httptools.HttpParserUpgrade:
-            self._refuse(501, b"protocol upgrades are not supported by this router")
-            return
+        except httptools.HttpParserUpgrade as exc:
+            if not self._upgrade(data[int(exc.args[0]) :]):
+                return
         except httptools.HttpParserError:
             self._refuse(400, b"malformed HTTP request")
             return
@@ -87,15 +97,22 @@ class ClientConnection(asyncio.Protocol):
     def on_headers_complete(self) -> None:
         parser = self.parser
         method = parser.get_method()
+        upgrade = parser.should_upgrade()
+        if upgrade and method == b"CONNECT":
+            self.parsing = None  # refused once the parser stops at it
+            return
         head, body_mode = request_head(method, self.url, self.headers, self.peer_ip)
+        if upgrade:
+            head = with_upgrade(head, self.headers)
         exchange = Exchange(
             self.server,
             self,
             head,
             body_mode,
             is_head=method == b"HEAD",
-            keep_alive=parser.should_keep_alive(),
+            keep_alive=parser.should_keep_alive() and not upgrade,
             http10=parser.get_http_version() == "1.0",
+            upgrade=upgrade,
         )
         self.parsing = exchange
         self.pipeline.append(exchange)
@@ -150,6 +167,20 @@ class ClientConnection(asyncio.Protocol):
 
     def idle(self) -> bool:
         return not self.pipeline
+
+    def unrouted(self) -> bytes:
+        """Why no version could be picked for a request of this connection."""
+        return self.server.table.unrouted_preview() if self.preview else NO_WEIGHT
+
+    def _upgrade(self, early: bytes) -> bool:
+        """The parser stopped after an upgrade request: hold the client's further bytes
+        for the tunnel (False when the request is refused instead)."""
+        exchange = self.parsing
+        if exchange is None or not exchange.upgrade or self.transport is None:
+            self._refuse(501, b"CONNECT is not supported by this router")
+            return False
+        self.holder = hold_client(self.transport, self, early)
+        return True
 
     def _refuse(self, status: int, message: bytes) -> None:
         self.write([simple_response(status, message, close=True)])

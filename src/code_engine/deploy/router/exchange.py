@@ -13,8 +13,10 @@ from code_engine.deploy.router.headers import (
     chunk,
     response_head,
     simple_response,
+    switching_head,
 )
 from code_engine.deploy.router.table import Address
+from code_engine.deploy.router.tunnel import hold_client, open_tunnel
 from code_engine.deploy.router.upstream import UpstreamConnection
 
 if TYPE_CHECKING:
@@ -25,13 +27,18 @@ MAX_PENDING_BODY = 256 * 1024
 
 
 class Exchange:
-    """Routes one request to a version, streams both bodies and records the outcome."""
+    """Routes one request to a version, streams both bodies and records the outcome.
+
+    An `upgrade` request (WebSocket, ...) the instance answers `101` becomes a tunnel; the
+    exchange then lasts until the tunnel closes and is recorded with status 101 and the
+    time until the 101 head as its latency.
+    """
 
     __slots__ = (
         "address", "body_mode", "client", "close_client", "done", "eof_body", "head", "http10",
         "is_head", "keep_alive", "out", "out_mode", "passthrough_ok", "pending",
         "pending_size", "request_done", "response_started", "retried", "reused", "server",
-        "started", "status", "task", "upstream", "version",
+        "started", "status", "switched_ms", "task", "upgrade", "upstream", "version",
 )  # fmt: skip
 
     def __init__(
@@ -44,6 +51,7 @@ class Exchange:
         is_head: bool,
         keep_alive: bool,
         http10: bool,
+        upgrade: bool = False,
     ) -> None:
         self.server = server
         self.client = client
@@ -52,6 +60,8 @@ class Exchange:
         self.is_head = is_head
         self.keep_alive = keep_alive
         self.http10 = http10
+        self.upgrade = upgrade
+        self.switched_ms = 0.0
         self.pending: list[bytes] = []
         self.pending_size = 0
         self.request_done = body_mode is BodyMode.NONE
@@ -75,9 +85,9 @@ class Exchange:
     def start(self) -> None:
         """Pick a version and an instance, then send the request there."""
         self.started = time.perf_counter()
-        picked = self.server.table.pick()
+        picked = self.client.pick()
         if picked is None:
-            self.fail(503, b"no version of this service has traffic weight")
+            self.fail(503, self.client.unrouted())
             return
         self.version, self.address = picked
         self.server.enter(self.version)
@@ -154,6 +164,42 @@ class Exchange:
         self.eof_body = upstream_mode is BodyMode.EOF
         self.out.append(head)
 
+    def response_switching(self, reason: bytes, headers: Headers) -> None:
+        """The instance accepted the upgrade: its 101 head goes to the client."""
+        self.status = 101
+        self.response_started = True
+        self.switched_ms = (time.perf_counter() - self.started) * 1000
+        self.out.append(switching_head(reason, headers))
+
+    def switch(self, conn: UpstreamConnection, early: bytes) -> None:
+        """After the 101 head (and `early`, the instance's first bytes of the new protocol),
+        pipe the client and the instance together until either closes."""
+        self.upstream = None
+        conn.exchange = None
+        self.flush()
+        client = self.client
+        if early:
+            client.write([early])
+        transport = client.transport
+        if conn.transport is None or transport is None or client.closed:
+            conn.close()
+            self.tunnel_closed()
+            return
+        holder = client.holder or hold_client(transport, client, b"")
+        open_tunnel(holder, conn.transport, self.tunnel_closed)
+
+    def tunnel_closed(self) -> None:
+        """The tunnel ended: record the exchange and forget the client connection."""
+        if self.done:
+            return
+        self.done = True
+        self.server.stats.record(self.version, 101, self.switched_ms)
+        self.server.leave(self.version)
+        client = self.client
+        client.closed = True
+        client.pipeline.clear()
+        self.server.clients.discard(client)
+
     def response_whole(self, status: int, data: bytes) -> None:
         """A complete response the upstream connection forwards unchanged."""
         self.status = status
@@ -175,7 +221,7 @@ class Exchange:
         if self.out_mode is BodyMode.CHUNKED:
             self.out.append(LAST_CHUNK)
         self.flush()
-        if self.request_done:
+        if self.request_done and not self.upgrade:
             self.server.pool.release(conn)
         else:
             conn.close()  # the instance answered before reading the whole body

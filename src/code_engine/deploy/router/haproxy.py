@@ -19,6 +19,7 @@ from code_engine.deploy.local.proc import pid_alive
 from code_engine.deploy.router.errors import RouterError
 from code_engine.deploy.router.haproxy_config import (
     HAProxySettings,
+    preview_weights,
     render_config,
     server_names,
     server_weights,
@@ -41,6 +42,7 @@ class HAProxyRouter:
         saved = read_json(settings.state_path) or {}
         self.backends: dict[str, list[str]] = saved.get("backends", {})
         self.weights: dict[str, int] = saved.get("weights", {})
+        self.preview: str | None = saved.get("preview")
 
     # -- process -------------------------------------------------------------------------
     def pids(self) -> list[int]:
@@ -72,9 +74,7 @@ class HAProxyRouter:
     def _apply_config(self) -> None:
         settings = self.settings
         settings.workdir.mkdir(parents=True, exist_ok=True)
-        servers = server_names(self.backends)
-        text = render_config(settings, servers, self.weights, self.socket_path)
-        write_atomic(settings.config_path, text.encode(), mode=0o644)
+        self._write_config()
         argv = [settings.binary, "-D", "-f", str(settings.config_path)]
         argv += ["-p", str(settings.pid_path)]
         old = self.pids()
@@ -102,8 +102,15 @@ class HAProxyRouter:
         return True
 
     def _save(self) -> None:
-        state = {"backends": self.backends, "weights": self.weights}
+        state = {"backends": self.backends, "weights": self.weights, "preview": self.preview}
         write_json_atomic(self.settings.state_path, state)
+
+    def _write_config(self) -> None:
+        servers = server_names(self.backends)
+        text = render_config(
+            self.settings, servers, self.weights, self.socket_path, preview=self.preview
+        )
+        write_atomic(self.settings.config_path, text.encode(), mode=0o644)
 
     # -- TrafficRouter -------------------------------------------------------------------
     def set_backends(self, backends: Mapping[str, Sequence[str]]) -> None:
@@ -125,11 +132,28 @@ class HAProxyRouter:
         servers = server_names(self.backends)
         for name, weight in server_weights(self.weights, servers).items():
             self.api.set_weight(self.settings.backend, name, weight)
-        text = render_config(self.settings, servers, self.weights, self.socket_path)
-        write_atomic(self.settings.config_path, text.encode(), mode=0o644)
+        self._write_config()
 
     def get_weights(self) -> dict[str, int]:
         return dict(self.weights)
+
+    def get_backends(self) -> dict[str, list[str]]:
+        return {v: list(a) for v, a in self.backends.items()}
+
+    def set_preview(self, version: str | None) -> None:
+        """Weight the preview backend's servers of `version` only (live and in the config)."""
+        if version is not None and not self.backends.get(version):
+            raise RouterError(f"cannot preview version {version!r}: it has no backends")
+        self.preview = version
+        self._save()
+        if self.settings.preview_port is not None:
+            servers = server_names(self.backends)
+            for name, weight in preview_weights(version, servers).items():
+                self.api.set_weight(self.settings.preview_backend, name, weight)
+        self._write_config()
+
+    def get_preview(self) -> str | None:
+        return self.preview
 
     def verify_weights(self, expected: Mapping[str, int]) -> bool:
         """Whether every server's live weight is what `expected` requires."""
@@ -140,7 +164,7 @@ class HAProxyRouter:
 
     def stats(self) -> dict[str, VersionStats]:
         servers = server_names(self.backends)
-        return version_stats(self.api.show_stat(), self.settings.backend, servers)
+        return version_stats(self.api.show_stat(), self.settings.backends, servers)
 
     def reset_stats(self) -> None:
         self.api.command("clear counters all")

@@ -1,5 +1,7 @@
 """HAProxy configuration for one service: a frontend on the stable port, one backend
-whose servers are the instances of every version, weighted so versions get their share."""
+whose servers are the instances of every version, weighted so versions get their share;
+with a preview port, a second frontend and backend whose only weighted servers are the
+instances of the version under preview."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 MAX_SERVER_WEIGHT = 256
+NO_PREVIEW = "no version of this service is under preview"
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
 
 
@@ -21,6 +24,8 @@ class HAProxySettings:
     host: str = "127.0.0.1"
     binary: str = "haproxy"
     backend: str = "app"
+    preview_port: int | None = None
+    preview_backend: str = "preview"
     maxconn: int = 0  # 0: HAProxy derives it from the open-files limit
     connect_timeout_ms: int = 5000
     server_timeout_ms: int = 60000
@@ -40,6 +45,13 @@ class HAProxySettings:
     @property
     def state_path(self) -> Path:
         return self.workdir / "routing.json"
+
+    @property
+    def backends(self) -> tuple[str, ...]:
+        """The HAProxy backends whose servers count in the versions' statistics."""
+        if self.preview_port is None:
+            return (self.backend,)
+        return (self.backend, self.preview_backend)
 
 
 def server_names(backends: Mapping[str, Sequence[str]]) -> dict[str, tuple[str, str]]:
@@ -71,11 +83,17 @@ def server_weights(
     return result
 
 
+def preview_weights(preview: str | None, servers: Mapping[str, tuple[str, str]]) -> dict[str, int]:
+    """Server weights of the preview backend: only the version under preview has any."""
+    return server_weights({} if preview is None else {preview: 100}, servers)
+
+
 def render_config(
     settings: HAProxySettings,
     servers: Mapping[str, tuple[str, str]],
     weights: Mapping[str, int],
     socket_path: Path,
+    preview: str | None = None,
 ) -> str:
     """The complete haproxy.cfg; `socket_path` is the admin runtime API socket."""
     per_server = server_weights(weights, servers)
@@ -108,4 +126,31 @@ def render_config(
     ]
     for name, (_, address) in servers.items():
         lines.append(f"    server {name} {address} weight {per_server[name]}")
+    if settings.preview_port is not None:
+        lines += _preview_sections(settings, servers, preview)
     return "\n".join(lines) + "\n"
+
+
+def _preview_sections(
+    settings: HAProxySettings, servers: Mapping[str, tuple[str, str]], preview: str | None
+) -> list[str]:
+    name = settings.preview_backend
+    lines = [
+        "",
+        "frontend preview",
+        f"    bind {settings.host}:{settings.preview_port}",
+        "    http-request set-header X-Forwarded-Proto http",
+        "    http-request set-header X-Forwarded-Host %[req.hdr(host)]",
+        # weight 0 makes a server unusable, so no usable server means nothing under preview
+        f"    http-request return status 503 content-type text/plain string "
+        f'"{NO_PREVIEW}" if {{ nbsrv({name}) eq 0 }}',
+        f"    default_backend {name}",
+        "",
+        f"backend {name}",
+        "    balance roundrobin",
+        "    http-reuse safe",
+    ]
+    weights = preview_weights(preview, servers)
+    for server, (_, address) in servers.items():
+        lines.append(f"    server {server} {address} weight {weights[server]}")
+    return lines

@@ -62,17 +62,21 @@ def _int(row: Mapping[str, str], key: str) -> int:
 
 
 def version_stats(
-    rows: list[dict[str, str]], backend: str, servers: Mapping[str, tuple[str, str]]
+    rows: list[dict[str, str]],
+    backend: str | tuple[str, ...],
+    servers: Mapping[str, tuple[str, str]],
 ) -> dict[str, VersionStats]:
-    """Sum server rows per version.
+    """Sum server rows of `backend` (or of several, e.g. the main and the preview one)
+    per version.
 
     Requests answered by the instance plus connection failures (answered 503 by HAProxy);
     errors are 5xx answers plus connection and response failures. HAProxy keeps no latency
     histogram: the mean is its `rtime` (average of the last 1024 requests), buckets stay 0.
     """
+    backends = (backend,) if isinstance(backend, str) else backend
     totals: dict[str, list[float]] = {}
     for row in rows:
-        if row.get("pxname") != backend or row.get("svname") not in servers:
+        if row.get("pxname") not in backends or row.get("svname") not in servers:
             continue
         version = servers[row["svname"]][0]
         failed = _int(row, "econ") + _int(row, "eresp")

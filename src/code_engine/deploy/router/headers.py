@@ -22,6 +22,7 @@ HOP_BY_HOP = frozenset(
 )
 FORWARDED_SET = frozenset({b"x-forwarded-proto", b"x-forwarded-host"})
 KEEP_CONNECTION_TOKENS = frozenset({b"keep-alive", b"close", b""})
+UPGRADE_TOKEN = frozenset({b"upgrade"})
 
 
 class BodyMode(Enum):
@@ -80,6 +81,14 @@ def request_head(
     return b"".join(parts), mode
 
 
+def with_upgrade(head: bytes, headers: Headers) -> bytes:
+    """A request head from `request_head` for a protocol upgrade (WebSocket, ...): the
+    client's `Upgrade` header is kept and `Connection: upgrade` sent, which are hop-by-hop
+    and dropped from any other request."""
+    kept = [b"%s: %s\r\n" % (n, v) for n, v in headers if n.lower() == b"upgrade"]
+    return b"".join((head[:-2], *kept, b"connection: upgrade\r\n\r\n"))
+
+
 def _without(headers: Headers, names: frozenset[bytes]) -> list[tuple[bytes, bytes]]:
     return [(n, v) for n, v in headers if n.lower() not in names and n.lower() != b"connection"]
 
@@ -133,6 +142,19 @@ def response_head(
         parts.append(b"connection: keep-alive\r\n")
     parts.append(b"\r\n")
     return b"".join(parts), upstream, to_client, close
+
+
+def switching_head(reason: bytes, headers: Headers) -> bytes:
+    """The `101 Switching Protocols` head for the client: the instance's headers with
+    `Upgrade` kept and `Connection: upgrade`, other hop-by-hop headers dropped."""
+    parts = [b"HTTP/1.1 101 ", reason or _reason(101), b"\r\n"]
+    extra_hop = _connection_tokens(headers) - UPGRADE_TOKEN
+    for name, value in headers:
+        lname = name.lower()
+        if lname == b"upgrade" or (lname not in HOP_BY_HOP and lname not in extra_hop):
+            parts += (name, b": ", value, b"\r\n")
+    parts.append(b"connection: upgrade\r\n\r\n")
+    return b"".join(parts)
 
 
 def simple_response(status: int, message: bytes, *, close: bool) -> bytes:

@@ -18,12 +18,21 @@ class InProcessRouter:
 
     kind = "builtin"
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, config: ProxyConfig | None = None):
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        config: ProxyConfig | None = None,
+        preview_port: int | None = None,
+    ):
         self.proxy = ProxyServer(config=config)
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._thread.start()
         self.port = self._run(self.proxy.start(host, port))
+        self.preview_port: int | None = None
+        if preview_port is not None:
+            self.preview_port = self._run(self.proxy.start_preview(host, preview_port))
         self.host = host
 
     def _run(self, coro: Coroutine[Any, Any, T]) -> T:
@@ -43,6 +52,17 @@ class InProcessRouter:
 
     def get_weights(self) -> dict[str, int]:
         return dict(self._call(lambda: self.proxy.table.weights))
+
+    def get_backends(self) -> dict[str, list[str]]:
+        config: dict[str, Any] = self._call(self.proxy.table.to_json)
+        return {str(v): list(a) for v, a in config["backends"].items()}
+
+    def set_preview(self, version: str | None) -> None:
+        self._call(self.proxy.set_preview, version)
+
+    def get_preview(self) -> str | None:
+        preview: str | None = self._call(lambda: self.proxy.table.preview)
+        return preview
 
     def verify_weights(self, expected: Mapping[str, int]) -> bool:
         actual = {v: w for v, w in self.get_weights().items() if w > 0}

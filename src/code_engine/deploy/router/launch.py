@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import signal
 import subprocess
@@ -16,6 +17,7 @@ from pathlib import Path
 from code_engine.deploy.router.client import BuiltinRouter
 from code_engine.deploy.router.errors import RouterError
 
+log = logging.getLogger(__name__)
 MAX_SOCKET_PATH = 100  # sun_path holds 108 bytes on Linux
 
 
@@ -30,7 +32,8 @@ def control_socket_path(run_dir: Path, name: str = "router.sock") -> Path:
 
 @dataclass(frozen=True)
 class RouterLaunch:
-    """Where a router listens, is controlled, keeps its config and writes its log."""
+    """Where a router listens (and for preview traffic), is controlled, keeps its config
+    and writes its log."""
 
     port: int
     control: str
@@ -38,10 +41,16 @@ class RouterLaunch:
     log_path: Path
     host: str = "127.0.0.1"
     python: str = sys.executable
+    preview_port: int | None = None
 
     @classmethod
     def for_environment(
-        cls, data_dir: Path, service: str, environment: str, port: int
+        cls,
+        data_dir: Path,
+        service: str,
+        environment: str,
+        port: int,
+        preview_port: int | None = None,
     ) -> RouterLaunch:
         run_dir = data_dir / "run" / service / environment
         return cls(
@@ -49,13 +58,15 @@ class RouterLaunch:
             control=str(control_socket_path(run_dir)),
             state_path=run_dir / "router.json",
             log_path=data_dir / "logs" / service / environment / "router.log",
+            preview_port=preview_port,
         )
 
     def argv(self) -> list[str]:
+        preview = [] if self.preview_port is None else ["--preview-port", str(self.preview_port)]
         return [
             self.python, "-m", "code_engine.deploy.router.serve",
             "--host", self.host, "--port", str(self.port),
-            "--control", self.control, "--state", str(self.state_path),
+            "--control", self.control, "--state", str(self.state_path), *preview,
         ]  # fmt: skip
 
 
@@ -66,16 +77,22 @@ def ensure_router(
 ) -> BuiltinRouter:
     """The router answering on `launch.control`, started in its own session if none does."""
     router = BuiltinRouter(launch.control)
-    if router.ping():
+    health = router.health_or_none()
+    if health is not None:
+        if launch.preview_port is not None and health.get("preview_port") != launch.preview_port:
+            try:  # started without a preview listener, or with another port
+                router.listen_preview(launch.preview_port)
+            except RouterError as exc:
+                log.warning("router on port %s: %s", launch.port, exc)
         return router
     launch.state_path.parent.mkdir(parents=True, exist_ok=True)
     launch.log_path.parent.mkdir(parents=True, exist_ok=True)
-    with launch.log_path.open("ab") as log:
+    with launch.log_path.open("ab") as log_file:
         process = subprocess.Popen(  # noqa: S603 - argv built from our own settings
             launch.argv(),
             stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=log,
+            stdout=log_file,
+            stderr=log_file,
             start_new_session=True,  # survives the controller being killed
             close_fds=True,
         )

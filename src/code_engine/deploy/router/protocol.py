@@ -14,7 +14,8 @@ class TrafficRouter(Protocol):
     Backends are `"host:port"` addresses per version. Weights are relative integers per
     version (the controller uses percentages that sum to 100); a version left out gets 0.
     Changing weights never drops a connection: new requests follow the new weights and
-    in-flight ones finish where they started.
+    in-flight ones finish where they started. A second, preview port sends every request
+    to the version under preview, whatever the weights; both ports count in `stats`.
     """
 
     kind: str
@@ -27,6 +28,15 @@ class TrafficRouter(Protocol):
 
     def get_weights(self) -> dict[str, int]:
         """The weights the router applies now."""
+
+    def get_backends(self) -> dict[str, list[str]]:
+        """The instances of every version the router knows now."""
+
+    def set_preview(self, version: str | None) -> None:
+        """Send all requests of the preview port to `version` (None: answer them 503)."""
+
+    def get_preview(self) -> str | None:
+        """The version the preview port serves now."""
 
     def verify_weights(self, expected: Mapping[str, int]) -> bool:
         """Whether the router really applies `expected` (versions left out count as 0)."""

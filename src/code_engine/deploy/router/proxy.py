@@ -28,7 +28,11 @@ class ProxyConfig:
 
 
 class ProxyServer:
-    """Accepts clients, routes each request by weight, keeps per-version statistics."""
+    """Accepts clients, routes each request by weight, keeps per-version statistics.
+
+    An optional second listener, the preview listener, sends every request to the version
+    under preview (`set_preview`); its requests count in the same statistics.
+    """
 
     def __init__(self, table: RoutingTable | None = None, config: ProxyConfig | None = None):
         self.table = table or RoutingTable()
@@ -40,6 +44,8 @@ class ProxyServer:
         self.in_flight: dict[str, int] = {}
         self._idle: dict[str, asyncio.Event] = {}
         self._server: asyncio.Server | None = None
+        self._preview_server: asyncio.Server | None = None
+        self.preview_port: int | None = None
         self._sweeper: asyncio.Task[None] | None = None
 
     async def start(self, host: str, port: int) -> int:
@@ -52,6 +58,20 @@ class ProxyServer:
         sockets = self._server.sockets
         return int(sockets[0].getsockname()[1]) if sockets else port
 
+    async def start_preview(self, host: str, port: int) -> int:
+        """Listen for preview traffic on `host:port` (0 picks a free port), instead of the
+        previous preview port if any; returns the port."""
+        loop = asyncio.get_running_loop()
+        server = await loop.create_server(
+            lambda: ClientConnection(self, preview=True), host, port, reuse_address=True
+        )
+        if self._preview_server is not None:
+            self._preview_server.close()
+        self._preview_server = server
+        sockets = server.sockets
+        self.preview_port = int(sockets[0].getsockname()[1]) if sockets else port
+        return self.preview_port
+
     # -- routing changes ---------------------------------------------------------------
     def set_backends(self, backends: Mapping[str, Sequence[str]]) -> None:
         self.table.set_backends(backends)
@@ -59,6 +79,9 @@ class ProxyServer:
 
     def set_weights(self, weights: Mapping[str, int]) -> None:
         self.table.set_weights(weights)
+
+    def set_preview(self, version: str | None) -> None:
+        self.table.set_preview(version)
 
     # -- in-flight accounting ----------------------------------------------------------
     def enter(self, version: str) -> None:
@@ -110,8 +133,9 @@ class ProxyServer:
 
     async def close(self, grace: float = 10.0) -> None:
         """Stop accepting, let in-flight requests finish for up to `grace`, then close."""
-        if self._server is not None:
-            self._server.close()
+        for server in (self._server, self._preview_server):
+            if server is not None:
+                server.close()
         deadline = time.monotonic() + grace
         while any(not c.idle() for c in self.clients) and time.monotonic() < deadline:
             await asyncio.sleep(0.05)

@@ -1,7 +1,7 @@
 """Run the builtin router as its own process.
 
     python -m code_engine.deploy.router.serve --port 18080 --control /run/hello/router.sock \
-        [--host 127.0.0.1] [--state router.json]
+        [--host 127.0.0.1] [--state router.json] [--preview-port 18090]
 
 It outlives the controller that started it; the controller finds it again through the
 control socket. With `--state`, the routing config survives a router restart too.
@@ -28,6 +28,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--host", default="127.0.0.1", help="listen address of the proxy")
     parser.add_argument("--port", type=int, required=True, help="listen port of the proxy")
     parser.add_argument("--control", required=True, help="Unix socket path or HOST:PORT")
+    parser.add_argument("--preview-port", type=int, help="listen port of the preview listener")
     parser.add_argument("--state", type=Path, help="JSON file keeping backends and weights")
     parser.add_argument("--grace", type=float, default=10.0, help="drain time on SIGTERM")
     return parser.parse_args(argv)
@@ -43,6 +44,7 @@ def restore(proxy: ProxyServer, state: Path | None) -> None:
     try:
         proxy.set_backends(saved.get("backends", {}))
         proxy.set_weights(saved.get("weights", {}))
+        proxy.set_preview(saved.get("preview"))
     except RouterError as exc:
         sys.stderr.write(f"router: ignoring saved state {state}: {exc}\n")
 
@@ -57,9 +59,15 @@ async def serve(args: argparse.Namespace) -> None:
             write_json_atomic(state, config)
 
     port = await proxy.start(args.host, args.port)
-    control = ControlServer(proxy, port, on_change=persist)
+    if args.preview_port is not None:
+        try:
+            await proxy.start_preview(args.host, args.preview_port)
+        except OSError as exc:  # the main port serves anyway; the controller retries
+            sys.stderr.write(f"router: no preview listener on {args.preview_port}: {exc}\n")
+    control = ControlServer(proxy, port, on_change=persist, host=args.host)
     await control.start(args.control)
-    sys.stderr.write(f"router: serving on {args.host}:{port}, control on {args.control}\n")
+    preview = f", preview on {proxy.preview_port}" if proxy.preview_port else ""
+    sys.stderr.write(f"router: serving on {args.host}:{port}{preview}, control on {args.control}\n")
     sys.stderr.flush()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -55,12 +55,14 @@ def validate(weights: Mapping[str, float], backends: Mapping[str, Sequence[objec
 
 
 class RoutingTable:
-    """Backends and weights of the proxy; `pick()` is called once per request."""
+    """Backends and weights of the proxy; `pick()` is called once per request, and
+    `pick_preview()` once per request on the preview listener."""
 
     def __init__(self, rand: Callable[[], float] = random.random) -> None:
         self._rand = rand
         self.backends: dict[str, tuple[Address, ...]] = {}
         self.weights: dict[str, int] = {}
+        self.preview: str | None = None
         self._table = WeightTable()
         self._cycles: dict[str, Iterator[Address]] = {}
 
@@ -77,6 +79,12 @@ class RoutingTable:
         self.weights = {v: int(w) for v, w in weights.items()}
         self._table = WeightTable.build(self.weights)
 
+    def set_preview(self, version: str | None) -> None:
+        """Send the preview listener's traffic to `version` (None: to nobody)."""
+        if version is not None and not self.backends.get(version):
+            raise RouterError(f"cannot preview version {version!r}: it has no backends")
+        self.preview = version
+
     def pick(self) -> tuple[str, Address] | None:
         """Choose a version by weight, then its next instance round-robin."""
         version = self._table.choose(self._rand())
@@ -84,9 +92,24 @@ class RoutingTable:
             return None
         return version, next(self._cycles[version])
 
+    def pick_preview(self) -> tuple[str, Address] | None:
+        """The version under preview and its next instance; None when there is none (or
+        it lost its instances since)."""
+        version = self.preview
+        cycle = None if version is None else self._cycles.get(version)
+        if version is None or cycle is None:
+            return None
+        return version, next(cycle)
+
+    def unrouted_preview(self) -> bytes:
+        """Why the preview listener cannot route a request (see `pick_preview`)."""
+        if self.preview is None:
+            return b"no version of this service is under preview"
+        return b"the version under preview (%s) has no ready instance" % self.preview.encode()
+
     def addresses(self) -> set[Address]:
         return {a for addrs in self.backends.values() for a in addrs}
 
     def to_json(self) -> dict[str, object]:
         backends = {v: [f"{h}:{p}" for h, p in addrs] for v, addrs in self.backends.items()}
-        return {"backends": backends, "weights": dict(self.weights)}
+        return {"backends": backends, "weights": dict(self.weights), "preview": self.preview}

@@ -57,6 +57,13 @@ class UpstreamConnection(asyncio.Protocol):
             parser = self.parser = httptools.HttpResponseParser(self)
         try:
             parser.feed_data(data)
+        except httptools.HttpParserUpgrade as exc:
+            if exchange.upgrade and exchange.status == 101:
+                exchange.switch(self, data[int(exc.args[0]) :])
+                return
+            self.discard()  # switched protocols though nobody asked
+            exchange.upstream_lost(self, failed=True)
+            return
         except httptools.HttpParserError:
             self.discard()
             exchange.upstream_lost(self, failed=True)
@@ -145,7 +152,10 @@ class UpstreamConnection(asyncio.Protocol):
             return
         status = parser.get_status_code()
         if status < 200:
-            self.interim = True
+            self.interim = True  # no message of its own; a 101 ends in `switch`
+            if status == 101 and exchange.upgrade:
+                exchange.response_switching(self.reason, self.headers)
+                return
             exchange.response_interim(status, self.reason, self.headers)
             self.headers, self.reason = [], b""
             return
