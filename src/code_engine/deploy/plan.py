@@ -55,11 +55,7 @@ def rollout_strategy(strategy: SpecStrategy, slos: Slos) -> rollout.Strategy:
         return rollout.Canary(tuple(steps))
     if isinstance(strategy, BlueGreenStrategy):
         preview = None if strategy.analysis is None else analysis_spec(strategy.analysis, slos)
-        if strategy.preview_duration is None:
-            return rollout.BlueGreen(preview, strategy.auto_promote)
-        # a timed preview first: the same plan as blue-green, with a pause in front
-        plan = rollout.plan_of(rollout.BlueGreen(preview, strategy.auto_promote))
-        return rollout.Canary((rollout.Pause(strategy.preview_duration), *plan))
+        return rollout.BlueGreen(preview, strategy.auto_promote, strategy.preview_duration)
     return rollout.AllAtOnce()
 
 
@@ -125,11 +121,13 @@ def launch_of(spec: ServiceSpec, environment: str, version: str, sha: str, repo:
 
 @dataclass(frozen=True)
 class RouterPlan:
-    """The router in front of an environment: its kind and the port it listens on."""
+    """The router in front of an environment: its kind, the port it listens on and the
+    port of its preview listener (None: picked once per environment and kept)."""
 
     kind: str = "builtin"
     port: int | None = None
     scale_down_delay: float = 0.0
+    preview_port: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -143,4 +141,4 @@ def router_plan(spec: ServiceSpec, environment: str) -> RouterPlan:
     target = local_target(spec, environment)
     strategy = spec.strategy_for(environment)
     delay = strategy.scale_down_delay if isinstance(strategy, BlueGreenStrategy) else timedelta(0)
-    return RouterPlan(target.router, target.port, delay.total_seconds())
+    return RouterPlan(target.router, target.port, delay.total_seconds(), target.preview_port)

@@ -6,10 +6,10 @@ import re
 import shlex
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, WithJsonSchema
+from pydantic import AfterValidator, Field, WithJsonSchema, model_validator
 from pydantic_core import PydanticCustomError
 
-from code_engine.spec.base import DnsLabel, NonBlank, SpecModel
+from code_engine.spec.base import DnsLabel, NonBlank, SpecModel, rule_error
 
 PORT_PLACEHOLDER = "{port}"
 ENV_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
@@ -82,6 +82,20 @@ class LocalTarget(SpecModel):
         le=65535,
         description="Stable port the router listens on; unset picks a free one and keeps it.",
     )
+    preview_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="Stable port of the router's preview listener, which sends all its "
+        "requests to the release a blue-green rollout previews (503 when none is); unset "
+        "picks a free one and keeps it.",
+    )
+
+    @model_validator(mode="after")
+    def _distinct_ports(self) -> LocalTarget:
+        if self.preview_port is not None and self.preview_port == self.port:
+            raise rule_error("preview_port must differ from port", "preview_port")
+        return self
 
     def argv(self, port: int) -> list[str]:
         """The command line of one instance listening on `port`."""

@@ -15,6 +15,7 @@ from code_engine.deploy.rollout import (
     Canary,
     Pause,
     SetWeight,
+    plan_of,
 )
 from code_engine.errors import ConfigError
 from code_engine.spec import ServiceSpec, load_spec_text
@@ -80,7 +81,8 @@ def test_blue_green_previews_then_waits_for_a_person(spec: ServiceSpec) -> None:
 def test_a_timed_blue_green_preview_is_a_pause_in_front() -> None:
     text = SPEC.replace("auto_promote: false, analysis: {count: 2}", "preview_duration: 1m")
     strategy = plan.rollout_spec(load_spec_text(text), "prod", first=False).strategy
-    assert strategy == Canary((Pause(timedelta(minutes=1)),))
+    assert strategy == BlueGreen(None, True, timedelta(minutes=1))
+    assert plan_of(strategy) == (Pause(timedelta(minutes=1)),)
 
 
 def test_launches_and_routers(spec: ServiceSpec) -> None:
@@ -90,6 +92,8 @@ def test_launches_and_routers(spec: ServiceSpec) -> None:
     assert plan.router_plan(spec, "staging") == plan.RouterPlan("builtin", 9000, 0.0)
     assert plan.router_plan(spec, "prod") == plan.RouterPlan("haproxy", None, 30.0)
     assert plan.RouterPlan.from_dict(plan.RouterPlan("haproxy", 1).to_dict()).port == 1
+    old = {"kind": "builtin", "port": 9000, "scale_down_delay": 0.0}  # stored before previews
+    assert plan.RouterPlan.from_dict(old).preview_port is None
 
 
 def test_other_targets_are_refused_clearly(spec: ServiceSpec) -> None:

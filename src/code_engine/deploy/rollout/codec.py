@@ -96,6 +96,7 @@ def strategy_to_dict(strategy: Strategy) -> Data:
             "kind": "blue_green",
             "preview_analysis": None if preview is None else spec_to_dict(preview),
             "auto_promote": strategy.auto_promote,
+            "preview_duration": _seconds(strategy.preview_duration),
         }
     return {"kind": "all_at_once"}
 
@@ -108,7 +109,9 @@ def strategy_from_dict(data: Data) -> Strategy:
     if kind == "blue_green":
         preview = data.get("preview_analysis")
         return BlueGreen(
-            None if preview is None else spec_from_dict(preview), data.get("auto_promote", True)
+            None if preview is None else spec_from_dict(preview),
+            data.get("auto_promote", True),
+            _parse_seconds(data.get("preview_duration")),
         )
     if kind == "all_at_once":
         return AllAtOnce()

@@ -121,10 +121,20 @@ class Canary:
 
 @dataclass(frozen=True)
 class BlueGreen:
-    """Start the new version beside the old one, optionally analyse its preview, then switch."""
+    """Start the new version beside the old one, preview it, then switch.
+
+    While previewed the new version gets no traffic on the environment's port but all of
+    its router's preview port: `preview_duration` waits, `preview_analysis` measures that
+    traffic, and without `auto_promote` a person resumes the switch.
+    """
 
     preview_analysis: AnalysisSpec | None = None
     auto_promote: bool = True
+    preview_duration: timedelta | None = None
+
+    def __post_init__(self) -> None:
+        if self.preview_duration is not None and self.preview_duration < timedelta(0):
+            raise ConfigError("preview duration must not be negative")
 
 
 @dataclass(frozen=True)
@@ -141,6 +151,8 @@ def plan_of(strategy: Strategy) -> tuple[Step, ...]:
         return strategy.steps
     if isinstance(strategy, BlueGreen):
         steps: list[Step] = []
+        if strategy.preview_duration is not None:
+            steps.append(Pause(strategy.preview_duration))
         if strategy.preview_analysis is not None:
             steps.append(Analysis(strategy.preview_analysis))
         if not strategy.auto_promote:
@@ -251,6 +263,14 @@ class RolloutState:
     def current_step(self) -> Step | None:
         plan = self.plan
         return plan[self.step_index] if self.step_index < len(plan) else None
+
+    @property
+    def preview_version(self) -> str | None:
+        """The version the router's preview port serves: a blue-green rollout's new
+        version from the moment it is ready until the switch, an abort or a rollback."""
+        if isinstance(self.spec.strategy, BlueGreen) and self.phase is Phase.STEPPING:
+            return self.canary_version
+        return None
 
 
 def new_rollout(
