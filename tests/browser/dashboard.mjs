@@ -38,6 +38,24 @@ try {
       })),
       deployments: [...section.querySelectorAll("tr[data-environment]")].map((row) =>
         row.textContent.replace(/\s+/g, " ").trim()),
+      operations: [...section.querySelectorAll(".operations")].map((ops) => ({
+        source: ops.dataset.source,
+        heading: ops.querySelector("h4").textContent.replace(/\s+/g, " ").trim(),
+        note: ops.querySelector(".note")?.textContent.trim() ?? "",
+        objectives: [...ops.querySelectorAll("article.slo")].map((card) => ({
+          key: card.dataset.objective,
+          title: card.querySelector("h3").textContent.trim(),
+          value: card.querySelector(".value").textContent.trim(),
+          unit: card.querySelector(".unit")?.textContent.trim() ?? "",
+          verdict: card.querySelector(".band").textContent.trim(),
+          target: card.querySelector(".target").textContent.trim(),
+          visible: card.checkVisibility() && card.getBoundingClientRect().height > 0,
+          border: getComputedStyle(card).borderLeftColor,
+          chip: getComputedStyle(card.querySelector(".band")).backgroundColor,
+        })),
+      }))[0] ?? null,
+      bandColours: Object.fromEntries([...section.querySelectorAll("article.key")].map((card) =>
+        [card.querySelector(".band").textContent.trim(), getComputedStyle(card).borderLeftColor])),
     })),
   );
   const cookies = await context.cookies();

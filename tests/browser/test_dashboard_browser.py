@@ -1,8 +1,9 @@
 """The dashboard in a real browser: Debian's Chromium driven by playwright-core.
 
-A real `codectl server` serves seeded data; the browser logs in through the login page,
-opens the dashboard, reads the four keys and saves `build/dashboard.png`. Skips when
-Chromium or `tests/browser/node_modules` is missing, unless CODE_TEST_REQUIRE_BROWSER=1.
+A real `codectl server` serves seeded data, and the service's builtin router carries some
+traffic; the browser logs in through the login page, opens the dashboard, reads the four
+keys and the operational metrics and saves `build/dashboard.png`. Skips when Chromium or
+`tests/browser/node_modules` is missing, unless CODE_TEST_REQUIRE_BROWSER=1.
 """
 
 from __future__ import annotations
@@ -17,21 +18,25 @@ import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from tests.browser.traffic import routed_traffic
 
 from code_engine.auth import principals
 from code_engine.auth.roles import Binding
 from code_engine.dora.demo import seed_service
 from code_engine.store.engine import make_database
 from code_engine.store.migrate import upgrade
-from code_engine.web.views import format_value
+from code_engine.web.views import format_objective, format_value
 
 HERE = Path(__file__).parent
 ROOT = HERE.parents[1]
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 PASSWORD = "dashboard-browser-test"
+# the band colours of style.css: green (elite, met), red (low, missed), grey (no data)
+GREEN, RED, GREY = "rgb(26, 127, 55)", "rgb(207, 34, 46)", "rgb(140, 149, 159)"
 
 
 def _require_browser() -> str:
@@ -102,19 +107,26 @@ def server(tmp_path: Path) -> Iterator[str]:
         proc.wait(timeout=30)
 
 
-def _api_keys(base: str) -> dict[str, dict[str, object]]:
+def _api(base: str, path: str, **params: str) -> dict[str, object]:
     token = httpx.post(
         f"{base}/oauth/token",
         data={"grant_type": "password", "username": "mara", "password": PASSWORD},
         timeout=30,
     ).json()["access_token"]
     response = httpx.get(
-        f"{base}/api/v1/metrics/dora",
-        params={"service": "demo-shop"},
+        f"{base}{path}",
+        params=params,
         headers={"Authorization": f"Bearer {token}"},
         timeout=60,
     )
-    metrics: dict[str, dict[str, object]] = response.json()["services"][0]["metrics"]
+    assert response.status_code == 200, response.text
+    body: dict[str, object] = response.json()
+    return body
+
+
+def _api_keys(base: str) -> dict[str, dict[str, object]]:
+    services = _api(base, "/api/v1/metrics/dora", service="demo-shop")["services"]
+    metrics: dict[str, dict[str, object]] = services[0]["metrics"]  # type: ignore[index]
     return metrics
 
 
@@ -124,22 +136,25 @@ def test_dashboard_in_chromium(server: str, tmp_path: Path) -> None:
     shot = ROOT / "build" / "dashboard.png"
     shot.parent.mkdir(exist_ok=True)
     shot.unlink(missing_ok=True)
-    run = subprocess.run(
-        [
-            node,
-            str(HERE / "dashboard.mjs"),
-            server,
-            "mara",
-            PASSWORD,
-            str(shot),
-            str(tmp_path / "chromium-profile"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
-        env={**os.environ, "CHROMIUM": CHROMIUM},
-    )
+    # 50 requests through demo-shop's prod router, one answered 500: p95 met, 2 % errors missed
+    with routed_traffic(tmp_path / "data", "demo-shop", "prod", requests=50, failures=1):
+        run = subprocess.run(
+            [
+                node,
+                str(HERE / "dashboard.mjs"),
+                server,
+                "mara",
+                PASSWORD,
+                str(shot),
+                str(tmp_path / "chromium-profile"),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=240,
+            check=False,
+            env={**os.environ, "CHROMIUM": CHROMIUM},
+        )
+        operations = _api(server, "/api/v1/metrics/operations", service="demo-shop")
     assert run.returncode == 0, run.stderr[-3000:]
     seen = json.loads(run.stdout)
     assert seen["loginPath"] == "/login"
@@ -162,4 +177,51 @@ def test_dashboard_in_chromium(server: str, tmp_path: Path) -> None:
         assert card["band"] == api[key]["band"] and card["sparkline"] >= 1
     assert any("canary 25 %" in row for row in service["deployments"])
     assert service["maturity"].startswith("Level ")
+    _assert_operations(service, operations)
     assert shot.stat().st_size > 10_000
+
+
+def _assert_operations(service: dict[str, Any], api: dict[str, Any]) -> None:
+    """The operational metrics are on the page, as the API measures them, in band colours."""
+    seen = service["operations"]
+    assert seen["source"] == "router" and "router statistics" in seen["heading"]
+    assert "uptime needs Prometheus" in seen["note"]
+    cards = {card["key"]: card for card in seen["objectives"]}
+    figures = {o["key"]: o for o in api["objectives"]}
+    assert list(cards) == ["uptime", "p95_latency", "error_rate"]
+    assert all(card["visible"] for card in cards.values())
+    for key, card in cards.items():
+        assert card["value"] == format_objective(key, figures[key]["value"]), key
+        assert card["target"] == "SLO " + figures[key]["target"].replace(">=", "≥"), key
+    assert (cards["uptime"]["verdict"], cards["uptime"]["border"]) == ("no data", GREY)
+    assert cards["uptime"]["value"] == "–"
+    assert figures["p95_latency"]["passed"] is True
+    assert (cards["p95_latency"]["verdict"], cards["p95_latency"]["border"]) == ("met", GREEN)
+    assert cards["p95_latency"]["chip"] == GREEN and cards["p95_latency"]["unit"] == "ms"
+    assert figures["error_rate"]["value"] == 2.0
+    assert (cards["error_rate"]["verdict"], cards["error_rate"]["border"]) == ("missed", RED)
+    assert cards["error_rate"]["chip"] == RED and cards["error_rate"]["value"] == "2.00"
+    # the same colours as the four keys' bands
+    colours = service["bandColours"]
+    assert colours.get("elite", GREEN) == GREEN and colours.get("low", RED) == RED
+
+
+@pytest.mark.slow
+def test_server_exports_the_refreshed_dora_gauges(server: str) -> None:
+    """The real server's background refresh fills the gauges; scrapes only read them."""
+    deadline = time.monotonic() + 60
+    text, stamps = "", []
+    while time.monotonic() < deadline:
+        text = httpx.get(f"{server}/metrics", timeout=10).text
+        stamps = [
+            line.split()[-1]
+            for line in text.splitlines()
+            if line.startswith("code_dora_metrics_last_refresh_timestamp_seconds ")
+        ]
+        if stamps:
+            break
+        time.sleep(0.2)
+    else:
+        pytest.fail(f"no DORA gauges refresh within 60 s:\n{text[-2000:]}")
+    assert 'code_dora_deployments{environment="prod",service="demo-shop"}' in text
+    assert abs(float(stamps[0]) - time.time()) < 120

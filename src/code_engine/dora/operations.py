@@ -8,7 +8,8 @@ the service's `code.yaml` when its repository is a local path, else the defaults
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -24,6 +25,7 @@ from code_engine.deploy.router.errors import RouterError
 from code_engine.deploy.router.launch import RouterLaunch
 from code_engine.deploy.router.stats import LATENCY_BOUNDS_MS, quantile
 from code_engine.errors import CodeError
+from code_engine.observe.logging import get_logger
 from code_engine.settings import Settings
 from code_engine.spec.loader import load_spec
 from code_engine.spec.quality import Slos
@@ -41,6 +43,7 @@ QUERIES = {
         f" / sum(increase(http_requests_total{{{_SERVICE}}}[{{window}}]))"
     ),
 }
+log = get_logger("code_engine.dora")
 
 
 @dataclass(frozen=True)
@@ -183,6 +186,19 @@ def measure_operations(
         measured = source.measure(service, environment, start, end)
     except (PrometheusError, RouterError) as exc:
         measured, notes = Measured(), "; ".join(filter(None, [str(exc), notes]))
+    return _report(source, service, environment, start, end, measured, slos, notes)
+
+
+def _report(
+    source: OperationsSource,
+    service: str,
+    environment: str,
+    start: datetime,
+    end: datetime,
+    measured: Measured,
+    slos: Slos,
+    notes: str,
+) -> OperationsReport:
     if isinstance(source, RouterOperations):
         notes = "; ".join(filter(None, [
             "router counters since their last reset; uptime needs Prometheus "
@@ -190,6 +206,49 @@ def measure_operations(
     return OperationsReport(
         service, environment, source.name, start, end, judge(measured, slos), notes
     )
+
+
+def measure_many(
+    services: Sequence[tuple[str, str]],
+    source: OperationsSource,
+    *,
+    environment: str,
+    start: datetime,
+    end: datetime,
+    workers: int = 8,
+    timeout: float = 10.0,
+) -> list[OperationsReport]:
+    """Measure `(service, repo)` pairs concurrently, in their order, within `timeout` seconds.
+
+    A page must not wait for one slow source per service in turn: a service whose figures
+    are not in after `timeout` seconds, or whose source failed, gets empty figures and a
+    note saying why. Nothing here reads the store.
+    """
+    if not services:
+        return []
+    slos = [slos_of(repo) for _, repo in services]
+    pool = ThreadPoolExecutor(min(workers, len(services)), thread_name_prefix="code-operations")
+    futures = [
+        pool.submit(source.measure, service, environment, start, end) for service, _ in services
+    ]
+    done, _ = wait(futures, timeout=timeout)
+    pool.shutdown(wait=False, cancel_futures=True)  # late answers are dropped, not awaited
+    reports = []
+    for (service, _), (slo, notes), future in zip(services, slos, futures, strict=True):
+        measured, problem = Measured(), ""
+        if future not in done:
+            problem = f"{source.name} did not answer within {timeout:g} s"
+        elif (exc := future.exception()) is not None:
+            if isinstance(exc, CodeError):
+                problem = str(exc)
+            else:  # a bug, not an unreachable source: logged in full, named on the page
+                problem = f"{source.name} failed: {type(exc).__name__}"
+                log.warning("operational metrics failed", service=service, error=repr(exc))
+        else:
+            measured = future.result()
+        notes = "; ".join(filter(None, [problem, notes]))
+        reports.append(_report(source, service, environment, start, end, measured, slo, notes))
+    return reports
 
 
 def operations_to_dict(report: OperationsReport) -> dict[str, Any]:

@@ -13,9 +13,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from code_engine.api.deps import RuntimeDep
+from code_engine.dora.operations import default_source
 from code_engine.dora.window import parse_days, resolve_window
 from code_engine.web import session as web_session
-from code_engine.web.views import dashboard
+from code_engine.web.views import dashboard, with_operations
 
 router = APIRouter(include_in_schema=False)
 _env = jinja2.Environment(
@@ -68,6 +69,10 @@ def home(
             environment=env,
             incident_link_window=timedelta(hours=runtime.settings.dora_incident_link_hours),
         )
+    # after the transaction: the sources answer over the network, not from the store
+    panels = with_operations(
+        panels, default_source(runtime.settings), environment=env, start=start, end=end
+    )
     context = {
         "panels": panels,
         "principal": principal.name,

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,6 +14,12 @@ from sqlalchemy.orm import Session
 from code_engine.assess import history
 from code_engine.catalog.store import list_environments
 from code_engine.dora.metrics import Metric
+from code_engine.dora.operations import (
+    Objective,
+    OperationsReport,
+    OperationsSource,
+    measure_many,
+)
 from code_engine.dora.render import TITLES
 from code_engine.dora.report import ServiceReport, service_reports
 from code_engine.store.tables import DeploymentRow, IncidentRow, ServiceRow
@@ -37,6 +44,33 @@ class KeyCard:
     passed: bool | None
     sample_size: int
     spark: Sparkline
+
+
+@dataclass(frozen=True)
+class ObjectiveCard:
+    """An operational figure against its SLO; `state` is met, missed or none (no data)."""
+
+    key: str
+    title: str
+    value: str
+    unit: str
+    target: str
+    state: str
+
+
+@dataclass(frozen=True)
+class OperationsPanel:
+    source: str
+    source_label: str
+    scope: str
+    objectives: Sequence[ObjectiveCard]
+    note: str
+
+
+SOURCES = {
+    "prometheus": ("Prometheus", "over the window"),
+    "router": ("router statistics", "since the router's counters were last reset"),
+}
 
 
 @dataclass(frozen=True)
@@ -70,6 +104,8 @@ class ServicePanel:
     incidents: Sequence[IncidentLine]
     maturity: int | None
     assessed_at: datetime | None
+    repo: str = ""
+    operations: OperationsPanel | None = None
 
 
 def format_value(value: float | None) -> str:
@@ -79,6 +115,63 @@ def format_value(value: float | None) -> str:
     if abs(value) < 10:
         return f"{value:.2f}"
     return f"{value:.1f}" if abs(value) < 100 else f"{value:.0f}"
+
+
+def format_objective(key: str, value: float | None) -> str:
+    """Like `format_value`, but uptime never rounds up to a met SLO and small error rates
+    keep their digits (0.05 % against < 0.1 %)."""
+    if value is None:
+        return "–"
+    if key == "uptime":
+        return f"{math.floor(value * 100) / 100:.2f}"
+    if key == "error_rate" and 0 < value < 0.1:
+        return "< 0.001" if value < 0.001 else f"{value:.2g}"
+    return format_value(value)
+
+
+def objective_card(objective: Objective) -> ObjectiveCard:
+    state = {True: "met", False: "missed", None: "none"}[objective.passed]
+    return ObjectiveCard(
+        key=objective.key,
+        title=objective.title,
+        value=format_objective(objective.key, objective.value),
+        unit=objective.unit,
+        target=objective.target.replace(">=", "≥"),
+        state=state,
+    )
+
+
+def operations_panel(report: OperationsReport) -> OperationsPanel:
+    label, scope = SOURCES.get(report.source, (report.source, ""))
+    return OperationsPanel(
+        source=report.source,
+        source_label=label,
+        scope=scope,
+        objectives=[objective_card(o) for o in report.objectives],
+        note=report.note,
+    )
+
+
+def with_operations(
+    panels: Sequence[ServicePanel],
+    source: OperationsSource,
+    *,
+    environment: str,
+    start: datetime,
+    end: datetime,
+) -> list[ServicePanel]:
+    """The panels with each service's uptime, p95 latency and error rate against its SLOs."""
+    reports = measure_many(
+        [(panel.name, panel.repo) for panel in panels],
+        source,
+        environment=environment,
+        start=start,
+        end=end,
+    )
+    return [
+        replace(panel, operations=operations_panel(report))
+        for panel, report in zip(panels, reports, strict=True)
+    ]
 
 
 def key_cards(report: ServiceReport) -> list[KeyCard]:
@@ -196,10 +289,11 @@ def dashboard(
         environment=environment,
         incident_link_window=incident_link_window,
     )
-    ids = dict(session.execute(select(ServiceRow.name, ServiceRow.id)).tuples().all())
+    rows = session.execute(select(ServiceRow.name, ServiceRow.id, ServiceRow.repo)).tuples()
+    ids = {name: (service_id, repo) for name, service_id, repo in rows}
     panels = []
     for report in reports:
-        service_id = ids[report.keys.service]
+        service_id, repo = ids[report.keys.service]
         assessment = history.latest(session, service_id)
         panels.append(
             ServicePanel(
@@ -209,6 +303,7 @@ def dashboard(
                 incidents=recent_incidents(session, service_id, end),
                 maturity=None if assessment is None else assessment.level,
                 assessed_at=None if assessment is None else assessment.created_at,
+                repo=repo,
             )
         )
     return panels
