@@ -1,8 +1,11 @@
 """Load the timelines of one or all services from the database, columns only.
 
-Three queries answer any number of services: deployments, the commits successful
-deployments delivered (each with its change start, stored alongside), and incidents.
-Timestamps come back as POSIX seconds (`epoch`), statuses as short strings: no ORM object is built.
+First the environments in scope and, per environment, the lower bound of the history a
+window needs; then, per environment, three statements on its own index ranges:
+deployments, the commits its successful deployments delivered (each with its change
+start, stored alongside), and incidents. Timestamps come back as POSIX seconds (`epoch`),
+statuses as short strings: no ORM object is built and no row passes through a Python
+loop of its own (comprehensions only), which is what a million rows cost.
 
 History is bounded per environment: a window `[start, end)` needs deployments from the
 last successful one before `start` (where a failure streak that runs into the window
@@ -13,20 +16,22 @@ flagged by the database, so it is not counted again (see `docs/metrics.md`).
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from itertools import compress
 from typing import Any
 
-from sqlalchemy import CTE, Select, and_, case, exists, func, literal, or_, select
+from sqlalchemy import Select, and_, bindparam, case, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.elements import BindParameter
 
 from code_engine.dora.events import DeploymentStatus
 from code_engine.dora.sqltime import epoch
 from code_engine.dora.tables import IncidentReferenceRow
 from code_engine.dora.timeline import (
     DEFAULT_INCIDENT_LINK_WINDOW,
-    Delivery,
+    DeliveryColumns,
     DeployColumns,
     IncidentColumns,
     Timeline,
@@ -47,28 +52,30 @@ STATUSES = {status.value: status for status in DeploymentStatus}
 _BEGINNING = datetime(1, 1, 1, tzinfo=timezone.utc)
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Scope:
+    """One environment of one service, and where its history starts."""
+
+    env_id: int
+    service_id: int
     service: str
-    environment: str
-    deployments: list[tuple[float, float, str, int, DeploymentStatus]]
-    deliveries: list[Delivery]
-    delivered_before: set[Hashable]
-    incidents: list[IncidentColumns]
+    low: datetime
 
 
-def _rows(session: Session, query: Select[Any]) -> Sequence[Any]:
+def _rows(session: Session, query: Select[Any], params: dict[str, Any]) -> Sequence[Any]:
     """The driver's own tuples: these columns (ints, floats, text) need no conversion,
     and skipping SQLAlchemy's row objects halves the cost of a million-row read."""
-    result = session.connection().execute(query)
+    result = session.connection().execute(query, params)
     try:
         return result.cursor.fetchall()
     finally:
         result.close()
 
 
-def _bounds(environment: str, start: datetime, service: str | None) -> CTE:
-    """Per environment of the scope: its service and the history's lower bound `lo`."""
+def _scopes(
+    session: Session, environment: str, start: datetime, service: str | None
+) -> list[_Scope]:
+    """The environments named `environment` (of `service`), with their history's bound."""
     d = aliased(DeploymentRow)
     last_success = (
         select(func.max(d.finished_at))
@@ -81,133 +88,99 @@ def _bounds(environment: str, start: datetime, service: str | None) -> CTE:
         .scalar_subquery()
     )
     query = (
-        select(
-            EnvironmentRow.id.label("env_id"),
-            EnvironmentRow.service_id.label("service_id"),
-            ServiceRow.name.label("service"),
-            last_success.label("lo"),
-        )
+        select(EnvironmentRow.id, EnvironmentRow.service_id, ServiceRow.name, last_success)
         .join(ServiceRow, ServiceRow.id == EnvironmentRow.service_id)
         .where(EnvironmentRow.name == environment)
+        .order_by(ServiceRow.name)
     )
     if service is not None:
         query = query.where(ServiceRow.name == service)
-    # Materialized: `lo` is read several times per row, and must be computed once per
-    # environment, not once per reference (SQLite would inline the correlated subquery).
-    return query.cte("bounds").prefix_with("MATERIALIZED")
+    return [
+        _Scope(env_id, service_id, name, _BEGINNING if low is None else low)
+        for env_id, service_id, name, low in session.execute(query)
+    ]
 
 
-def _in_history(bounds: CTE, d: Any, end: datetime) -> Any:
-    low = func.coalesce(bounds.c.lo, literal(_BEGINNING, UTCDateTime()))
+_SERVICE: BindParameter[int] = bindparam("service_id")
+_ENV: BindParameter[int] = bindparam("env_id")
+_LOW = bindparam("low", type_=UTCDateTime())
+_END = bindparam("end", type_=UTCDateTime())
+_START = bindparam("start", type_=UTCDateTime())
+
+
+def _in_history(d: Any) -> Any:
     return and_(
-        d.service_id == bounds.c.service_id,
-        d.environment_id == bounds.c.env_id,
-        d.finished_at >= low,
-        d.finished_at < end,
+        d.service_id == _SERVICE,
+        d.environment_id == _ENV,
+        d.finished_at >= _LOW,
+        d.finished_at < _END,
     )
 
 
-def _load_deployments(
-    session: Session, bounds: CTE, end: datetime, scopes: dict[int, _Scope]
-) -> dict[int, tuple[float, _Scope]]:
-    """Fill each scope's deployments; returns deployment id → (finish, scope)."""
+def _deployments_query() -> Select[Any]:
     d = DeploymentRow
-    query = select(
-        bounds.c.env_id,
-        d.id,
-        d.external_id,
-        d.status,
-        epoch(func.coalesce(d.started_at, d.finished_at)),
+    return select(
         epoch(d.finished_at),
-    ).join(d, _in_history(bounds, d, end))
-    query = query.where(d.status.in_(STATUSES))
-    index: dict[int, tuple[float, _Scope]] = {}
-    for env_id, ident, external_id, status, started, finished in _rows(session, query):
-        scope = scopes[env_id]
-        scope.deployments.append((finished, started, external_id or "", ident, STATUSES[status]))
-        index[ident] = (finished, scope)
-    return index
+        epoch(func.coalesce(d.started_at, d.finished_at)),
+        func.coalesce(d.external_id, ""),
+        d.id,
+        d.status,
+    ).where(_in_history(d), d.status.in_(STATUSES))
 
 
-def _load_deliveries(
-    session: Session, bounds: CTE, end: datetime, deployments: dict[int, tuple[float, _Scope]]
-) -> None:
+def _deliveries_query() -> Select[Any]:
     d, dc = DeploymentRow, DeploymentChangeRow
     d2, dc2 = aliased(DeploymentRow), aliased(DeploymentChangeRow)
     delivered_earlier = exists().where(
         dc2.sha == dc.sha,
         d2.id == dc2.deployment_id,
-        d2.service_id == d.service_id,
-        d2.environment_id == d.environment_id,
+        d2.service_id == _SERVICE,
+        d2.environment_id == _ENV,
         d2.status == SUCCEEDED,
-        d2.finished_at < bounds.c.lo,
+        d2.finished_at < _LOW,
     )
     # Only a commit whose change started before the bound can have been delivered before
     # it (barring clock skew): the lookup runs for a handful of rows, not for every commit.
     started = dc.change_started_at
-    maybe_earlier = or_(started.is_(None), started < bounds.c.lo)
-    query = (
-        select(
-            d.id,
-            dc.sha,
-            epoch(started),
-            case((maybe_earlier, delivered_earlier), else_=False),
-        )
-        .select_from(bounds)
-        .join(d, _in_history(bounds, d, end))
+    maybe_earlier = or_(started.is_(None), started < _LOW)
+    return (
+        select(d.id, dc.sha, epoch(started), case((maybe_earlier, delivered_earlier), else_=False))
         .join(dc, dc.deployment_id == d.id)
-        .where(d.status == SUCCEEDED)
+        .where(_in_history(d), d.status == SUCCEEDED)
+        # the index's own order: the commits come sorted by their deployment's finish
+        .order_by(d.finished_at, d.id)
     )
-    # The deployment's finish and scope come from the deployments already read, and the
-    # change start is stored with the delivery: one table range, no lookup per commit.
-    for deployment_id, sha, change_start, earlier in _rows(session, query):
-        finished, scope = deployments[deployment_id]
-        scope.deliveries.append((finished, sha, change_start))
-        if earlier:
-            scope.delivered_before.add(sha)
 
 
-def _load_incidents(
-    session: Session,
-    bounds: CTE,
-    start: datetime,
-    end: datetime,
-    environment: str,
-    scopes: dict[int, _Scope],
-) -> None:
+def _incidents_query(environment: str) -> Select[Any]:
     i, named, ref = IncidentRow, aliased(DeploymentRow), IncidentReferenceRow
     # An incident without an environment is in the one of the deployment it names, else
     # in the default environment.
-    unplaced = and_(i.environment_id.is_(None), named.environment_id == bounds.c.env_id)
+    unplaced = and_(i.environment_id.is_(None), named.environment_id == _ENV)
     if environment == DEFAULT_ENVIRONMENT:
         unplaced = or_(unplaced, and_(i.environment_id.is_(None), named.id.is_(None)))
-    query = (
+    return (
         select(
-            bounds.c.env_id,
             epoch(i.opened_at),
             epoch(i.resolved_at),
             i.deployment_id,
             ref.deployment_external_id,
         )
-        .join(i, i.service_id == bounds.c.service_id)
+        .select_from(i)
         .outerjoin(named, named.id == i.deployment_id)
         .outerjoin(ref, ref.incident_id == i.id)
         .where(
-            or_(i.environment_id == bounds.c.env_id, unplaced),
+            i.service_id == _SERVICE,
+            or_(i.environment_id == _ENV, unplaced),
             # what can matter: a recovery in the window, a link by time to one of its
             # deployments, or a link by name to any deployment
             or_(
-                and_(i.opened_at < end, or_(i.opened_at >= start, i.resolved_at >= start)),
+                and_(i.opened_at < _END, or_(i.opened_at >= _START, i.resolved_at >= _START)),
                 i.deployment_id.is_not(None),
                 ref.incident_id.is_not(None),
             ),
         )
     )
-    for env_id, opened, resolved, deployment_id, reference in _rows(session, query):
-        target: Hashable | None = deployment_id
-        if target is None and reference:
-            target = f"unknown:{reference}"  # names a deployment not received yet
-        scopes[env_id].incidents.append((opened, resolved, target))
 
 
 def load_timelines(
@@ -223,39 +196,61 @@ def load_timelines(
 
     They answer any window inside `[start, end)` (the headline figures and the trend).
     """
-    bounds = _bounds(environment, start, service)
-    scopes = {
-        row.env_id: _Scope(row.service, environment, [], [], set(), [])
-        for row in session.execute(select(bounds.c.env_id, bounds.c.service))
-    }
-    if not scopes:
-        return []
+    deployments, deliveries = _deployments_query(), _deliveries_query()
+    incidents = _incidents_query(environment)
     horizon = end + incident_link_window
-    deployments = _load_deployments(session, bounds, horizon, scopes)
-    _load_deliveries(session, bounds, horizon, deployments)
-    _load_incidents(session, bounds, start, horizon, environment, scopes)
-    timelines = [
-        _timeline(scope, incident_link_window)
-        for scope in sorted(scopes.values(), key=lambda s: s.service)
-    ]
+    timelines = []
+    for scope in _scopes(session, environment, start, service):
+        params = {
+            "service_id": scope.service_id,
+            "env_id": scope.env_id,
+            "low": scope.low,
+            "start": start,
+            "end": horizon,
+        }
+        timelines.append(
+            _timeline(
+                scope,
+                environment,
+                _rows(session, deployments, params),
+                _rows(session, deliveries, params),
+                _rows(session, incidents, params),
+                incident_link_window,
+            )
+        )
     return timelines
 
 
-def _timeline(scope: _Scope, link_window: timedelta) -> Timeline:
+def _timeline(
+    scope: _Scope,
+    environment: str,
+    deployments: Sequence[tuple[float, float, str, int, str]],
+    deliveries: Sequence[tuple[int, str, float | None, Any]],
+    incidents: Sequence[tuple[float, float | None, int | None, str | None]],
+    link_window: timedelta,
+) -> Timeline:
     # The event path's order: finish, start, external id; the row id separates CODE's
     # own deployments, which have no external id.
-    scope.deployments.sort()
+    ordered = sorted(deployments)
+    finished = {row[3]: row[0] for row in ordered}
     columns = DeployColumns(
-        finished=[row[0] for row in scope.deployments],
-        status=[row[4] for row in scope.deployments],
-        ids=[row[3] for row in scope.deployments],
+        finished=[row[0] for row in ordered],
+        status=[STATUSES[row[4]] for row in ordered],
+        ids=[row[3] for row in ordered],
     )
+    ids, shas, starts, earlier = zip(*deliveries, strict=True) if deliveries else ((),) * 4
+    delivered = DeliveryColumns(list(map(finished.__getitem__, ids)), shas, starts)
+    incident_columns: list[IncidentColumns] = [
+        # an incident naming a deployment not received yet keeps that name
+        (opened, resolved, named if named is not None or not ref else f"unknown:{ref}")
+        for opened, resolved, named, ref in incidents
+    ]
     return build(
         columns,
-        scope.incidents,
-        scope.deliveries,
+        incident_columns,
+        delivered,
         service=scope.service,
-        environment=scope.environment,
+        environment=environment,
         incident_link_window=link_window,
-        delivered_before=scope.delivered_before,
+        delivered_before=set(compress(shas, earlier)),
     )

@@ -32,11 +32,12 @@ class epoch(FunctionElement[float]):  # noqa: N801 - reads as the SQL function i
 @compiles(epoch, "sqlite")
 def _epoch_sqlite(element: epoch, compiler: SQLCompiler, **kw: Any) -> str:
     value = compiler.process(element.clauses, **kw)
-    # Whole seconds from the first 19 characters: SQLite parses fractions to milliseconds,
-    # so `strftime('%s')` of `...:56.999700` rounds up to the next second.
+    # Whole seconds from the first 19 characters: SQLite keeps milliseconds only, so a
+    # fraction would be rounded. `julianday` is its cheapest parse; its day fraction is
+    # within a few microseconds of the whole second, which `round` restores exactly.
     return (
-        f"((CAST(strftime('%s', substr({value}, 1, 19)) AS INTEGER) * 1000000"
-        f" + CAST(substr({value}, 21, 6) AS INTEGER)) / 1000000.0)"
+        f"((CAST(round((julianday(substr({value}, 1, 19)) - 2440587.5) * 86400.0) AS INTEGER)"
+        f" * 1000000 + CAST(substr({value}, 21, 6) AS INTEGER)) / 1000000.0)"
     )
 
 
