@@ -3,6 +3,7 @@ instances, its router, its metric provider and the slow jobs running against the
 
 from __future__ import annotations
 
+import enum
 import logging
 import threading
 import time
@@ -32,6 +33,15 @@ from code_engine.deploy.rollout import (
 from code_engine.deploy.router import RouterError, TrafficRouter
 
 log = logging.getLogger(__name__)
+
+
+class Unknown(enum.Enum):
+    """What the router does is not known (yet)."""
+
+    UNKNOWN = "unknown"
+
+
+UNKNOWN = Unknown.UNKNOWN
 ProviderFactory = Callable[[TrafficRouter, str], MetricProvider]
 DRAIN_TIMEOUT = 30.0
 RESTART_PAUSE = 3.0  # between two attempts to start a stable version that failed
@@ -57,7 +67,8 @@ class EnvironmentRuntime:
         self.supervisor = Supervisor(service, environment, data_dir)
         self.supervisor.adopt()
         self.supervisor.start_monitor(monitor_interval)
-        self.router, self.url = open_router(data_dir, service, environment, router_plan)
+        opened = open_router(data_dir, service, environment, router_plan)
+        self.router, self.url, self.preview_url = opened.router, opened.url, opened.preview_url
         self.provider: MetricProvider = (
             provider_factory(self.router, service)
             if provider_factory is not None
@@ -67,7 +78,8 @@ class EnvironmentRuntime:
         self.probe_gap = 0.0 if isinstance(self.provider, RouterStatsProvider) else 5.0
         self.jobs = Jobs()
         self._closing = threading.Event()
-        self._backends: dict[str, list[str]] | None = None
+        self._backends: dict[str, list[str]] | None = None  # as last given to the router
+        self._preview: str | None | Unknown = UNKNOWN
         self._probe: tuple[float, MetricSample] | None = None
         self._versions_seen: set[str] = set()
 
@@ -120,16 +132,68 @@ class EnvironmentRuntime:
             return
         self._backends = desired
 
+    def sync_preview(self, version: str | None) -> None:
+        """Point the router's preview port at `version` (None: nothing under preview)."""
+        if self._preview == version:
+            return
+        try:
+            self.router.set_preview(version)
+        except RouterError as exc:
+            log.warning("router refused preview %s: %s", version, exc)
+            return
+        self._preview = version
+
+    def check_router(self) -> bool:
+        """Whether the router still has the backends and preview given to it; if not (it
+        restarted without its state, or is gone), they are given again on the next tick."""
+        try:
+            backends = self.router.get_backends()
+            preview = self.router.get_preview()
+        except RouterError as exc:
+            log.warning("router of %s/%s: %s", self.service, self.environment, exc)
+            self.reopen_router()
+            return False
+        kept = self._backends in (None, backends) and self._preview in (UNKNOWN, preview)
+        if not kept:
+            self._backends, self._preview = None, UNKNOWN
+        return kept
+
+    def reassert(self, version: str, infos: Sequence[InstanceInfo]) -> list[str]:
+        """Route as a finished deployment of `version` left things: all traffic to it, the
+        ready instances as backends, nothing under preview. Returns what was repaired
+        (empty when the router already routed so); router errors propagate."""
+        repaired = []
+        try:
+            live = self.router.get_backends()
+        except RouterError:
+            self.reopen_router()  # starts the router again when it is gone
+            repaired.append("router")
+            live = self.router.get_backends()
+        wanted = {version: 100}
+        backends = backends_for(infos, wanted, live)
+        if backends != live:
+            self.router.set_backends(backends)
+            repaired.append("backends")
+        self._backends = backends
+        if not self.router.verify_weights(wanted):
+            self.router.set_weights(wanted)
+            repaired.append("weights")
+        if self.router.get_preview() is not None:
+            self.router.set_preview(None)
+            repaired.append("preview")
+        self._preview = None
+        return repaired
+
     def reopen_router(self) -> None:
         try:
-            self.router, self.url = open_router(
-                self.data_dir, self.service, self.environment, self.plan
-            )
+            opened = open_router(self.data_dir, self.service, self.environment, self.plan)
         except RouterError as exc:
             log.warning("cannot start the router of %s/%s: %s", self.service, self.environment, exc)
+        else:
+            self.router, self.url, self.preview_url = opened.router, opened.url, opened.preview_url
         if isinstance(self.provider, RouterStatsProvider):
             self.provider.router = self.router
-        self._backends = None
+        self._backends, self._preview = None, UNKNOWN
 
     # -- acting -----------------------------------------------------------------------
     def apply(
@@ -139,7 +203,11 @@ class EnvironmentRuntime:
         if isinstance(action, StartCanary | EnsureStable):
             self._start(launches[action.version])
         elif isinstance(action, SetWeights):
-            self.router.set_weights(dict(action.weights))
+            try:
+                self.router.set_weights(dict(action.weights))
+            except RouterError:
+                self._backends = None  # e.g. it lost them: give them again next tick
+                raise
         elif isinstance(action, ResetStats):
             self._reset(action)
         elif isinstance(action, Measure):

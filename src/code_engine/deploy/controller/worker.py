@@ -1,9 +1,15 @@
 """The worker: one loop that supervises every managed environment and drives its rollout.
 
 Per tick and environment: take or renew the environment's lease, observe instances and
-router weights, `decide`, persist the decision (fenced by the lease) and apply its world
-actions. Nothing is kept in memory that a restarted worker cannot rebuild from the
-database, the supervisor's state files and the router.
+router weights, `decide`, persist the decision (fenced by the lease), point the router's
+preview port at the version under preview, and apply the decision's world actions.
+Nothing is kept in memory that a restarted worker cannot rebuild from the database, the
+supervisor's state files and the router.
+
+Between rollouts, every `reassert_interval` the router of each environment is compared
+with what the last succeeded deployment left there (all traffic to its version, nothing
+under preview) and repaired when it differs — e.g. a router that restarted without its
+state file, or a dead router process, which is started again.
 """
 
 from __future__ import annotations
@@ -21,12 +27,14 @@ from code_engine.deploy.controller import lease
 from code_engine.deploy.controller.persist import load, note_error, persist
 from code_engine.deploy.controller.runtime import EnvironmentRuntime, ProviderFactory
 from code_engine.deploy.plan import RouterPlan
-from code_engine.deploy.rollout import MetricSample, Observations, decide
+from code_engine.deploy.rollout import BlueGreen, MetricSample, Observations, decide
 from code_engine.deploy.router import RouterError
 from code_engine.errors import CodeError
+from code_engine.observe.logging import get_logger
 from code_engine.store.engine import Database
 
 log = logging.getLogger(__name__)
+events = get_logger("code_engine.deploy")
 RETRY_SECONDS = 5.0
 
 
@@ -38,6 +46,7 @@ class WorkerConfig:
     lease_ttl: timedelta = timedelta(seconds=15)
     provider_factory: ProviderFactory | None = None
     pip_args: tuple[str, ...] = ()
+    reassert_interval: float = 5.0  # seconds between two checks of a router's routing
 
 
 @dataclass
@@ -47,6 +56,7 @@ class _Environment:
     lease_until: datetime | None = None
     samples: dict[int, MetricSample] = field(default_factory=dict)
     retry_at: float | None = None  # after a failure, when to try this environment again
+    check_at: float = 0.0  # when to compare the router with what it should do next
 
     @property
     def lease_name(self) -> str:
@@ -108,6 +118,7 @@ class Worker:
             )
             plan = RouterPlan.from_dict(latest.state["router"]) if envs.is_run(latest) else None
             active_id = None if active is None else active.id
+            serving = None if latest is None else latest.version
         if plan is None:
             return self.config.poll  # nothing should run here
         if env.runtime is None:
@@ -126,8 +137,33 @@ class Worker:
                         note_error(session, active_id, f"cannot run {item.key}: {exc}")
                 raise
         if active_id is None:
+            if serving is not None and self._check_due(env):
+                self._reassert(env, env.runtime, serving)
             return self.config.poll
+        if self._check_due(env):
+            env.runtime.check_router()
         return self._drive(env, env.runtime, active_id, now)
+
+    def _check_due(self, env: _Environment) -> bool:
+        """True once every `reassert_interval` per environment."""
+        now = time.monotonic()
+        if now < env.check_at:
+            return False
+        env.check_at = now + self.config.reassert_interval
+        return True
+
+    def _reassert(self, env: _Environment, runtime: EnvironmentRuntime, version: str) -> None:
+        """Make the router route as the last succeeded deployment left it."""
+        where = {"service": env.managed.service, "environment": env.managed.environment}
+        try:
+            repaired = runtime.reassert(version, runtime.instances())
+        except (RouterError, OSError) as exc:
+            events.warning("router_reassert_failed", **where, version=version, error=str(exc))
+            return
+        if repaired:
+            events.warning(
+                "router_reasserted", **where, version=version, repaired=repaired, url=runtime.url
+            )
 
     def _drive(
         self, env: _Environment, runtime: EnvironmentRuntime, deployment_id: int, now: datetime
@@ -153,7 +189,10 @@ class Worker:
                     return self.config.poll
                 consumed = [command_id for command_id, _ in loaded.commands]
                 extra = {"url": runtime.url, "errors": runtime.errors()}
+                if isinstance(state.spec.strategy, BlueGreen):
+                    extra["preview_url"] = runtime.preview_url
                 persist(session, loaded, decision, consumed, now, extra)
+        runtime.sync_preview(decision.state.preview_version)
         analysis = decision.state.analysis
         pending_until = None if analysis is None else analysis.pending_until
         for action in decision.world_actions:
