@@ -30,6 +30,7 @@ class HAProxySettings:
     connect_timeout_ms: int = 5000
     server_timeout_ms: int = 60000
     client_timeout_ms: int = 75000
+    tunnel_timeout_ms: int = 3_600_000  # an idle WebSocket (or other upgraded) connection
     # Retries would hide a failing instance from analysis and shift traffic between
     # versions; a refused connection is answered 503 at once, like the builtin router's 502.
     retries: int = 0
@@ -113,6 +114,7 @@ def render_config(
         f"    timeout client {settings.client_timeout_ms}ms",
         f"    timeout server {settings.server_timeout_ms}ms",
         f"    timeout http-keep-alive {settings.client_timeout_ms}ms",
+        f"    timeout tunnel {settings.tunnel_timeout_ms}ms",
         "",
         "frontend web",
         f"    bind {settings.host}:{settings.port}",
