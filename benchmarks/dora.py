@@ -50,6 +50,11 @@ def stamp(seconds: float, postgres: bool) -> str:
     return text_value + "+00" if postgres else text_value
 
 
+def posix(seconds: float) -> float:
+    """The same instant as `stamp`, as POSIX seconds (how change starts are stored)."""
+    return (NOW + timedelta(seconds=round(seconds, 6))).timestamp()
+
+
 EPOCH = {
     "sqlite": "((CAST(strftime('%s', substr({c}, 1, 19)) AS INTEGER) * 1000000"
     " + CAST(substr({c}, 21, 6) AS INTEGER)) / 1000000.0)",
@@ -113,11 +118,11 @@ restores AS (SELECT w.service_id, w.f - r.run_start AS v FROM win w JOIN runs r
     WHERE w.status = 'succeeded' AND w.prev_status <> 'succeeded'
     UNION ALL SELECT service_id, r - o FROM inc WHERE r >= :lo AND r < :hi),
 firsts AS (SELECT d.service_id, dc.sha, MIN(d.f) AS first_f,
-      MIN(dc.change_started_at) AS started FROM dep d
+      MIN(dc.change_started_epoch) AS started FROM dep d
     JOIN deployment_changes dc ON dc.deployment_id = d.id WHERE d.status = 'succeeded'
     GROUP BY d.service_id, dc.sha),
 leads AS (SELECT x.service_id, CASE WHEN x.first_f > x.s THEN x.first_f - x.s ELSE 0 END AS v
-    FROM (SELECT f.service_id, f.first_f, {e(c="f.started")} AS s FROM firsts f
+    FROM (SELECT f.service_id, f.first_f, f.started AS s FROM firsts f
       WHERE f.first_f >= :lo AND f.first_f < :hi AND f.started IS NOT NULL) x),
 lead_median AS ({_percentile(dialect, "leads", (1, 2))}),
 lead_p90 AS ({_percentile(dialect, "leads", (9, 10))}),
@@ -140,7 +145,7 @@ def service_rows(
     """One service's rows (deployments, deployment_changes, changes, incidents)."""
     rows: dict[str, list[tuple[Any, ...]]] = {"d": [], "dc": [], "c": [], "i": []}
     finishes = sorted(rng.uniform(-YEAR, -60) for _ in range(deployments))
-    pending: list[tuple[str, str]] = []  # sha, change start
+    pending: list[tuple[str, float]] = []  # sha, change start
     previous = -YEAR - 3600.0
     own: list[int] = []
     for finished in finishes:
@@ -154,8 +159,8 @@ def service_rows(
             rows["c"].append((ids["c"], service, sha, "feat: change", "feat",
                               stamp(authored, postgres), stamp(authored + 60, postgres),
                               None if first is None else stamp(first, postgres)))  # fmt: skip
-            started = authored if first is None else min(first, authored)
-            pending.append((sha, stamp(started, postgres)))
+            change_start = authored if first is None else min(first, authored)
+            pending.append((sha, posix(change_start)))
         status = rng.choice(STATUSES)
         external = f"ext-{dep_id}" if dep_id % 2 else None
         started, done = stamp(finished - 300, postgres), stamp(finished, postgres)
@@ -181,7 +186,7 @@ COLUMNS = {
     "d": ("deployments", "id, external_id, service_id, environment_id, version, strategy, "
           "status, trigger, source, created_by, message, state, created_at, started_at, "
           "finished_at"),
-    "dc": ("deployment_changes", "deployment_id, sha, change_started_at"),
+    "dc": ("deployment_changes", "deployment_id, sha, change_started_epoch"),
     "c": ("changes", "id, service_id, sha, message, conventional_type, authored_at, "
           "committed_at, first_commit_at"),
     "i": ("incidents", "id, external_id, service_id, environment_id, deployment_id, title, "

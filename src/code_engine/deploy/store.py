@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from code_engine.errors import ConflictError, NotFoundError
 from code_engine.store.pagination import Page, paginate
+from code_engine.store.sqltime import epoch
 from code_engine.store.tables import (
     ChangeRow,
     DeploymentChangeRow,
@@ -152,10 +153,11 @@ def change_started() -> ColumnElement[Any]:
 
 
 def refresh_change_starts(session: Session, deployment_id: int) -> None:
-    """Copy each commit's change start (NULL when unknown) onto the deployment's commits."""
+    """Copy each commit's change start (POSIX seconds, NULL when unknown) onto the
+    deployment's commits."""
     dc = DeploymentChangeRow
     start = (
-        select(change_started())
+        select(epoch(change_started()))
         .join(DeploymentRow, DeploymentRow.service_id == ChangeRow.service_id)
         .where(DeploymentRow.id == dc.deployment_id, ChangeRow.sha == dc.sha)
         .scalar_subquery()
@@ -164,7 +166,7 @@ def refresh_change_starts(session: Session, deployment_id: int) -> None:
     session.execute(
         update(dc)
         .where(dc.deployment_id == deployment_id)
-        .values(change_started_at=start)
+        .values(change_started_epoch=start)
         .execution_options(synchronize_session="fetch")
     )
 
@@ -173,7 +175,7 @@ def record_change_start(session: Session, service_id: int, sha: str) -> None:
     """A commit (re)imported: the deployments of its service that delivered it follow."""
     dc = DeploymentChangeRow
     start = (
-        select(change_started())
+        select(epoch(change_started()))
         .where(ChangeRow.service_id == service_id, ChangeRow.sha == sha)
         .scalar_subquery()
     )
@@ -182,7 +184,7 @@ def record_change_start(session: Session, service_id: int, sha: str) -> None:
     session.execute(
         update(dc)
         .where(dc.sha == sha, dc.deployment_id.in_(ours))
-        .values(change_started_at=start)
+        .values(change_started_epoch=start)
         .execution_options(synchronize_session="fetch")
     )
 

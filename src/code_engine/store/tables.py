@@ -101,9 +101,10 @@ class DeploymentRow(Base):
 class DeploymentChangeRow(Base):
     """The commits a deployment delivered (the git range since the previous one).
 
-    `change_started_at` copies the commit's change start (its first commit's time when
-    earlier, else its authored time) from `changes`, so lead times need no lookup there;
-    NULL while the commit is unknown. `deploy.store` keeps it equal whatever arrives first.
+    `change_started_epoch` copies the commit's change start (its first commit's time when
+    earlier, else its authored time) from `changes`, as POSIX seconds, so lead times need
+    no lookup there and no conversion of a million timestamps; NULL while the commit is
+    unknown. `deploy.store` keeps it equal whatever arrives first.
     """
 
     __tablename__ = "deployment_changes"
@@ -113,7 +114,7 @@ class DeploymentChangeRow(Base):
         ForeignKey("deployments.id", ondelete="CASCADE"), primary_key=True
     )
     sha: Mapped[str] = mapped_column(String(64), primary_key=True)
-    change_started_at: Mapped[datetime | None]
+    change_started_epoch: Mapped[float | None]
 
 
 class IncidentRow(Base):

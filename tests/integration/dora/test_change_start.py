@@ -1,6 +1,6 @@
 """Each delivered commit's stored change start follows the commit, whatever arrives first.
 
-`deployment_changes.change_started_at` copies the change start of the commit the same
+`deployment_changes.change_started_epoch` copies the change start of the commit the same
 service imported (NULL while unknown): filled when a deployment's commits are recorded,
 and again when the commit arrives later or a winning version of it replaces the stored one.
 """
@@ -64,9 +64,12 @@ def _deployment(external_id: str = "d1", service: str = "api") -> DeploymentEven
 def _starts(db: Database) -> dict[tuple[str, str], datetime | None]:
     """(deployment external id, sha) → stored change start, read from the database."""
     dc, d = DeploymentChangeRow, DeploymentRow
-    query = select(d.external_id, dc.sha, dc.change_started_at).join(d, d.id == dc.deployment_id)
+    query = select(d.external_id, dc.sha, dc.change_started_epoch).join(d, d.id == dc.deployment_id)
     with db.session() as session:
-        return {(ext or "", sha): start for ext, sha, start in session.execute(query)}
+        return {
+            (ext or "", sha): None if start is None else datetime.fromtimestamp(start, timezone.utc)
+            for ext, sha, start in session.execute(query)
+        }
 
 
 def test_a_commit_known_before_its_deployment_is_copied(database: Database) -> None:

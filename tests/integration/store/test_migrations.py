@@ -8,11 +8,11 @@ from typing import Any
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import insert, select, text
+from sqlalchemy import column, insert, select, table, text
 
 from code_engine.dora import tables as dora_tables  # noqa: F401 - registers its table
 from code_engine.store import tables  # noqa: F401 - registers every table
-from code_engine.store.base import Base
+from code_engine.store.base import Base, UTCDateTime
 from code_engine.store.engine import Database
 from code_engine.store.migrate import alembic_config, current_revision
 from code_engine.store.tables import (
@@ -72,6 +72,34 @@ def test_0004_copies_each_delivered_commits_change_start(database: Database) -> 
     command.upgrade(alembic_config(database.engine), "head")
     dc = DeploymentChangeRow
     with database.engine.connect() as conn:
-        starts = dict(conn.execute(select(dc.sha, dc.change_started_at)).all())
+        starts = dict(conn.execute(select(dc.sha, dc.change_started_epoch)).all())
     # "c" belongs to another service, "d" was never imported
-    assert starts == {"a": at, "b": first, "c": None, "d": None}
+    assert starts == {"a": at.timestamp(), "b": first.timestamp(), "c": None, "d": None}
+
+
+def test_0007_keeps_change_starts_to_the_microsecond(database: Database) -> None:
+    command.downgrade(alembic_config(database.engine), "0006")
+    at = datetime(2026, 3, 2, 9, 0, 59, 999_700, tzinfo=timezone.utc)
+    # `deployment_changes` as revision 0006 left it: the start is a timestamp
+    old = table("deployment_changes", column("deployment_id"), column("sha"),
+                column("change_started_at", UTCDateTime()))  # fmt: skip
+    with database.engine.begin() as conn:
+        conn.execute(insert(ServiceRow.__table__), {"id": 1, "name": "s1", "created_at": at})
+        conn.execute(
+            insert(EnvironmentRow.__table__),
+            {"id": 1, "service_id": 1, "name": "prod", "created_at": at},
+        )
+        conn.execute(
+            insert(DeploymentRow.__table__),
+            {"id": 1, "service_id": 1, "environment_id": 1, "created_at": at},
+        )
+        conn.execute(
+            insert(old),
+            [{"deployment_id": 1, "sha": "a", "change_started_at": at},
+             {"deployment_id": 1, "sha": "b", "change_started_at": None}],
+        )  # fmt: skip
+    command.upgrade(alembic_config(database.engine), "head")
+    dc = DeploymentChangeRow
+    with database.engine.connect() as conn:
+        stored = dict(conn.execute(select(dc.sha, dc.change_started_epoch)).all())
+    assert stored == {"a": at.timestamp(), "b": None}

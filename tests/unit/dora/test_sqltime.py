@@ -7,8 +7,8 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import create_engine, literal, select
 
-from code_engine.dora.sqltime import epoch
 from code_engine.store.base import UTCDateTime
+from code_engine.store.sqltime import epoch
 
 
 @pytest.mark.parametrize("micro", [0, 1, 499_999, 999_499, 999_500, 999_700, 999_999])
