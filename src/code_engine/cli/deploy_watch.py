@@ -12,7 +12,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from code_engine.cli.output import console
 from code_engine.errors import CheckFailedError
 
-FINAL = ("succeeded", "failed", "rolled_back")
+FINAL = ("succeeded", "failed", "rolled_back", "rejected")
 Fetch = Callable[[], Mapping[str, Any]]
 
 

@@ -196,6 +196,11 @@ def _card(metric: Metric, series: list[float | None]) -> KeyCard:
     )
 
 
+# A deployment that ran to its end, and every final status (a rejected one never ran).
+RAN_TO_THE_END = frozenset({"succeeded", "failed", "rolled_back"})
+ENDED = RAN_TO_THE_END | {"rejected"}
+
+
 def rollout_of(environment: str, row: DeploymentRow) -> Rollout:
     """A deployment's progress: the canary's traffic weight and step, else its status."""
     state: Mapping[str, Any] = row.state if isinstance(row.state, dict) else {}
@@ -208,9 +213,11 @@ def rollout_of(environment: str, row: DeploymentRow) -> Rollout:
     step = ""
     if isinstance(steps, list) and steps and isinstance(index, int):
         step = f"step {min(index + 1, len(steps))} of {len(steps)}"
-    finished = row.status in ("succeeded", "failed", "rolled_back")
-    if finished:
+    finished = row.status in ENDED
+    if row.status in RAN_TO_THE_END:
         percent = 100
+    elif finished:
+        percent = 0  # rejected before it ran
     elif isinstance(weight, int):
         percent = max(0, min(100, weight))
     else:
