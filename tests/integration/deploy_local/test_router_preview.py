@@ -168,3 +168,28 @@ def test_a_busy_preview_port_is_refused_clearly(
     finally:
         stop_router(router)
         router.close()
+
+
+def test_a_running_haproxy_gets_the_preview_port_it_lacks(
+    tmp_path_factory: pytest.TempPathFactory,
+    hello_backends: dict[str, list[str]],
+    haproxy_binary: str,
+) -> None:
+    workdir = tmp_path_factory.mktemp("preview-haproxy-upgrade")
+    port = free_port()
+    old = HAProxyRouter(HAProxySettings(workdir=workdir, port=port, binary=haproxy_binary))
+    old.set_backends(hello_backends)
+    old.set_weights({"v1": 100})
+    try:
+        settings = HAProxySettings(
+            workdir=workdir, port=port, binary=haproxy_binary, preview_port=free_port()
+        )
+        new = HAProxyRouter(settings)
+        new.ensure_running()  # reloads: the running configuration has no preview frontend
+        new.set_preview("v2")
+        preview_url = f"http://127.0.0.1:{settings.preview_port}"
+        assert _versions(preview_url, 4) == {"v2": 4}
+        assert _versions(f"http://127.0.0.1:{port}", 4) == {"v1": 4}
+        assert len(new.pids()) >= 1
+    finally:
+        old.stop()

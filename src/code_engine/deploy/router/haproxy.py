@@ -13,6 +13,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 from code_engine.deploy.local.atomic import read_json, write_atomic, write_json_atomic
 from code_engine.deploy.local.proc import pid_alive
@@ -54,8 +55,9 @@ class HAProxyRouter:
         return [int(p) for p in text.split() if p.isdigit() and pid_alive(int(p))]
 
     def ensure_running(self) -> None:
-        """Start HAProxy with the saved routing if it is not running."""
-        if not self.pids():
+        """Start HAProxy with the saved routing if it is not running; reload it when its
+        configuration is not the one these settings give (e.g. a preview port added)."""
+        if not self.pids() or self._config_text() != _read(self.settings.config_path):
             self._apply_config()
 
     def stop(self, timeout: float = 10.0) -> None:
@@ -105,12 +107,14 @@ class HAProxyRouter:
         state = {"backends": self.backends, "weights": self.weights, "preview": self.preview}
         write_json_atomic(self.settings.state_path, state)
 
-    def _write_config(self) -> None:
+    def _config_text(self) -> str:
         servers = server_names(self.backends)
-        text = render_config(
+        return render_config(
             self.settings, servers, self.weights, self.socket_path, preview=self.preview
         )
-        write_atomic(self.settings.config_path, text.encode(), mode=0o644)
+
+    def _write_config(self) -> None:
+        write_atomic(self.settings.config_path, self._config_text().encode(), mode=0o644)
 
     # -- TrafficRouter -------------------------------------------------------------------
     def set_backends(self, backends: Mapping[str, Sequence[str]]) -> None:
@@ -178,3 +182,10 @@ class HAProxyRouter:
             if time.monotonic() > deadline:
                 return False
             time.sleep(0.05)
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text()
+    except OSError:
+        return None
