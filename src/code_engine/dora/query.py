@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from itertools import compress
@@ -39,7 +39,7 @@ from code_engine.dora.timeline import (
     build,
 )
 from code_engine.store.base import UTCDateTime
-from code_engine.store.rawread import RawRead
+from code_engine.store.rawread import RawRead, results
 from code_engine.store.sqltime import epoch
 from code_engine.store.tables import (
     DeploymentChangeRow,
@@ -226,28 +226,28 @@ def load_timelines(
     deliveries = RawRead(connection, _deliveries_query())
     incidents = RawRead(connection, _incidents_query(environment))
     horizon = end + incident_link_window
+    scopes = _scopes(session, environment, start, service)
+    params = [
+        {
+            "service_id": scope.service_id,
+            "env_id": scope.env_id,
+            "low": scope.low,
+            "low_seconds": scope.low.timestamp(),
+            "start": start,
+            "end": horizon,
+        }
+        for scope in scopes
+    ]
+    jobs = [(read, p) for p in params for read in (deployments, deliveries, incidents)]
     timelines = []
-    with paused_gc():
-        for scope in _scopes(session, environment, start, service):
-            params = {
-                "service_id": scope.service_id,
-                "env_id": scope.env_id,
-                "low": scope.low,
-                "low_seconds": scope.low.timestamp(),
-                "start": start,
-                "end": horizon,
-            }
-            rows = deployments.rows(params)
-            if _has_ties(rows):
-                rows = tied.rows(params)
+    with paused_gc(), closing(results(connection, jobs)) as rows:
+        for scope, values in zip(scopes, params, strict=True):
+            deployed, delivered, incidents_of = next(rows), next(rows), next(rows)
+            if _has_ties(deployed):
+                deployed = tied.rows(values)
             timelines.append(
                 _timeline(
-                    scope,
-                    environment,
-                    rows,
-                    deliveries.rows(params),
-                    incidents.rows(params),
-                    incident_link_window,
+                    scope, environment, deployed, delivered, incidents_of, incident_link_window
                 )
             )
     return timelines

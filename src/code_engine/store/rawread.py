@@ -10,7 +10,7 @@ use it only for columns that need no result processing (numbers, text).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Mapping, MutableMapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Select
@@ -51,3 +51,31 @@ class RawRead:
             return list(cursor.fetchall())
         finally:
             cursor.close()
+
+
+def results(
+    connection: Connection, jobs: Iterable[tuple[RawRead, Mapping[str, Any]]]
+) -> Generator[list[Any], None, None]:
+    """The rows of each job, in order.
+
+    On PostgreSQL every statement is sent at once (psycopg's pipeline mode): the server
+    runs the next ones while the caller works on these rows, instead of waiting for the
+    caller between statements. Elsewhere the statements run one after the other.
+    """
+    driver = connection.connection.dbapi_connection
+    pipeline = getattr(driver, "pipeline", None)
+    if pipeline is None:
+        for read, values in jobs:
+            yield read.rows(values)
+        return
+    with pipeline():
+        cursors = []
+        for read, values in jobs:
+            cursor = driver.cursor()  # type: ignore[union-attr]
+            cursor.execute(read.sql, read.parameters(values))
+            cursors.append(cursor)
+        for cursor in cursors:
+            try:
+                yield list(cursor.fetchall())
+            finally:
+                cursor.close()
