@@ -10,12 +10,19 @@ from typing import TYPE_CHECKING, cast
 import httptools
 
 from code_engine.deploy.router.exchange import Exchange
-from code_engine.deploy.router.headers import request_head, simple_response, with_upgrade
+from code_engine.deploy.router.headers import (
+    BodyMode,
+    request_head,
+    simple_response,
+    with_upgrade,
+)
+from code_engine.deploy.router.plainrequest import plain_request
 from code_engine.deploy.router.tunnel import TunnelEnd, hold_client
 
 if TYPE_CHECKING:
     from code_engine.deploy.router.proxy import ProxyServer
 
+HEAD_FIRST_BYTE = ord("H")  # plain requests are GET or HEAD
 NO_WEIGHT = b"no version of this service has traffic weight"
 
 
@@ -42,6 +49,7 @@ class ClientConnection(asyncio.Protocol):
         self.last_active = time.monotonic()
         self.read_paused = False
         self.closed = False
+        self.between_messages = True  # the parser is not inside a request
 
     # -- asyncio.Protocol --------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -59,6 +67,21 @@ class ClientConnection(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         self.last_active = time.monotonic()
+        if self.between_messages and not self.pipeline and self.holder is None:
+            head = plain_request(data, self.peer_ip)
+            if head is not None:  # the common case: no parser callbacks, no rebuilt head
+                plain = Exchange(
+                    self.server,
+                    self,
+                    head,
+                    BodyMode.NONE,
+                    is_head=data[0] == HEAD_FIRST_BYTE,
+                    keep_alive=True,
+                    http10=False,
+                )
+                self.pipeline.append(plain)
+                plain.start()
+                return
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade as exc:
@@ -85,6 +108,7 @@ class ClientConnection(asyncio.Protocol):
 
     # -- httptools callbacks -----------------------------------------------------------
     def on_message_begin(self) -> None:
+        self.between_messages = False
         self.url = b""
         self.headers = []
 
@@ -126,6 +150,7 @@ class ClientConnection(asyncio.Protocol):
             self.parsing.send_body(body)
 
     def on_message_complete(self) -> None:
+        self.between_messages = True
         if self.parsing is not None:
             self.parsing.body_done()
 
