@@ -28,6 +28,8 @@ def describe(deployment: Mapping[str, Any]) -> str:
         parts.append(f"step {progress['step']}/{progress['steps']} {step}")
     if progress:
         parts.append(f"{progress.get('canary')} at {progress.get('weight', 0)}%")
+    if progress.get("preview_url"):
+        parts.append(f"preview on {progress['preview_url']}")
     if deployment.get("message"):
         parts.append(str(deployment["message"]))
     return " · ".join(parts)

@@ -47,6 +47,8 @@ def progress(state: Mapping[str, Any]) -> dict[str, Any] | None:
         "measurements": 0 if analysis is None else len(analysis.measurements),
         "reason": rollout.reason,
         "url": state.get("url"),
+        # a blue-green preview under way: where people and smoke tests reach it
+        "preview_url": state.get("preview_url") if rollout.preview_version else None,
     }
 
 
