@@ -5,7 +5,9 @@ Two loads per target, over keep-alive connections from a separate process (wrk w
 installed, else a multi-process Python generator):
 - paced: about `--rate` requests/s, for latency (p50/p95/p99) without queueing;
 - max: as fast as the target answers, for throughput.
-Then, per router: added p95 at the paced rate and throughput as a share of direct.
+Then, per router: added p95 at the paced rate, throughput as a share of direct, and the
+CPU time per request at the maximum rate of the router process and of the instance
+behind it (beside the instance's own when addressed directly).
 Targets: added p95 <= 1 ms, throughput >= 80 % of direct.
 
     python benchmarks/router.py [--duration 20] [--rounds 3] [--rate 2000] [--no-haproxy]
@@ -18,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -140,7 +143,23 @@ def wrk_load(url: str, seconds: float, connections: int, pace_ms: float) -> dict
     return json.loads(out.strip().splitlines()[-1])
 
 
-def measure(url: str, args: argparse.Namespace, paced: bool) -> dict[str, Any]:
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time the processes used so far (Linux `/proc`; 0 elsewhere)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime in clock ticks
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def measure(
+    url: str, args: argparse.Namespace, paced: bool, pids: dict[str, list[int]] | None = None
+) -> dict[str, Any]:
+    """One load; with `pids` (role → processes) also their CPU time per request."""
+    before = {role: cpu_seconds(p) for role, p in (pids or {}).items()}
     connections = args.paced_connections if paced else args.connections
     pace_ms = connections * 1000 / args.rate if paced else 0.0
     if shutil.which("wrk") and not args.python_load:
@@ -150,28 +169,38 @@ def measure(url: str, args: argparse.Namespace, paced: bool) -> dict[str, Any]:
         result = python_load(url, args.duration, connections, pace_ms, processes=args.processes)
         result["tool"] = "python"
     result["rps"] = result["requests"] / result["seconds"]
+    for role, p in (pids or {}).items():
+        used = cpu_seconds(p) - before[role]
+        result[f"{role}_cpu_us_per_request"] = used * 1e6 / max(result["requests"], 1)
     return result
 
 
-def start_targets(work: Path, args: argparse.Namespace) -> tuple[dict[str, str], list[Any]]:
+def start_targets(
+    work: Path, args: argparse.Namespace
+) -> tuple[dict[str, str], dict[str, dict[str, list[int]]], list[Any]]:
+    """URLs of the targets, their processes (for CPU accounting), and the cleanups."""
     supervisor = Supervisor("hello", "bench", work)
     spec = LaunchSpec("bench", COMMAND, cwd=HELLO, env={"HELLO_VERSION": "bench"})
     instance = supervisor.start(spec)[0]
     backends = {"bench": [instance.address]}
     targets = {"direct": f"http://{instance.address}/"}
+    pids = {"direct": {"instance": [instance.pid]}}
     cleanups: list[Any] = [lambda: supervisor.stop_all(grace=5)]
     builtin = ensure_router(RouterLaunch.for_environment(work, "hello", "bench", free_port()))
     builtin.set_backends(backends)
     builtin.set_weights({"bench": 100})
-    targets["builtin"] = f"http://127.0.0.1:{builtin.health()['port']}/"
+    health = builtin.health()
+    targets["builtin"] = f"http://127.0.0.1:{health['port']}/"
+    pids["builtin"] = {"instance": [instance.pid], "router": [int(health["pid"])]}
     cleanups.append(lambda: stop_router(builtin))
     if shutil.which("haproxy") and not args.no_haproxy:
         haproxy = HAProxyRouter(HAProxySettings(workdir=work / "haproxy", port=free_port()))
         haproxy.set_backends(backends)
         haproxy.set_weights({"bench": 100})
         targets["haproxy"] = f"http://127.0.0.1:{haproxy.settings.port}/"
+        pids["haproxy"] = {"instance": [instance.pid], "router": haproxy.pids()}
         cleanups.append(haproxy.stop)
-    return targets, cleanups
+    return targets, pids, cleanups
 
 
 def main() -> None:
@@ -186,7 +215,7 @@ def main() -> None:
     parser.add_argument("--no-haproxy", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="code-bench-") as tmp:
-        targets, cleanups = start_targets(Path(tmp), args)
+        targets, pids, cleanups = start_targets(Path(tmp), args)
         try:
             for url in targets.values():  # warm up connections and pools
                 measure(url, argparse.Namespace(**{**vars(args), "duration": 1.0}), paced=False)
@@ -195,7 +224,8 @@ def main() -> None:
             for _ in range(args.rounds):
                 for target, url in targets.items():
                     for load in ("paced", "max"):
-                        result = measure(url, args, paced=load == "paced")
+                        paced = load == "paced"
+                        result = measure(url, args, paced, None if paced else pids[target])
                         runs.setdefault(target, {}).setdefault(load, []).append(result)
             results = {t: {load: _median(r) for load, r in by.items()} for t, by in runs.items()}
             for target, by_load in results.items():
@@ -217,6 +247,13 @@ def _overhead(router: str, direct: dict[str, Any], via: dict[str, Any]) -> dict[
         "added_p50_ms": round(via["paced"]["p50_ms"] - direct["paced"]["p50_ms"], 3),
         "added_p95_ms": round(added_p95, 3),
         "throughput_ratio": round(ratio, 3),
+        # at the maximum rate: what the router itself costs, and what the instance
+        # costs more per request behind it (it parses the X-Forwarded-* headers)
+        "router_cpu_us_per_request": round(via["max"].get("router_cpu_us_per_request", 0.0), 1),
+        "instance_cpu_us_per_request": round(via["max"].get("instance_cpu_us_per_request", 0), 1),
+        "direct_instance_cpu_us_per_request": round(
+            direct["max"].get("instance_cpu_us_per_request", 0.0), 1
+        ),
         "target_added_p95_ms": 1.0,
         "target_throughput_ratio": 0.8,
         "ok": added_p95 <= 1.0 and ratio >= 0.8,
@@ -225,7 +262,8 @@ def _overhead(router: str, direct: dict[str, Any], via: dict[str, Any]) -> dict[
 
 def _median(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """Per-figure median over the rounds."""
-    keys = ("p50_ms", "p95_ms", "p99_ms", "rps", "requests", "errors")
+    keys = ["p50_ms", "p95_ms", "p99_ms", "rps", "requests", "errors"]
+    keys += [k for k in runs[0] if k.endswith("_cpu_us_per_request")]
     merged: dict[str, Any] = {k: statistics.median(r[k] for r in runs) for k in keys}
     return {**merged, "rounds": len(runs), "tool": runs[0]["tool"], "seconds": runs[0]["seconds"]}
 
