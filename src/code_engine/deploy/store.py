@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, get_args
 
 from sqlalchemy import ColumnElement, Select, case, select, update
 from sqlalchemy.orm import Session
@@ -22,7 +22,7 @@ from code_engine.store.tables import (
     ServiceRow,
 )
 
-STATUSES = (
+Status = Literal[
     "awaiting_approval",
     "pending",
     "progressing",
@@ -31,7 +31,8 @@ STATUSES = (
     "failed",
     "rolled_back",
     "rejected",
-)
+]
+STATUSES: tuple[str, ...] = get_args(Status)
 # `rejected`: refused (or aborted) before approval; it never ran, so it is no DORA deployment
 FINAL_STATUSES = frozenset({"succeeded", "failed", "rolled_back", "rejected"})
 

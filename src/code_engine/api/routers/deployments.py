@@ -34,22 +34,12 @@ from code_engine.catalog.store import require_environment, require_service
 from code_engine.deploy import store
 from code_engine.deploy.protection import NotADeployerError
 from code_engine.deploy.service import DeployRequest, start_deployment
-from code_engine.deploy.store import DeploymentRecord
+from code_engine.deploy.store import DeploymentRecord, Status
 from code_engine.errors import UserError
 from code_engine.policy import audit
 
 __all__ = ["router"]
 RecordedStatus = Literal["pending", "progressing", "paused", "succeeded", "failed", "rolled_back"]
-Status = Literal[
-    "awaiting_approval",
-    "pending",
-    "progressing",
-    "paused",
-    "succeeded",
-    "failed",
-    "rolled_back",
-    "rejected",
-]
 
 
 class DeploymentCreate(BaseModel):
