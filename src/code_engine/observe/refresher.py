@@ -52,8 +52,9 @@ class Refresher(Generic[T]):
         self.interval = interval
         self.monotonic = monotonic
         self._snapshot: Snapshot[T] | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        # every loop started and not seen ending, each with its own stop signal: a loop
+        # asked to stop while computing must not be revived by a later start
+        self._loops: list[tuple[threading.Thread, threading.Event]] = []
 
     @property
     def snapshot(self) -> Snapshot[T] | None:
@@ -72,9 +73,8 @@ class Refresher(Generic[T]):
         self._snapshot = Snapshot(value, now, self.monotonic() - started)
         return True
 
-    def run(self, wait: Callable[[float], bool] | None = None) -> None:
+    def run(self, wait: Callable[[float], bool]) -> None:
         """Refresh at once, then after each `interval` until `wait` says stop (the loop)."""
-        wait = wait or self._stop.wait
         delay = 0.0
         while not wait(delay):
             self.refresh()
@@ -82,18 +82,26 @@ class Refresher(Generic[T]):
 
     def start(self) -> None:
         """Run the loop in a daemon thread; starting a running refresher is a no-op."""
-        if self._thread is not None and self._thread.is_alive():
+        self._loops = [(t, stop) for t, stop in self._loops if t.is_alive()]
+        if any(not stop.is_set() for _, stop in self._loops):
             return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self.run, name=self.name, daemon=True)
-        self._thread.start()
+        stop = threading.Event()
+        thread = threading.Thread(target=self.run, args=(stop.wait,), name=self.name, daemon=True)
+        self._loops.append((thread, stop))
+        thread.start()
 
     def stop(self, timeout: float = 30.0) -> bool:
         """Ask the loop to end and wait for a computation in progress; True once stopped."""
-        self._stop.set()
-        thread, self._thread = self._thread, None
-        if thread is None:
-            return True
+        for _, stop in self._loops:
+            stop.set()
+        deadline = time.monotonic() + timeout
+        for thread, _ in self._loops:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        self._loops = [(t, stop) for t, stop in self._loops if t.is_alive()]
+        if self._loops:
+            log.warning("refresher still computing at stop", refresher=self.name)
+            return False
+        return True
         thread.join(timeout)
         if thread.is_alive():
             log.warning("refresher still computing at stop", refresher=self.name)
