@@ -108,6 +108,9 @@ def render_config(
         "defaults",
         "    mode http",
         "    option http-keep-alive",
+        # a reload soft-stops the old process: it answers an idle keep-alive connection's
+        # next request with `connection: close` instead of closing the connection under it
+        "    option idle-close-on-response",
         "    option forwardfor",
         f"    retries {settings.retries}",
         f"    timeout connect {settings.connect_timeout_ms}ms",
