@@ -26,7 +26,7 @@ from code_engine.deploy.router import BuiltinRouter, HAProxyRouter, HAProxySetti
 ENTRY = Path(__file__).with_name("codectl_entry.py")
 HELLO = Path(__file__).resolve().parents[3] / "examples" / "hello" / "app.py"
 FINAL = ("succeeded", "failed", "rolled_back")
-CLIENT_ID, CLIENT_SECRET = "e2e-admin", "e2e-secret-for-tests-only"
+CLIENT_ID, CLIENT_SECRET = "e2e-admin", "e2e-secret-for-tests-only"  # pragma: allowlist secret
 
 
 def free_port() -> int:

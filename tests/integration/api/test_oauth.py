@@ -65,7 +65,10 @@ def test_client_credentials_in_the_body_or_basic_auth(client: TestClient, databa
     )
     assert services.status_code == 200
     status, body = _token(
-        client, grant_type="client_credentials", client_id="ci", client_secret="wrong"
+        client,
+        grant_type="client_credentials",
+        client_id="ci",
+        client_secret="wrong",  # pragma: allowlist secret
     )
     assert (status, body["error"]) == (401, "invalid_client")
     status, body = _token(client, grant_type="authorization_code", code="x")
