@@ -250,13 +250,11 @@ class ServiceRepo:
     target:
       kind: local
       command: "{command}"
-      port: {self.ports[name]}
+      port: {self.ports[name]}{self.target_extra(name)}
       router: {router}
       env:
         HELLO_VERSION: "{{version}}"{variables}
-    strategy:
-      kind: canary
-      steps: {steps}
+    strategy:{self.strategy(steps)}
 """)
         spec = f"service: {self.name}\nrepo: .\nenvironments:\n{''.join(blocks)}slos: {slos}\n"
         (self.path / "code.yaml").write_text(spec)
@@ -264,6 +262,14 @@ class ServiceRepo:
         self._git("add", "-A")
         self._git("commit", "-q", "-m", f"feat: {version}")
         return self._git("rev-parse", "HEAD")
+
+    def target_extra(self, environment: str) -> str:
+        """More lines of an environment's `target` (each starting with a newline)."""
+        return ""
+
+    def strategy(self, steps: str) -> str:
+        """What follows `strategy:`: a canary with these `steps`."""
+        return f"\n      kind: canary\n      steps: {steps}"
 
     def release(self, engine: Engine, version: str, steps: str, **options: Any) -> str:
         """Commit the spec of `version` and record the release through the API."""

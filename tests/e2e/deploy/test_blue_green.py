@@ -8,9 +8,7 @@ from __future__ import annotations
 import json
 import os
 import signal
-import sys
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,42 +30,11 @@ class BlueGreenRepo(ServiceRepo):
 
     preview_port: int | None = field(default_factory=free_port)
 
-    def write(
-        self,
-        version: str,
-        steps: str,
-        *,
-        env: Mapping[str, str] | None = None,
-        slos: str = "{error_rate_percent: 1, p95_latency_ms: 200}",
-        router: str = "builtin",
-        module: str = "uvicorn",
-    ) -> str:
-        """Commit the spec of `version` with the strategy `steps` (a flow mapping)."""
-        variables = "".join(f'\n        {k}: "{v}"' for k, v in (env or {}).items())
-        command = (
-            f"{sys.executable} -m {module} app:app --host 127.0.0.1 --port {{port}} --no-access-log"
-        )
-        preview = "" if self.preview_port is None else f"\n      preview_port: {self.preview_port}"
-        spec = f"""\
-service: {self.name}
-repo: .
-environments:
-  - name: {self.environment}
-    target:
-      kind: local
-      command: "{command}"
-      port: {self.ports[self.environment]}{preview}
-      router: {router}
-      env:
-        HELLO_VERSION: "{{version}}"{variables}
-    strategy: {steps}
-slos: {slos}
-"""
-        (self.path / "code.yaml").write_text(spec)
-        (self.path / "VERSION").write_text(version + "\n")
-        self._git("add", "-A")
-        self._git("commit", "-q", "-m", f"feat: {version}")
-        return self._git("rev-parse", "HEAD")
+    def target_extra(self, environment: str) -> str:
+        return "" if self.preview_port is None else f"\n      preview_port: {self.preview_port}"
+
+    def strategy(self, steps: str) -> str:
+        return f" {steps}"  # the whole strategy, as a flow mapping
 
 
 def _repo(engine: Engine, tmp_path: Any, name: str, preview_port: bool = True) -> BlueGreenRepo:
