@@ -33,6 +33,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, text
 
+from code_engine.deploy.deliveries import pack_seconds
 from code_engine.dora.report import service_reports
 from code_engine.store.engine import Database, make_database
 from code_engine.store.migrate import upgrade
@@ -164,8 +165,12 @@ def service_rows(
         status = rng.choice(STATUSES)
         external = f"ext-{dep_id}" if dep_id % 2 else None
         started, done = stamp(finished - 300, postgres), stamp(finished, postgres)
-        rows["d"].append((dep_id, external, service, env_id, "1.0", "canary", status, "ci",
-                          "bench", "bench", "", "{}", started, started, done))  # fmt: skip
+        # what CODE stores on a successful deployment: the commits it delivered first
+        leads = None
+        if status == "succeeded":
+            leads = pack_seconds(sorted(max(posix(finished) - s, 0.0) for _, s in pending))
+        rows["d"].append((dep_id, external, service, env_id, "1.0", "canary", status, "ci", "bench",
+                          "bench", "", "{}", started, started, done, leads, 0))  # fmt: skip
         rows["dc"] += [(dep_id, sha, started) for sha, started in pending]
         if status == "succeeded":
             pending = []
@@ -185,7 +190,7 @@ def service_rows(
 COLUMNS = {
     "d": ("deployments", "id, external_id, service_id, environment_id, version, strategy, "
           "status, trigger, source, created_by, message, state, created_at, started_at, "
-          "finished_at"),
+          "finished_at, lead_times, lead_unknown"),
     "dc": ("deployment_changes", "deployment_id, sha, change_started_epoch"),
     "c": ("changes", "id, service_id, sha, message, conventional_type, authored_at, "
           "committed_at, first_commit_at"),

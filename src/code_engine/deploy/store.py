@@ -10,6 +10,7 @@ from typing import Any, Literal, get_args
 from sqlalchemy import ColumnElement, Select, case, select, update
 from sqlalchemy.orm import Session
 
+from code_engine.deploy.deliveries import refresh_deliveries, refresh_lead_times
 from code_engine.errors import ConflictError, NotFoundError
 from code_engine.store.pagination import Page, paginate
 from code_engine.store.sqltime import epoch
@@ -135,6 +136,7 @@ def record_deployment(session: Session, record: DeploymentRecord) -> tuple[Deplo
         setattr(row, name, getattr(record, name))
     session.flush()
     set_commits(session, row.id, record.commits)
+    refresh_deliveries(session, [row.id])
     return row, created
 
 
@@ -188,6 +190,8 @@ def record_change_start(session: Session, service_id: int, sha: str) -> None:
         .values(change_started_epoch=start)
         .execution_options(synchronize_session="fetch")
     )
+    delivering = select(dc.deployment_id).where(dc.sha == sha, dc.deployment_id.in_(ours))
+    refresh_lead_times(session, session.scalars(delivering))
 
 
 def commits_of(session: Session, deployment_id: int) -> list[str]:

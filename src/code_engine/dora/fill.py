@@ -16,6 +16,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from code_engine.deploy.deliveries import refresh_deliveries
 from code_engine.deploy.store import refresh_change_starts
 from code_engine.dora.gitlog import GitError, commits_between
 from code_engine.store.tables import DeploymentChangeRow, DeploymentRow, ReleaseRow
@@ -100,13 +101,16 @@ def replace_commits(session: Session, deployment_id: int, shas: list[str]) -> No
         select(DeploymentChangeRow).where(DeploymentChangeRow.deployment_id == deployment_id)
     ).all()
     wanted = dict.fromkeys(shas)
+    removed = []
     for row in rows:
         if row.sha in wanted:
             del wanted[row.sha]
         else:
+            removed.append(row.sha)
             session.delete(row)
     session.add_all(DeploymentChangeRow(deployment_id=deployment_id, sha=sha) for sha in wanted)
     refresh_change_starts(session, deployment_id)
+    refresh_deliveries(session, [deployment_id], removed)
 
 
 def refill(session: Session, repo: Path, row: DeploymentRow) -> None:

@@ -1,17 +1,18 @@
 """Load the timelines of one or all services from the database, columns only.
 
 First the environments in scope and, per environment, the lower bound of the history a
-window needs; then, per environment, three statements on its own index ranges:
-deployments, the commits its successful deployments delivered (each with its change
-start, stored alongside as seconds), and incidents. Timestamps come back as POSIX seconds (`epoch`),
-statuses as short strings: no ORM object is built and no row passes through a Python
-loop of its own (comprehensions only), which is what a million rows cost.
+window needs; then, per environment, two statements on its own index ranges:
+deployments (each successful one with the lead times of the commits it delivered first,
+stored on its row by `deploy.deliveries`) and incidents. Timestamps come back as POSIX
+seconds (`epoch`), statuses as short strings, lead times as packed doubles: no ORM object
+is built and no row passes through a Python loop of its own (comprehensions only), which
+is what a quarter of a million deployments cost.
 
 History is bounded per environment: a window `[start, end)` needs deployments from the
 last successful one before `start` (where a failure streak that runs into the window
 began), up to `end` plus the incident link window (the next deployment bounds an
-incident's link). A commit that a successful deployment before that bound delivered is
-flagged by the database, so it is not counted again (see `docs/metrics.md`).
+incident's link). Which deployment delivered a commit first is decided over the whole
+history when the deployments are stored, so the bound never counts a commit twice.
 """
 
 from __future__ import annotations
@@ -21,20 +22,21 @@ from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from itertools import compress
+from itertools import chain, repeat
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, case, exists, func, literal_column, or_, select
+from sqlalchemy import Select, and_, bindparam, func, literal_column, or_, select
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
+from code_engine.deploy.deliveries import unpack_seconds
 from code_engine.dora.events import DeploymentStatus
 from code_engine.dora.tables import IncidentReferenceRow
 from code_engine.dora.timeline import (
     DEFAULT_INCIDENT_LINK_WINDOW,
-    DeliveryColumns,
     DeployColumns,
     IncidentColumns,
+    LeadColumns,
     Timeline,
     build,
 )
@@ -42,7 +44,6 @@ from code_engine.store.base import UTCDateTime
 from code_engine.store.rawread import RawRead, results
 from code_engine.store.sqltime import epoch
 from code_engine.store.tables import (
-    DeploymentChangeRow,
     DeploymentRow,
     EnvironmentRow,
     IncidentRow,
@@ -101,7 +102,6 @@ _ENV: BindParameter[int] = bindparam("env_id")
 _LOW = bindparam("low", type_=UTCDateTime())
 _END = bindparam("end", type_=UTCDateTime())
 _START = bindparam("start", type_=UTCDateTime())
-_LOW_SECONDS: BindParameter[float] = bindparam("low_seconds")
 
 
 def _in_history(d: Any) -> Any:
@@ -114,8 +114,8 @@ def _in_history(d: Any) -> Any:
 
 
 def _deployments_query(dialect: str, *, tie_breaks: bool) -> Select[Any]:
-    """Finish, id and status, in the event path's order: finish, start, external id; the
-    row id separates CODE's own deployments, which have no external id.
+    """Finish, id, status and stored lead times, in the event path's order: finish, start,
+    external id; the row id separates CODE's own deployments, which have no external id.
 
     Without `tie_breaks` the order is finish then id only: right whenever no two
     deployments finished at the same microsecond, and the index answers it alone.
@@ -128,33 +128,9 @@ def _deployments_query(dialect: str, *, tie_breaks: bool) -> Select[Any]:
             external = external.collate("C")  # Python's order: by code point
         order += [func.coalesce(d.started_at, d.finished_at), external]
     return (
-        select(epoch(d.finished_at), d.id, d.status)
+        select(epoch(d.finished_at), d.id, d.status, d.lead_times, d.lead_unknown)
         .where(_in_history(d), d.status.in_(_FINAL))
         .order_by(*order, d.id)
-    )
-
-
-def _deliveries_query() -> Select[Any]:
-    d, dc = DeploymentRow, DeploymentChangeRow
-    d2, dc2 = aliased(DeploymentRow), aliased(DeploymentChangeRow)
-    delivered_earlier = exists().where(
-        dc2.sha == dc.sha,
-        d2.id == dc2.deployment_id,
-        d2.service_id == _SERVICE,
-        d2.environment_id == _ENV,
-        d2.status == SUCCEEDED,
-        d2.finished_at < _LOW,
-    )
-    # Only a commit whose change started before the bound can have been delivered before
-    # it (barring clock skew): the lookup runs for a handful of rows, not for every commit.
-    started = dc.change_started_epoch
-    maybe_earlier = or_(started.is_(None), started < _LOW_SECONDS)
-    return (
-        select(d.id, dc.sha, started, case((maybe_earlier, delivered_earlier), else_=False))
-        .join(dc, dc.deployment_id == d.id)
-        .where(_in_history(d), d.status == SUCCEEDED)
-        # the index's own order: the commits come sorted by their deployment's finish
-        .order_by(d.finished_at, d.id)
     )
 
 
@@ -223,7 +199,6 @@ def load_timelines(
     dialect = connection.dialect.name
     deployments = RawRead(connection, _deployments_query(dialect, tie_breaks=False))
     tied = RawRead(connection, _deployments_query(dialect, tie_breaks=True))
-    deliveries = RawRead(connection, _deliveries_query())
     incidents = RawRead(connection, _incidents_query(environment))
     horizon = end + incident_link_window
     scopes = _scopes(session, environment, start, service)
@@ -232,51 +207,60 @@ def load_timelines(
             "service_id": scope.service_id,
             "env_id": scope.env_id,
             "low": scope.low,
-            "low_seconds": scope.low.timestamp(),
             "start": start,
             "end": horizon,
         }
         for scope in scopes
     ]
-    jobs = [(read, p) for p in params for read in (deployments, deliveries, incidents)]
+    jobs = [(read, p) for p in params for read in (deployments, incidents)]
     timelines = []
     with paused_gc(), closing(results(connection, jobs)) as rows:
         for scope, values in zip(scopes, params, strict=True):
-            deployed, delivered, incidents_of = next(rows), next(rows), next(rows)
+            deployed, incidents_of = next(rows), next(rows)
             if _has_ties(deployed):
                 deployed = tied.rows(values)
             timelines.append(
-                _timeline(
-                    scope, environment, deployed, delivered, incidents_of, incident_link_window
-                )
+                _timeline(scope, environment, deployed, incidents_of, incident_link_window)
             )
     return timelines
 
 
-def _has_ties(rows: Sequence[tuple[float, int, str]]) -> bool:
+DeploymentColumns = tuple[float, int, str, bytes | None, int]
+"""A deployment as read: finish, id, status, stored lead times and unknown-start count."""
+
+
+def _has_ties(rows: Sequence[DeploymentColumns]) -> bool:
     """Whether two deployments finished at the same time (their order needs more keys)."""
     return len({row[0] for row in rows}) != len(rows)
+
+
+def _leads(
+    finishes: Sequence[float], packed: Sequence[bytes | None], unknown: Sequence[int]
+) -> LeadColumns:
+    """Every deployment's stored lead times, aligned with its finish, in finish order."""
+    counts = [len(p) >> 3 if p else 0 for p in packed]
+    return LeadColumns(
+        lead_ts=list(chain.from_iterable(map(repeat, finishes, counts))),
+        lead_seconds=unpack_seconds(b"".join(filter(None, packed))),
+        unmatched_ts=list(chain.from_iterable(map(repeat, finishes, unknown))),
+    )
 
 
 def _timeline(
     scope: _Scope,
     environment: str,
-    deployments: Sequence[tuple[float, int, str]],
-    deliveries: Sequence[tuple[int, str, float | None, Any]],
+    deployments: Sequence[DeploymentColumns],
     incidents: Sequence[tuple[float, float | None, int | None, str | None]],
     link_window: timedelta,
 ) -> Timeline:
-    finishes, deployment_ids, statuses = (
-        zip(*deployments, strict=True) if deployments else ((),) * 3
+    finishes, deployment_ids, statuses, packed, unknown = (
+        zip(*deployments, strict=True) if deployments else ((),) * 5
     )
-    finished = dict(zip(deployment_ids, finishes, strict=True))
     columns = DeployColumns(
         finished=list(finishes),
         status=list(map(STATUSES.__getitem__, statuses)),
         ids=list(deployment_ids),
     )
-    ids, shas, starts, earlier = zip(*deliveries, strict=True) if deliveries else ((),) * 4
-    delivered = DeliveryColumns(list(map(finished.__getitem__, ids)), shas, starts)
     incident_columns: list[IncidentColumns] = [
         # an incident naming a deployment not received yet keeps that name
         (opened, resolved, named if named is not None or not ref else f"unknown:{ref}")
@@ -285,9 +269,8 @@ def _timeline(
     return build(
         columns,
         incident_columns,
-        delivered,
+        _leads(finishes, packed, unknown),
         service=scope.service,
         environment=environment,
         incident_link_window=link_window,
-        delivered_before=set(compress(shas, earlier)),
     )

@@ -1,10 +1,12 @@
 """One service's events in one environment, sorted and joined once.
 
-`build` does the only pass over the events (commit delivery, incident linking, recovery
-pairing) on plain columns: sorted finish times, statuses, identities and commit lists.
-`prepare` feeds it from event objects; `dora.query` feeds it straight from database
-columns. Afterwards any window is answered with binary searches over sorted timestamp
-lists, so the weekly trend costs no more than the headline figures.
+`build` does the only pass over the events (incident linking, recovery pairing) on plain
+columns: sorted finish times, statuses, identities, and the lead times of the commits
+each successful deployment delivered first. `prepare` feeds it from event objects (and
+finds the first deliveries itself); `dora.query` feeds it straight from database columns,
+where each deployment keeps its own lead times (`deploy.deliveries`). Afterwards any
+window is answered with binary searches over sorted timestamp lists, so the weekly trend
+costs no more than the headline figures.
 """
 
 from __future__ import annotations
@@ -42,9 +44,9 @@ class Timeline:
     rolled_back_prefix: list[int]
     linked_prefix: list[int]
     success_ts: list[float]
-    lead_ts: list[float]
-    lead_seconds: list[float]
-    unmatched_ts: list[float]
+    lead_ts: Sequence[float]
+    lead_seconds: Sequence[float]
+    unmatched_ts: Sequence[float]
     incident_restore_ts: list[float]
     incident_restore_seconds: list[float]
     deploy_restore_ts: list[float]
@@ -150,14 +152,22 @@ def _change_starts(commits: Iterable[CommitEvent], service: str) -> dict[str, fl
     return starts
 
 
-def _lead_times(
-    deliveries: DeliveryColumns, delivered_before: Iterable[Hashable]
-) -> tuple[list[float], list[float], list[float]]:
+@dataclass(frozen=True)
+class LeadColumns:
+    """The commits counted for lead time, each at the first successful deployment that
+    delivered it: that deployment's finish and the lead time (aligned, sorted by finish),
+    and the finishes that delivered a commit whose change start is unknown."""
+
+    lead_ts: Sequence[float] = ()
+    lead_seconds: Sequence[float] = ()
+    unmatched_ts: Sequence[float] = ()
+
+
+def lead_columns(deliveries: DeliveryColumns) -> LeadColumns:
     """Each commit counts once, at the first successful deployment that delivered it."""
     finished, keys, started = deliveries.finished, deliveries.keys, deliveries.started
-    seen: set[Hashable] = set(delivered_before)
-    if seen or len(set(keys)) != len(keys):
-        first = _first_deliveries(keys, seen)
+    if len(set(keys)) != len(keys):
+        first = _first_deliveries(keys)
         finished = list(compress(finished, first))
         started = list(compress(started, first))
     known = list(map(is_not, started, repeat(None)))
@@ -165,11 +175,12 @@ def _lead_times(
     # A commit stamped after its own deployment is clock skew, not negative time.
     lead_seconds = [d if d > 0.0 else 0.0 for d in map(sub, lead_ts, compress(started, known))]
     unmatched_ts = list(compress(finished, map(is_, started, repeat(None))))
-    return lead_ts, lead_seconds, unmatched_ts
+    return LeadColumns(lead_ts, lead_seconds, unmatched_ts)
 
 
-def _first_deliveries(keys: Iterable[Hashable], seen: set[Hashable]) -> list[bool]:
-    """True where a key shows up for the first time (and is not in `seen`, which grows)."""
+def _first_deliveries(keys: Iterable[Hashable]) -> list[bool]:
+    """True where a key shows up for the first time."""
+    seen: set[Hashable] = set()
     first = []
     for key in keys:
         first.append(key not in seen)
@@ -245,21 +256,15 @@ def _count_of(status: Sequence[DeploymentStatus], kind: DeploymentStatus) -> lis
 def build(
     deploys: DeployColumns,
     incidents: Sequence[IncidentColumns],
-    deliveries: DeliveryColumns,
+    leads: LeadColumns,
     *,
     service: str,
     environment: str = "prod",
     incident_link_window: timedelta = DEFAULT_INCIDENT_LINK_WINDOW,
-    delivered_before: Iterable[Hashable] = (),
 ) -> Timeline:
-    """Join sorted deployment columns, incidents and the commits successful ones delivered.
-
-    `delivered_before` are commits a successful deployment older than `deploys` delivered:
-    they are not counted again (the database path loads a bounded history).
-    """
+    """Join sorted deployment columns, incidents and the commits counted for lead time."""
     if incident_link_window < timedelta(0):
         raise ValueError("incident_link_window: must not be negative")
-    lead_ts, lead_seconds, unmatched_ts = _lead_times(deliveries, delivered_before)
     success_ts = list(compress(deploys.finished, map(is_, deploys.status, repeat(SUCCEEDED))))
     incident_ts, incident_seconds = _incident_recoveries(incidents)
     deploy_rec_ts, deploy_rec_seconds = _deploy_recoveries(deploys)
@@ -271,9 +276,9 @@ def build(
         rolled_back_prefix=_count_of(deploys.status, ROLLED_BACK),
         linked_prefix=_prefix(_linked_flags(deploys, incidents, incident_link_window)),
         success_ts=success_ts,
-        lead_ts=lead_ts,
-        lead_seconds=lead_seconds,
-        unmatched_ts=unmatched_ts,
+        lead_ts=leads.lead_ts,
+        lead_seconds=leads.lead_seconds,
+        unmatched_ts=leads.unmatched_ts,
         incident_restore_ts=incident_ts,
         incident_restore_seconds=incident_seconds,
         deploy_restore_ts=deploy_rec_ts,
@@ -296,7 +301,7 @@ def prepare(
     return build(
         _deploy_columns(deployments, service, environment),
         _incident_columns(incidents, service, environment),
-        DeliveryColumns.of(_deliveries(deployments, service, environment, starts)),
+        lead_columns(DeliveryColumns.of(_deliveries(deployments, service, environment, starts))),
         service=service,
         environment=environment,
         incident_link_window=incident_link_window,

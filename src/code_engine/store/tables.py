@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from code_engine.store.base import Base
@@ -96,6 +96,11 @@ class DeploymentRow(Base):
     created_at: Mapped[datetime]
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
+    # What a successful deployment delivered first (`deploy.deliveries` keeps them): the
+    # lead time in seconds of each such commit with a known change start, as little-endian
+    # doubles in ascending order, and how many had no known start. NULL and 0 otherwise.
+    lead_times: Mapped[bytes | None] = mapped_column(LargeBinary)
+    lead_unknown: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class DeploymentChangeRow(Base):

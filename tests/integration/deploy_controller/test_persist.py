@@ -9,6 +9,7 @@ from starlette.testclient import TestClient
 
 from code_engine.clock import Clock
 from code_engine.deploy.controller.persist import load, persist
+from code_engine.deploy.deliveries import unpack_seconds
 from code_engine.deploy.rollout import (
     Decision,
     Measurement,
@@ -18,6 +19,7 @@ from code_engine.deploy.rollout import (
     Transition,
     Verdict,
 )
+from code_engine.deploy.store import commits_of, get_deployment
 from code_engine.policy.audit import list_events
 from code_engine.store.engine import Database
 
@@ -63,4 +65,9 @@ def test_a_decision_is_written_in_one_go(
     with database.session() as session:
         assert load(session, deployment_id).commands == ()
         actions = [event.action for event in list_events(session, 50, None).items]
+        row = get_deployment(session, deployment_id)
+        delivered = commits_of(session, deployment_id)
     assert "deployment.succeeded" in actions
+    # the success stores what it delivered first, for lead time (none imported: unknown)
+    assert delivered and row.lead_times is not None
+    assert len(unpack_seconds(row.lead_times)) + row.lead_unknown == len(delivered)
