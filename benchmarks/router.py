@@ -5,10 +5,13 @@ Two loads per target, over keep-alive connections from a separate process (wrk w
 installed, else a multi-process Python generator):
 - paced: about `--rate` requests/s, for latency (p50/p95/p99) without queueing;
 - max: as fast as the target answers, for throughput.
-Then, per router: added p95 at the paced rate, throughput as a share of direct, and the
-CPU time per request at the maximum rate of the router process and of the instance
-behind it (beside the instance's own when addressed directly).
-Targets: added p95 <= 1 ms, throughput >= 80 % of direct.
+Two direct baselines: `direct`, the plain requests, and `direct_forwarded`, the same
+requests with the `X-Forwarded-For/-Proto/-Host` headers every proxy adds, so the instance
+does the same work as behind a router (uvicorn parses them: a few µs per request).
+Then, per router: added p95 at the paced rate, throughput as a share of each baseline,
+and the CPU time per request at the maximum rate of the router process and of the
+instance behind it (beside the instance's own when addressed directly).
+Targets: added p95 <= 1 ms, throughput >= 80 % of direct (both baselines are shown).
 
     python benchmarks/router.py [--duration 20] [--rounds 3] [--rate 2000] [--no-haproxy]
 
@@ -64,10 +67,12 @@ def emit(record: dict[str, Any]) -> None:
 
 
 async def _connection(
-    host: str, port: int, path: str, until: float, pace_s: float, latencies: list[float]
-) -> int:
+    host: str, port: int, path: str, until: float, pace_s: float, latencies: list[float],
+    headers: tuple[str, ...] = (),
+) -> int:  # fmt: skip
     reader, writer = await asyncio.open_connection(host, port)
-    request = f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode()
+    extra = "".join(f"{h}\r\n" for h in headers)
+    request = f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n{extra}\r\n".encode()
     errors = 0
     while time.perf_counter() < until:
         started = time.perf_counter()
@@ -84,7 +89,7 @@ async def _connection(
 
 
 def _load_process(
-    url: str, seconds: float, connections: int, pace_ms: float
+    url: str, seconds: float, connections: int, pace_ms: float, headers: tuple[str, ...]
 ) -> tuple[list[float], int]:
     parts = urlsplit(url)
     latencies: list[float] = []
@@ -93,7 +98,7 @@ def _load_process(
         until = time.perf_counter() + seconds
         host, port = parts.hostname or "127.0.0.1", parts.port or 80
         jobs = [
-            _connection(host, port, parts.path or "/", until, pace_ms / 1000, latencies)
+            _connection(host, port, parts.path or "/", until, pace_ms / 1000, latencies, headers)
             for _ in range(connections)
         ]
         return sum(await asyncio.gather(*jobs))
@@ -103,12 +108,16 @@ def _load_process(
 
 
 def python_load(
-    url: str, seconds: float, connections: int, pace_ms: float, processes: int
-) -> dict[str, Any]:
+    url: str, seconds: float, connections: int, pace_ms: float, processes: int,
+    headers: tuple[str, ...] = (),
+) -> dict[str, Any]:  # fmt: skip
     """A keep-alive load from `processes` processes sharing `connections` connections."""
     per = max(1, connections // processes)
     with ProcessPoolExecutor(processes) as pool:
-        jobs = [pool.submit(_load_process, url, seconds, per, pace_ms) for _ in range(processes)]
+        jobs = [
+            pool.submit(_load_process, url, seconds, per, pace_ms, headers)
+            for _ in range(processes)
+        ]
         parts = [job.result() for job in jobs]
     latencies = sorted(x for lat, _ in parts for x in lat)
 
@@ -125,7 +134,9 @@ def python_load(
     }
 
 
-def wrk_load(url: str, seconds: float, connections: int, pace_ms: float) -> dict[str, Any]:
+def wrk_load(
+    url: str, seconds: float, connections: int, pace_ms: float, headers: tuple[str, ...] = ()
+) -> dict[str, Any]:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(WRK_SCRIPT)
     argv = [
@@ -135,6 +146,7 @@ def wrk_load(url: str, seconds: float, connections: int, pace_ms: float) -> dict
         f"-d{max(1, round(seconds))}s",
         "-s",
         script.name,
+        *(arg for header in headers for arg in ("-H", header)),
         url,
     ]
     env = {"PACE_MS": str(pace_ms), "PATH": "/usr/bin:/bin"}
@@ -155,18 +167,34 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
+def forwarded_headers(url: str) -> tuple[str, ...]:
+    """The headers a proxy adds to a request for `url` (as the builtin router writes them)."""
+    return (
+        "X-Forwarded-For: 127.0.0.1",
+        "X-Forwarded-Proto: http",
+        f"X-Forwarded-Host: {urlsplit(url).netloc}",
+    )
+
+
 def measure(
-    url: str, args: argparse.Namespace, paced: bool, pids: dict[str, list[int]] | None = None
+    target: tuple[str, tuple[str, ...]],
+    args: argparse.Namespace,
+    paced: bool,
+    pids: dict[str, list[int]] | None = None,
 ) -> dict[str, Any]:
-    """One load; with `pids` (role → processes) also their CPU time per request."""
+    """One load on (url, extra headers); with `pids` (role → processes) also their CPU
+    time per request."""
+    url, headers = target
     before = {role: cpu_seconds(p) for role, p in (pids or {}).items()}
     connections = args.paced_connections if paced else args.connections
     pace_ms = connections * 1000 / args.rate if paced else 0.0
     if shutil.which("wrk") and not args.python_load:
-        result = wrk_load(url, args.duration, connections, pace_ms)
+        result = wrk_load(url, args.duration, connections, pace_ms, headers)
         result["tool"] = "wrk"
     else:
-        result = python_load(url, args.duration, connections, pace_ms, processes=args.processes)
+        result = python_load(
+            url, args.duration, connections, pace_ms, processes=args.processes, headers=headers
+        )
         result["tool"] = "python"
     result["rps"] = result["requests"] / result["seconds"]
     for role, p in (pids or {}).items():
@@ -175,29 +203,40 @@ def measure(
     return result
 
 
+Target = tuple[str, tuple[str, ...]]  # URL, extra request headers
+
+
 def start_targets(
     work: Path, args: argparse.Namespace
-) -> tuple[dict[str, str], dict[str, dict[str, list[int]]], list[Any]]:
-    """URLs of the targets, their processes (for CPU accounting), and the cleanups."""
+) -> tuple[dict[str, Target], dict[str, dict[str, list[int]]], list[Any]]:
+    """URLs (and headers) of the targets, their processes (for CPU accounting), and the
+    cleanups."""
     supervisor = Supervisor("hello", "bench", work)
     spec = LaunchSpec("bench", COMMAND, cwd=HELLO, env={"HELLO_VERSION": "bench"})
     instance = supervisor.start(spec)[0]
     backends = {"bench": [instance.address]}
-    targets = {"direct": f"http://{instance.address}/"}
-    pids = {"direct": {"instance": [instance.pid]}}
+    direct = f"http://{instance.address}/"
+    targets: dict[str, Target] = {
+        "direct": (direct, ()),
+        "direct_forwarded": (direct, forwarded_headers(direct)),
+    }
+    pids = {
+        "direct": {"instance": [instance.pid]},
+        "direct_forwarded": {"instance": [instance.pid]},
+    }
     cleanups: list[Any] = [lambda: supervisor.stop_all(grace=5)]
     builtin = ensure_router(RouterLaunch.for_environment(work, "hello", "bench", free_port()))
     builtin.set_backends(backends)
     builtin.set_weights({"bench": 100})
     health = builtin.health()
-    targets["builtin"] = f"http://127.0.0.1:{health['port']}/"
+    targets["builtin"] = (f"http://127.0.0.1:{health['port']}/", ())
     pids["builtin"] = {"instance": [instance.pid], "router": [int(health["pid"])]}
     cleanups.append(lambda: stop_router(builtin))
     if shutil.which("haproxy") and not args.no_haproxy:
         haproxy = HAProxyRouter(HAProxySettings(workdir=work / "haproxy", port=free_port()))
         haproxy.set_backends(backends)
         haproxy.set_weights({"bench": 100})
-        targets["haproxy"] = f"http://127.0.0.1:{haproxy.settings.port}/"
+        targets["haproxy"] = (f"http://127.0.0.1:{haproxy.settings.port}/", ())
         pids["haproxy"] = {"instance": [instance.pid], "router": haproxy.pids()}
         cleanups.append(haproxy.stop)
     return targets, pids, cleanups
@@ -217,28 +256,34 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="code-bench-") as tmp:
         targets, pids, cleanups = start_targets(Path(tmp), args)
         try:
-            for url in targets.values():  # warm up connections and pools
-                measure(url, argparse.Namespace(**{**vars(args), "duration": 1.0}), paced=False)
+            for target in targets.values():  # warm up connections and pools
+                measure(target, argparse.Namespace(**{**vars(args), "duration": 1.0}), paced=False)
             runs: dict[str, dict[str, list[dict[str, Any]]]] = {}
             # Rounds interleave the targets so a noisy neighbour hurts them alike.
             for _ in range(args.rounds):
-                for target, url in targets.items():
+                for name, target in targets.items():
                     for load in ("paced", "max"):
                         paced = load == "paced"
-                        result = measure(url, args, paced, None if paced else pids[target])
-                        runs.setdefault(target, {}).setdefault(load, []).append(result)
+                        result = measure(target, args, paced, None if paced else pids[name])
+                        runs.setdefault(name, {}).setdefault(load, []).append(result)
             results = {t: {load: _median(r) for load, r in by.items()} for t, by in runs.items()}
             for target, by_load in results.items():
                 for load, result in by_load.items():
                     emit({"figure": f"{load}_load", "target": target, **_rounded(result)})
-            for router in (t for t in results if t != "direct"):
-                emit(_overhead(router, results["direct"], results[router]))
+            for router in (t for t in results if not t.startswith("direct")):
+                emit(
+                    _overhead(
+                        router, results["direct"], results["direct_forwarded"], results[router]
+                    )
+                )
         finally:
             for cleanup in reversed(cleanups):
                 cleanup()
 
 
-def _overhead(router: str, direct: dict[str, Any], via: dict[str, Any]) -> dict[str, Any]:
+def _overhead(
+    router: str, direct: dict[str, Any], forwarded: dict[str, Any], via: dict[str, Any]
+) -> dict[str, Any]:
     added_p95 = via["paced"]["p95_ms"] - direct["paced"]["p95_ms"]
     ratio = via["max"]["rps"] / direct["max"]["rps"]
     return {
@@ -247,12 +292,17 @@ def _overhead(router: str, direct: dict[str, Any], via: dict[str, Any]) -> dict[
         "added_p50_ms": round(via["paced"]["p50_ms"] - direct["paced"]["p50_ms"], 3),
         "added_p95_ms": round(added_p95, 3),
         "throughput_ratio": round(ratio, 3),
+        # against the same requests with the forwarded headers: the router's own share
+        "throughput_ratio_same_request": round(via["max"]["rps"] / forwarded["max"]["rps"], 3),
         # at the maximum rate: what the router itself costs, and what the instance
         # costs more per request behind it (it parses the X-Forwarded-* headers)
         "router_cpu_us_per_request": round(via["max"].get("router_cpu_us_per_request", 0.0), 1),
         "instance_cpu_us_per_request": round(via["max"].get("instance_cpu_us_per_request", 0), 1),
         "direct_instance_cpu_us_per_request": round(
             direct["max"].get("instance_cpu_us_per_request", 0.0), 1
+        ),
+        "forwarded_instance_cpu_us_per_request": round(
+            forwarded["max"].get("instance_cpu_us_per_request", 0.0), 1
         ),
         "target_added_p95_ms": 1.0,
         "target_throughput_ratio": 0.8,

@@ -157,7 +157,10 @@ class ClientConnection(asyncio.Protocol):
     # -- used by exchanges -------------------------------------------------------------
     def write(self, data: list[bytes]) -> None:
         if self.transport is not None and not self.closed:
-            self.transport.writelines(data)
+            if len(data) == 1:  # the common whole response: one send, no buffer list
+                self.transport.write(data[0])
+            else:
+                self.transport.writelines(data)
 
     def pause_reading(self) -> None:
         if not self.read_paused and self.transport is not None and not self.closed:

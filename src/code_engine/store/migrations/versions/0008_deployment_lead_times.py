@@ -49,9 +49,7 @@ STORE = (
 def _backfill(bind: Any) -> None:
     finished_sql = FINISHED_SECONDS.get(bind.dialect.name, FINISHED_SECONDS["postgresql"])
     # streamed (a server-side cursor on PostgreSQL): a large history never sits in memory
-    query = sa.text(DELIVERIES.format(finished=finished_sql)).execution_options(
-        stream_results=True
-    )
+    query = sa.text(DELIVERIES.format(finished=finished_sql)).execution_options(stream_results=True)
     rows = bind.execute(query)
     pending: list[dict[str, Any]] = []
     scope: tuple[int, int] | None = None
