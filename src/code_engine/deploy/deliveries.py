@@ -26,9 +26,10 @@ from typing import Any
 from sqlalchemy import Select, and_, exists, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
+from code_engine.deploy.rollout.model import Status
 from code_engine.store.tables import DeploymentChangeRow, DeploymentRow
 
-SUCCEEDED = "succeeded"
+SUCCEEDED = Status.SUCCEEDED.value
 BATCH = 500  # deployments per statement: well below every database's parameter limit
 
 
@@ -71,10 +72,26 @@ def refresh_deliveries(
     session: Session, deployment_ids: Iterable[int], shas: Iterable[str] = ()
 ) -> None:
     """After these deployments changed (or lost the commits `shas`): refresh them and
-    every deployment that shares a commit with them."""
+    every deployment that shares a commit with them.
+
+    A deployment that neither succeeded now nor did at its last refresh (its `lead_times`
+    is NULL then) delivered nothing before and delivers nothing now: it is skipped, so
+    the pending and running updates of a rollout or a webhook cost one query.
+    """
     session.flush()
-    ids = set(deployment_ids)
-    refresh_lead_times(session, ids | sharing_commits(session, ids, shas))
+    ids = _counting(session, deployment_ids)
+    if ids:
+        refresh_lead_times(session, ids | sharing_commits(session, ids, shas))
+
+
+def _counting(session: Session, deployment_ids: Iterable[int]) -> set[int]:
+    """Those of these deployments whose deliveries count now or counted until now."""
+    d = DeploymentRow
+    found: set[int] = set()
+    for batch in _batches(deployment_ids):
+        counting = or_(d.status == SUCCEEDED, d.lead_times.is_not(None))
+        found.update(session.scalars(select(d.id).where(d.id.in_(batch), counting)))
+    return found
 
 
 def _first_deliveries(batch: list[int]) -> Select[Any]:

@@ -10,7 +10,7 @@ from typing import Any, Literal, get_args
 from sqlalchemy import ColumnElement, Select, case, select, update
 from sqlalchemy.orm import Session
 
-from code_engine.deploy.deliveries import refresh_deliveries, refresh_lead_times
+from code_engine.deploy.deliveries import SUCCEEDED, refresh_deliveries, refresh_lead_times
 from code_engine.errors import ConflictError, NotFoundError
 from code_engine.store.pagination import Page, paginate
 from code_engine.store.sqltime import epoch
@@ -190,7 +190,9 @@ def record_change_start(session: Session, service_id: int, sha: str) -> None:
         .values(change_started_epoch=start)
         .execution_options(synchronize_session="fetch")
     )
-    delivering = select(dc.deployment_id).where(dc.sha == sha, dc.deployment_id.in_(ours))
+    # only a successful deployment stores lead times: the others have none to refresh
+    succeeded = ours.where(DeploymentRow.status == SUCCEEDED)
+    delivering = select(dc.deployment_id).where(dc.sha == sha, dc.deployment_id.in_(succeeded))
     refresh_lead_times(session, session.scalars(delivering))
 
 

@@ -131,3 +131,15 @@ def test_failed_deployments_store_nothing(database: Database) -> None:
     failed = _deployment("f", 1, (A,), status=DeploymentStatus.FAILED)
     _send(database, _commit(A), failed, _deployment("ok", 2, (A,)))
     assert _stored(database) == {"f": (None, 0), "ok": ([2.0], 0)}
+
+
+def test_a_failure_reported_again_as_a_success_takes_its_commits(database: Database) -> None:
+    _setup(database)
+    failed = _deployment("f", 1, (A,), status=DeploymentStatus.FAILED)
+    _send(database, _commit(A), _commit(B), failed, _deployment("ok", 2, (A, B)))
+    # still failed, now listing B too: nothing counts for it, the success keeps both
+    _send(database, replace(failed, commits=(A, B), started_at=failed.finished_at))
+    assert _stored(database) == {"f": (None, 0), "ok": ([2.0, 2.0], 0)}
+    # retried in place and finished later, still before the other one
+    _send(database, _deployment("f", 1.5, (A, B)))
+    assert _stored(database) == {"f": ([1.5, 1.5], 0), "ok": ([], 0)}
