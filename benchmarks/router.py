@@ -67,9 +67,14 @@ def emit(record: dict[str, Any]) -> None:
 
 
 async def _connection(
-    host: str, port: int, path: str, until: float, pace_s: float, latencies: list[float],
+    host: str,
+    port: int,
+    path: str,
+    until: float,
+    pace_s: float,
+    latencies: list[float],
     headers: tuple[str, ...] = (),
-) -> int:  # fmt: skip
+) -> int:
     reader, writer = await asyncio.open_connection(host, port)
     extra = "".join(f"{h}\r\n" for h in headers)
     request = f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n{extra}\r\n".encode()
@@ -108,9 +113,13 @@ def _load_process(
 
 
 def python_load(
-    url: str, seconds: float, connections: int, pace_ms: float, processes: int,
+    url: str,
+    seconds: float,
+    connections: int,
+    pace_ms: float,
+    processes: int,
     headers: tuple[str, ...] = (),
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     """A keep-alive load from `processes` processes sharing `connections` connections."""
     per = max(1, connections // processes)
     with ProcessPoolExecutor(processes) as pool:
@@ -167,6 +176,9 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
+Target = tuple[str, tuple[str, ...]]  # URL, extra request headers
+
+
 def forwarded_headers(url: str) -> tuple[str, ...]:
     """The headers a proxy adds to a request for `url` (as the builtin router writes them)."""
     return (
@@ -177,7 +189,7 @@ def forwarded_headers(url: str) -> tuple[str, ...]:
 
 
 def measure(
-    target: tuple[str, tuple[str, ...]],
+    target: Target,
     args: argparse.Namespace,
     paced: bool,
     pids: dict[str, list[int]] | None = None,
@@ -201,9 +213,6 @@ def measure(
         used = cpu_seconds(p) - before[role]
         result[f"{role}_cpu_us_per_request"] = used * 1e6 / max(result["requests"], 1)
     return result
-
-
-Target = tuple[str, tuple[str, ...]]  # URL, extra request headers
 
 
 def start_targets(
