@@ -11,15 +11,14 @@ import shutil
 import socket
 import subprocess
 import threading
-import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
+from tests.support.prometheus import wait_for_samples
 
 from code_engine.deploy.rollout import AnalysisSpec, Verdict, evaluate
 from code_engine.deploy.rollout.prometheus import PrometheusProvider
@@ -108,7 +107,8 @@ def prometheus_url(tmp_path: Path, metrics_endpoint: str) -> Iterator[str]:
     )
     url = f"http://{address}"
     try:
-        wait_for_samples(url, process)
+        query = f"count_over_time(http_requests_total{{{LABELS},code='200'}}[1m])"
+        wait_for_samples(url, process, query, at_least=6)
         yield url
     finally:
         process.terminate()
@@ -118,23 +118,6 @@ def prometheus_url(tmp_path: Path, metrics_endpoint: str) -> Iterator[str]:
             process.kill()
             process.wait()
         log.close()
-
-
-def wait_for_samples(url: str, process: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
-    """Until Prometheus holds a few scrapes of the endpoint."""
-    deadline = time.monotonic() + timeout
-    query = f"count_over_time(http_requests_total{{{LABELS},code='200'}}[1m])"
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "prometheus exited early"
-        try:
-            body = httpx.get(f"{url}/api/v1/query", params={"query": query}, timeout=2).json()
-            result = body.get("data", {}).get("result", [])
-            if result and float(result[0]["value"][1]) >= 6:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    pytest.fail("prometheus did not collect samples in time")
 
 
 def test_provider_against_real_prometheus(prometheus_url: str) -> None:

@@ -7,16 +7,15 @@ import html
 import re
 import shutil
 import subprocess
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from starlette.testclient import TestClient
 from tests.browser.traffic import routed_traffic
+from tests.support.prometheus import wait_for_samples
 
 from code_engine.api import create_app
 from code_engine.api.app import runtime_of
@@ -215,20 +214,8 @@ def prometheus(tmp_path: Path) -> Iterator[str]:
         stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 60
         query = 'count_over_time(http_requests_total{service="shop",code="200"}[1m])'
-        while time.monotonic() < deadline:
-            assert process.poll() is None, "prometheus exited early"
-            try:
-                answer = httpx.get(f"{url}/api/v1/query", params={"query": query}, timeout=2)
-                result = answer.json().get("data", {}).get("result", [])
-                if result and float(result[0]["value"][1]) >= 4:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
-        else:
-            pytest.fail("prometheus did not collect samples in time")
+        wait_for_samples(url, process, query, at_least=4)
         yield url
     finally:
         process.terminate()
