@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from code_engine.audit import trail as audit
 from code_engine.catalog.store import require_service
 from code_engine.deploy import store
 from code_engine.deploy.gitrepo import is_remote
 from code_engine.deploy.local.artifact import release_path
 from code_engine.deploy.service import Actor, DeployContext, service_repo, spec_at
 from code_engine.errors import ConflictError, UserError
-from code_engine.policy import audit
 from code_engine.spec import LocalTarget
 from code_engine.store.tables import ReleaseRow
 

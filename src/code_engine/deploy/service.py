@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from code_engine.audit import trail as audit
 from code_engine.auth.roles import Binding
 from code_engine.catalog.store import (
     EnvironmentDraft,
@@ -29,7 +30,6 @@ from code_engine.deploy.commands import add_command
 from code_engine.deploy.gitrepo import Repository
 from code_engine.deploy.rollout import AllAtOnce, Command, RolloutSpec, new_rollout, state_to_dict
 from code_engine.errors import ConflictError, NotFoundError, UserError
-from code_engine.policy import audit
 from code_engine.spec import ServiceSpec, load_spec_text
 from code_engine.store.tables import DeploymentRow, EnvironmentRow, ReleaseRow, ServiceRow
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from starlette.testclient import TestClient
 
+from code_engine.audit.trail import list_events
 from code_engine.clock import Clock
 from code_engine.deploy.controller.persist import load, persist
 from code_engine.deploy.deliveries import unpack_seconds
@@ -20,7 +21,6 @@ from code_engine.deploy.rollout import (
     Verdict,
 )
 from code_engine.deploy.store import commits_of, get_deployment
-from code_engine.policy.audit import list_events
 from code_engine.store.engine import Database
 
 from .conftest import Repo

@@ -11,8 +11,8 @@ from pydantic import BaseModel
 from code_engine.api.deps import Developer, Now, SessionDep, Viewer
 from code_engine.api.schemas import ERROR_RESPONSES
 from code_engine.assess import history
+from code_engine.audit import trail as audit
 from code_engine.catalog.store import require_service
-from code_engine.policy import audit
 from code_engine.store.tables import AssessmentRow
 
 router = APIRouter(prefix="/api/v1/services", tags=["assessments"], responses=ERROR_RESPONSES)

@@ -9,7 +9,7 @@ from fastapi import APIRouter
 
 from code_engine.api.deps import Admin, Cursor, Limit, RuntimeDep, SessionDep, run_read
 from code_engine.api.schemas import ERROR_RESPONSES, PageOut, Public
-from code_engine.policy import audit
+from code_engine.audit import trail as audit
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"], responses=ERROR_RESPONSES)
 

@@ -29,6 +29,7 @@ from code_engine.api.routers.deploy_common import (
     router,
 )
 from code_engine.api.schemas import PageOut, UtcDatetime, page_response
+from code_engine.audit import trail as audit
 from code_engine.auth.roles import Role
 from code_engine.catalog.store import require_environment, require_service
 from code_engine.deploy import store
@@ -36,7 +37,6 @@ from code_engine.deploy.protection import NotADeployerError
 from code_engine.deploy.service import DeployRequest, start_deployment
 from code_engine.deploy.store import DeploymentRecord, Status
 from code_engine.errors import UserError
-from code_engine.policy import audit
 
 __all__ = ["router"]
 RecordedStatus = Literal["pending", "progressing", "paused", "succeeded", "failed", "rolled_back"]

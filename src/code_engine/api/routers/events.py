@@ -7,10 +7,10 @@ from pydantic import BaseModel
 
 from code_engine.api.deps import Developer, Now, SessionDep, authorize
 from code_engine.api.schemas import ERROR_RESPONSES
+from code_engine.audit import trail as audit
 from code_engine.auth.roles import Role
 from code_engine.dora.generic import EventBatch, parse_events
 from code_engine.dora.ingest import ingest
-from code_engine.policy import audit
 
 router = APIRouter(prefix="/api/v1/events", tags=["events"], responses=ERROR_RESPONSES)
 

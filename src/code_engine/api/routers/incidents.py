@@ -18,10 +18,10 @@ from code_engine.api.deps import (
     run_read,
 )
 from code_engine.api.schemas import ERROR_RESPONSES, PageOut, Public, UtcDatetime
+from code_engine.audit import trail as audit
 from code_engine.catalog.store import require_environment, require_service
 from code_engine.dora import store
 from code_engine.dora.store import IncidentRecord
-from code_engine.policy import audit
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"], responses=ERROR_RESPONSES)
 

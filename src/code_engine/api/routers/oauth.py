@@ -14,9 +14,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from code_engine.api.deps import RuntimeDep
+from code_engine.audit import trail as audit
 from code_engine.auth import principals
 from code_engine.observe.logging import get_logger
-from code_engine.policy import audit
 
 router = APIRouter(tags=["auth"])
 log = get_logger("code_engine.auth")

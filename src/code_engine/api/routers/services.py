@@ -9,9 +9,9 @@ from pydantic import BaseModel, Field
 
 from code_engine.api.deps import Admin, Cursor, Limit, Now, RuntimeDep, SessionDep, Viewer, run_read
 from code_engine.api.schemas import ERROR_RESPONSES, PageOut, Public
+from code_engine.audit import trail as audit
 from code_engine.catalog import store
 from code_engine.catalog.store import EnvironmentDraft
-from code_engine.policy import audit
 
 router = APIRouter(prefix="/api/v1", tags=["services"], responses=ERROR_RESPONSES)
 NAME = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"

@@ -22,12 +22,12 @@ from sqlalchemy.orm import Session
 from code_engine.api.deps import Developer, Now, RuntimeDep, SessionDep, authorize
 from code_engine.api.errors import PermissionDeniedError
 from code_engine.api.schemas import ERROR_RESPONSES
+from code_engine.audit import trail as audit
 from code_engine.auth.roles import Role
 from code_engine.auth.tokens import AuthenticationError, Principal
 from code_engine.dora import alertmanager, argocd, github
 from code_engine.dora.events import Event, PayloadError
 from code_engine.dora.ingest import IngestResult, ingest
-from code_engine.policy import audit
 from code_engine.settings import Settings
 
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"], responses=ERROR_RESPONSES)

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from code_engine.audit import trail as audit
 from code_engine.deploy import store
 from code_engine.deploy.commands import consume, pending_commands
 from code_engine.deploy.deliveries import refresh_deliveries
@@ -25,7 +26,6 @@ from code_engine.deploy.rollout import (
     state_to_dict,
 )
 from code_engine.deploy.service import resource
-from code_engine.policy import audit
 
 CONTROLLER = "controller"
 

@@ -1,1 +1,0 @@
-"""Policy decisions, secrets and the audit trail."""
