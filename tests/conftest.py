@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import create_engine, text
 from starlette.testclient import TestClient
 
-from code_engine.api import create_app
 from code_engine.api.app import runtime_of
 from code_engine.auth.roles import Binding
+from code_engine.server import create_app
 from code_engine.settings import Settings
 from code_engine.store.engine import Database, make_database
 from code_engine.store.migrate import upgrade

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 
@@ -19,6 +20,18 @@ class UserError(CodeError):
 
 class ConfigError(ValueError, UserError):
     """An invalid setting or configuration file."""
+
+
+class PayloadError(ValueError, UserError):
+    """A submitted payload is invalid: one `field path: message` line per problem."""
+
+    def __init__(self, problems: Iterable[str]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("\n".join(self.problems))
+
+    def prefixed(self, path: str) -> PayloadError:
+        """The same problems, located under `path` (e.g. `events.3`)."""
+        return PayloadError(f"{path}.{problem}" for problem in self.problems)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,7 @@
-"""`create_app(settings)`: the FastAPI application, with everything passed in."""
+"""`create_app(settings)`: the API as a FastAPI application, with everything passed in.
+
+The dashboard is added on top of it by `code_engine.server`; the API never imports it.
+"""
 
 from __future__ import annotations
 
@@ -24,15 +27,14 @@ from code_engine.api.routers import (
     services,
     webhooks,
 )
-from code_engine.api.runtime import Runtime, build_runtime
 from code_engine.clock import Clock, utc_now
-from code_engine.observe import dora_collector
+from code_engine.dora.gauges import register as register_dora_gauges
 from code_engine.observe.middleware import ObserveMiddleware
 from code_engine.observe.tracing import create_tracer_provider, instrument
+from code_engine.runtime import Runtime, build_runtime
 from code_engine.settings import Settings
 from code_engine.store.engine import Database
 from code_engine.store.migrate import upgrade
-from code_engine.web import router as web_router
 
 ROUTERS = (
     health.router,
@@ -47,7 +49,6 @@ ROUTERS = (
     audit.router,
     metrics.router,
     webhooks.router,
-    web_router,
 )
 
 
@@ -60,7 +61,7 @@ def create_app(
 ) -> FastAPI:
     """Build the app; the database is migrated on start unless `migrate=False`."""
     runtime = build_runtime(settings, clock, database)
-    dora_gauges = dora_collector.register(runtime.metrics.registry, runtime.db, clock, settings)
+    dora_gauges = register_dora_gauges(runtime.metrics.registry, runtime.db, clock, settings)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

@@ -11,9 +11,9 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from code_engine.api.errors import PermissionDeniedError
-from code_engine.api.runtime import Runtime
 from code_engine.auth.roles import Role, allows
 from code_engine.auth.tokens import AuthenticationError, Principal
+from code_engine.runtime import Runtime, get_runtime
 
 # Cheap, CPU-only dependencies are `async def` so FastAPI runs them on the event loop instead
 # of hopping to the thread pool for each one.
@@ -24,11 +24,6 @@ from code_engine.auth.tokens import AuthenticationError, Principal
 # (up to the 5 ms switch interval): at 200 req/s that convoy cost a p95 of 100-400 ms, against
 # 6 ms when the work runs on the loop (benchmarks/api_latency.py). So on SQLite (a local file,
 # whose pool never blocks) the work runs inline; on PostgreSQL it keeps to the thread pool.
-
-
-async def get_runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]

@@ -12,7 +12,7 @@ import jsonschema
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from code_engine.dora.events import PayloadError
+from code_engine.errors import PayloadError
 from code_engine.store.tables import AssessmentRow
 
 

@@ -30,8 +30,8 @@ def server(
     the rollout controllers on a background thread unless --no-worker."""
     import uvicorn
 
-    from code_engine.api import create_app
     from code_engine.observe.logging import configure_logging
+    from code_engine.server import create_app
 
     settings = load_settings(host=host, port=port)
     configure_logging(settings.log_level, settings.log_format)

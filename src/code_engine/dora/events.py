@@ -8,26 +8,16 @@ offsets are converted to UTC.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from enum import Enum
 
-from code_engine.errors import UserError
+from pydantic import AwareDatetime, TypeAdapter, ValidationError
+
+from code_engine.errors import PayloadError as PayloadError  # re-exported: the adapters raise it
 
 UTC = timezone.utc
-
-
-class PayloadError(ValueError, UserError):
-    """An ingested payload is invalid: one `field path: message` line per problem."""
-
-    def __init__(self, problems: Iterable[str]) -> None:
-        self.problems = tuple(problems)
-        super().__init__("\n".join(self.problems))
-
-    def prefixed(self, path: str) -> PayloadError:
-        """The same problems, located under `path` (e.g. `events.3`)."""
-        return PayloadError(f"{path}.{problem}" for problem in self.problems)
 
 
 class DeploymentStatus(str, Enum):
@@ -63,10 +53,8 @@ ENVIRONMENT_ALIASES: Mapping[str, str] = {
     "develop": "dev",
 }
 
-_TIMESTAMP = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d+))?"
-    r"(?:(?P<z>[Zz])|(?P<sign>[+-])(?P<hh>\d{2}):?(?P<mm>\d{2}))?"
-)
+_AWARE: TypeAdapter[datetime] = TypeAdapter(AwareDatetime)
+_EPOCH_NUMBER = re.compile(r"[+-]?\d+(?:\.\d*)?")
 
 
 def normalize_environment(name: str, aliases: Mapping[str, str] = ENVIRONMENT_ALIASES) -> str:
@@ -87,26 +75,29 @@ def to_utc(value: datetime, field: str = "timestamp") -> datetime:
 
 
 def parse_timestamp(value: object, field: str) -> datetime:
-    """Parse an RFC 3339 timestamp (`Z` or `±hh:mm`, any fraction digits) into UTC."""
+    """Parse an RFC 3339 timestamp (`Z` or `±hh:mm`, any fraction digits) into UTC.
+
+    The parsing is pydantic's (`AwareDatetime`, strict); the checks around it keep the
+    messages in `field: problem` form and refuse what pydantic would also read as a date
+    but RFC 3339 does not (a number of seconds since the epoch).
+    """
     if isinstance(value, datetime):
         return to_utc(value, field)
     if not isinstance(value, str):
         raise PayloadError([f"{field}: expected an RFC 3339 timestamp, got {value!r}"])
-    match = _TIMESTAMP.fullmatch(value.strip())
-    if match is None:
+    if _EPOCH_NUMBER.fullmatch(value.strip()):
         raise PayloadError([f"{field}: {value!r} is not an RFC 3339 timestamp"])
-    if match["z"] is None and match["sign"] is None:
-        raise PayloadError([f"{field}: timestamp {value!r} has no UTC offset (add 'Z')"])
-    zone = timezone.utc
-    if match["sign"] is not None:
-        offset = timedelta(hours=int(match["hh"]), minutes=int(match["mm"]))
-        zone = timezone(-offset if match["sign"] == "-" else offset)
-    year, month, day, hour, minute, second = (int(match[i]) for i in range(1, 7))
-    micros = int((match[7] or "0").ljust(6, "0")[:6])
     try:
-        parsed = datetime(year, month, day, hour, minute, second, micros, tzinfo=zone)
-    except ValueError as exc:
-        raise PayloadError([f"{field}: {value!r}: {exc}"]) from None
+        parsed = _AWARE.validate_strings(value.strip(), strict=True)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        if error["type"] == "timezone_aware":
+            raise PayloadError(
+                [f"{field}: timestamp {value!r} has no UTC offset (add 'Z')"]
+            ) from None
+        reason = (error.get("ctx") or {}).get("error")
+        detail = f" ({reason})" if reason else ""
+        raise PayloadError([f"{field}: {value!r} is not an RFC 3339 timestamp{detail}"]) from None
     return parsed.astimezone(timezone.utc)
 
 

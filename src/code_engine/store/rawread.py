@@ -29,7 +29,8 @@ class RawRead:
         self.positions = self.compiled.positiontup
         self.processors: dict[str, Callable[[Any], Any]] = {}
         for name, bind in self.compiled.binds.items():
-            processor = bind.type._cached_bind_processor(dialect)
+            # the type as this dialect runs it (a TypeDecorator wraps its impl's processor)
+            processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
             if processor is not None:
                 self.processors[name] = processor
 

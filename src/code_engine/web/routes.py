@@ -8,17 +8,18 @@ from typing import Annotated
 from urllib.parse import quote
 
 import jinja2
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from code_engine.api.deps import RuntimeDep
 from code_engine.dora.operations import default_source
 from code_engine.dora.window import parse_days, resolve_window
+from code_engine.runtime import Runtime, get_runtime
 from code_engine.web import session as web_session
 from code_engine.web.views import dashboard, with_operations
 
 router = APIRouter(include_in_schema=False)
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 _env = jinja2.Environment(
     loader=jinja2.PackageLoader("code_engine.web", "templates"),
     autoescape=jinja2.select_autoescape(["html"]),

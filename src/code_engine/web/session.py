@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from fastapi import Request, Response
 
-from code_engine.api.runtime import Runtime
 from code_engine.audit import trail as audit
 from code_engine.auth import principals
 from code_engine.auth.roles import Role
 from code_engine.auth.tokens import AuthenticationError, Principal
 from code_engine.observe.logging import get_logger
+from code_engine.runtime import Runtime
 
 COOKIE = "code_session"
 log = get_logger("code_engine.web")

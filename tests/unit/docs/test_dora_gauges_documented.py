@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from code_engine.observe.dora_collector import DoraCollector, refresh_families
+from code_engine.dora.gauges import DoraCollector, refresh_families
 from code_engine.observe.refresher import Refresher
 
 DOCS = Path(__file__).resolve().parents[3] / "docs"

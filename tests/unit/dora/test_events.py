@@ -102,8 +102,13 @@ def test_parse_timestamp_accepts_rfc3339(raw: str, expected: datetime) -> None:
     ("raw", "message"),
     [
         ("2024-06-11T13:04:39", "at: timestamp '2024-06-11T13:04:39' has no UTC offset (add 'Z')"),
-        ("yesterday", "at: 'yesterday' is not an RFC 3339 timestamp"),
-        ("2024-13-11T13:04:39Z", "at: '2024-13-11T13:04:39Z': month must be in 1..12"),
+        ("yesterday", "at: 'yesterday' is not an RFC 3339 timestamp (input is too short)"),
+        (
+            "2024-13-11T13:04:39Z",
+            "at: '2024-13-11T13:04:39Z' is not an RFC 3339 timestamp"
+            " (month value is outside expected range of 1-12)",
+        ),
+        ("1718111079", "at: '1718111079' is not an RFC 3339 timestamp"),
         (1718111079, "at: expected an RFC 3339 timestamp, got 1718111079"),
     ],
 )

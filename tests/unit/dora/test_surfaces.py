@@ -10,10 +10,10 @@ import pytest
 
 from code_engine.dora import grafana
 from code_engine.dora.events import DeploymentEvent, DeploymentStatus
+from code_engine.dora.gauges import GAUGES, families
 from code_engine.dora.metrics import compute_four_keys
 from code_engine.dora.operations import Measured, judge
 from code_engine.dora.window import parse_days
-from code_engine.observe.dora_collector import GAUGES, families
 from code_engine.settings import Settings
 from code_engine.spec.quality import Slos
 from code_engine.web.sparkline import sparkline

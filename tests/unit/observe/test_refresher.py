@@ -9,8 +9,8 @@ import pytest
 from pydantic import ValidationError
 
 from code_engine.dora.events import DeploymentEvent, DeploymentStatus
+from code_engine.dora.gauges import DoraCollector
 from code_engine.dora.metrics import FourKeys, compute_four_keys
-from code_engine.observe.dora_collector import DoraCollector
 from code_engine.observe.refresher import Refresher
 from code_engine.settings import Settings
 

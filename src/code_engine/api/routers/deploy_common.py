@@ -14,7 +14,6 @@ from pydantic import Field
 from sqlalchemy.orm import Session
 
 from code_engine.api.errors import PermissionDeniedError
-from code_engine.api.runtime import Runtime
 from code_engine.api.schemas import ERROR_RESPONSES, Public
 from code_engine.auth.tokens import Principal
 from code_engine.deploy import store
@@ -22,6 +21,7 @@ from code_engine.deploy.gitrepo import Repository, open_repository
 from code_engine.deploy.service import Actor, DeployContext
 from code_engine.deploy.views import progress
 from code_engine.errors import CodeError
+from code_engine.runtime import Runtime
 
 router = APIRouter(prefix="/api/v1/deployments", tags=["deployments"], responses=ERROR_RESPONSES)
 

@@ -18,13 +18,13 @@ from code_engine.api.routers.deploy_common import (
     forbidden,
     router,
 )
-from code_engine.api.runtime import Runtime
 from code_engine.auth.roles import Role
 from code_engine.auth.tokens import Principal
 from code_engine.deploy import service, store
 from code_engine.deploy.protection import NotADeployerError, SelfApprovalError
 from code_engine.deploy.rollout import Command
 from code_engine.deploy.views import environment_status
+from code_engine.runtime import Runtime
 
 
 class PromoteBody(BaseModel):

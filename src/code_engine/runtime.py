@@ -1,9 +1,15 @@
-"""What a running app holds: settings, database, token service, clock, metrics."""
+"""What a running app holds: settings, database, token service, clock, metrics.
+
+Built from core parts only, so that every interface (the API, the dashboard) can share it
+without importing another interface.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+
+from starlette.requests import Request
 
 from code_engine.auth.keys import KeyRing
 from code_engine.auth.tokens import ExternalIssuer, TokenService
@@ -50,3 +56,9 @@ def build_runtime(settings: Settings, clock: Clock, db: Database | None = None) 
     return Runtime(
         settings=settings, db=database, tokens=tokens, clock=clock, metrics=create_metrics()
     )
+
+
+async def get_runtime(request: Request) -> Runtime:
+    """The runtime the app was built with: a dependency of the API's routes and the pages."""
+    runtime: Runtime = request.app.state.runtime
+    return runtime
