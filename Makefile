@@ -32,6 +32,7 @@ ci-lint: dev-setup ## Linters, type checker and the repository's own file valida
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	scripts/ci-lint-files.sh
 
 ci-test: dev-test ## Tests with coverage (same as dev-test; coverage.xml in build/)

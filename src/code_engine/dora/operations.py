@@ -1,9 +1,11 @@
 """Operational metrics (uptime, p95 latency, error rate) against the service's SLOs.
 
-Two sources, one small protocol: a Prometheus server (PromQL over a window, the
-production path) or CODE's own router of the environment (its live counters since they
-were last reset; it keeps no history, so no uptime and no window). The SLOs come from
-the service's `code.yaml` when its repository is a local path, else the defaults.
+Two sources, one small protocol: a Prometheus server (the PromQL of `observe.promql` over a
+window, the production path) or the traffic router of the environment (its live counters
+since they were last reset; it keeps no history, so no uptime and no window). The router's
+counters come through `RouterStatistics`, which the interfaces wire to the delivery's
+routers: this capability knows nothing of how a router is reached. The SLOs come from the
+service's `code.yaml` when its repository is a local path, else the defaults.
 """
 
 from __future__ import annotations
@@ -19,30 +21,13 @@ import httpx
 from sqlalchemy.orm import Session
 
 from code_engine.catalog.store import require_environment, require_service
-from code_engine.deploy.rollout.prometheus import PrometheusError, PrometheusProvider, render
-from code_engine.deploy.router.client import BuiltinRouter
-from code_engine.deploy.router.errors import RouterError
-from code_engine.deploy.router.launch import RouterLaunch
-from code_engine.deploy.router.stats import LATENCY_BOUNDS_MS, quantile
 from code_engine.errors import CodeError
 from code_engine.observe.logging import get_logger
+from code_engine.observe.promql import SLO_QUERIES, PrometheusClient, render
 from code_engine.settings import Settings
 from code_engine.spec.loader import load_spec
 from code_engine.spec.quality import Slos
 
-_SERVICE = 'service="{service}"'
-QUERIES = {
-    "uptime_percent": f"100 * avg(avg_over_time(up{{{_SERVICE}}}[{{window}}]))",
-    "p95_ms": (
-        "1000 * histogram_quantile(0.95, sum by (le) "
-        f"(rate(http_request_duration_seconds_bucket{{{_SERVICE}}}[{{window}}])))"
-    ),
-    "error_rate_percent": (
-        f'100 * (sum(increase(http_requests_total{{{_SERVICE},code=~"5.."}}[{{window}}]))'
-        " or vector(0))"
-        f" / sum(increase(http_requests_total{{{_SERVICE}}}[{{window}}]))"
-    ),
-}
 log = get_logger("code_engine.dora")
 
 
@@ -76,6 +61,25 @@ class OperationsReport:
     note: str = ""
 
 
+@dataclass(frozen=True)
+class TrafficCounters:
+    """A router's counters of one service environment, every version together."""
+
+    requests: int
+    errors: int
+    p95_ms: float | None
+
+
+class RouterStatistics(Protocol):
+    """The live counters of a service environment's traffic router (since their last reset).
+
+    Raises a `CodeError` when the router cannot be asked.
+    """
+
+    def counters(self, service: str, environment: str) -> TrafficCounters:
+        """What the router of `service` in `environment` counted."""
+
+
 class OperationsSource(Protocol):
     name: str
 
@@ -101,7 +105,7 @@ def judge(measured: Measured, slos: Slos) -> list[Objective]:
 
 
 class PrometheusOperations:
-    """PromQL over the window, at its end (`QUERIES`)."""
+    """The SLO queries of `observe.promql` over the window, at its end."""
 
     name = "prometheus"
 
@@ -112,37 +116,30 @@ class PrometheusOperations:
     def measure(self, service: str, environment: str, start: datetime, end: datetime) -> Measured:
         del environment  # the default queries select by the `service` label only
         window = end - start
-        with PrometheusProvider(self.base_url, service, client=self.client) as provider:
+        with PrometheusClient(self.base_url, client=self.client) as prometheus:
             values = {
-                key: provider.query(render(q, service=service, version="", window=window), end)
-                for key, q in QUERIES.items()
+                key: prometheus.query(render(query, service=service, window=window), end)
+                for key, query in SLO_QUERIES.items()
             }
         return Measured(**values)
 
 
 class RouterOperations:
-    """The environment's builtin router: counters since their last reset, all versions."""
+    """The environment's traffic router: counters since their last reset, all versions."""
 
     name = "router"
 
-    def __init__(self, router_for: Callable[[str, str], BuiltinRouter]) -> None:
-        self.router_for = router_for
+    def __init__(self, statistics: RouterStatistics) -> None:
+        self.statistics = statistics
 
     def measure(self, service: str, environment: str, start: datetime, end: datetime) -> Measured:
         del start, end  # the router keeps counters, not history
-        router = self.router_for(service, environment)
-        try:
-            stats = router.stats()
-        finally:
-            router.close()
-        requests = sum(s.requests for s in stats.values())
-        if not requests:
+        counters = self.statistics.counters(service, environment)
+        if not counters.requests:
             return Measured()
-        buckets = [0] * (len(LATENCY_BOUNDS_MS) + 1)
-        for version in stats.values():
-            buckets = [a + b for a, b in zip(buckets, version.buckets, strict=True)]
-        errors = sum(s.errors for s in stats.values())
-        return Measured(p95_ms=quantile(buckets, 0.95), error_rate_percent=100 * errors / requests)
+        return Measured(
+            p95_ms=counters.p95_ms, error_rate_percent=100 * counters.errors / counters.requests
+        )
 
 
 def slos_of(repo: str) -> tuple[Slos, str]:
@@ -156,35 +153,33 @@ def slos_of(repo: str) -> tuple[Slos, str]:
         return Slos(), f"default SLOs ({path.name}: {exc})"
 
 
-def default_source(settings: Settings) -> OperationsSource:
+def default_source(settings: Settings, router: RouterStatistics) -> OperationsSource:
+    """Prometheus when `CODE_METRICS_PROMETHEUS_URL` is set, else the environment's router."""
     if settings.metrics_prometheus_url:
         return PrometheusOperations(settings.metrics_prometheus_url)
-
-    def router_for(service: str, environment: str) -> BuiltinRouter:
-        launch = RouterLaunch.for_environment(settings.data_dir, service, environment, port=0)
-        return BuiltinRouter(launch.control, timeout=5.0)
-
-    return RouterOperations(router_for)
+    return RouterOperations(router)
 
 
 def measure_operations(
     session: Session,
-    settings: Settings,
+    source: OperationsSource,
     *,
     service: str,
     environment: str,
     start: datetime,
     end: datetime,
-    source: OperationsSource | None = None,
 ) -> OperationsReport:
-    """Measure one service environment and judge it against its SLOs."""
+    """Measure one service environment and judge it against its SLOs.
+
+    A source that cannot answer (a `CodeError`: unreachable, refused) leaves the figures
+    empty and says why in the note.
+    """
     row = require_service(session, service)
     require_environment(session, row.id, environment)
     slos, notes = slos_of(row.repo)
-    source = source or default_source(settings)
     try:
         measured = source.measure(service, environment, start, end)
-    except (PrometheusError, RouterError) as exc:
+    except CodeError as exc:
         measured, notes = Measured(), "; ".join(filter(None, [str(exc), notes]))
     return _report(source, service, environment, start, end, measured, slos, notes)
 

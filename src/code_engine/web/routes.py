@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from code_engine.deploy.traffic import RouterTraffic
 from code_engine.dora.operations import default_source
 from code_engine.dora.window import parse_days, resolve_window
 from code_engine.runtime import Runtime, get_runtime
@@ -71,9 +72,8 @@ def home(
             incident_link_window=timedelta(hours=runtime.settings.dora_incident_link_hours),
         )
     # after the transaction: the sources answer over the network, not from the store
-    panels = with_operations(
-        panels, default_source(runtime.settings), environment=env, start=start, end=end
-    )
+    source = default_source(runtime.settings, RouterTraffic.builtin(runtime.settings.data_dir))
+    panels = with_operations(panels, source, environment=env, start=start, end=end)
     context = {
         "panels": panels,
         "principal": principal.name,

@@ -20,8 +20,8 @@ from code_engine.deploy.rollout.prometheus import (
     PrometheusError,
     PrometheusProvider,
     PromQueries,
-    promql_duration,
 )
+from code_engine.observe.promql import promql_duration
 
 UNTIL = datetime(2024, 5, 1, 12, 1, tzinfo=timezone.utc)
 SINCE = UNTIL - timedelta(minutes=1)

@@ -12,12 +12,12 @@ from starlette.testclient import TestClient
 
 from code_engine.catalog.store import EnvironmentDraft, create_service
 from code_engine.deploy.router.stats import VersionStats, bucket_index
+from code_engine.deploy.traffic import RouterTraffic
 from code_engine.dora.operations import (
     PrometheusOperations,
     RouterOperations,
     measure_operations,
 )
-from code_engine.settings import Settings
 from code_engine.store.engine import Database
 
 END = datetime(2026, 11, 2, 12, tzinfo=timezone.utc)
@@ -43,7 +43,7 @@ def _service(database: Database, repo: str = "") -> None:
 
 
 def test_prometheus_figures_are_judged_against_code_yaml(
-    database: Database, settings: Settings, tmp_path: Path
+    database: Database, tmp_path: Path
 ) -> None:
     (tmp_path / "code.yaml").write_text(CODE_YAML)
     _service(database, str(tmp_path))
@@ -65,13 +65,7 @@ def test_prometheus_figures_are_judged_against_code_yaml(
     )
     with database.session() as session:
         report = measure_operations(
-            session,
-            settings,
-            service="shop",
-            environment="prod",
-            start=START,
-            end=END,
-            source=source,
+            session, source, service="shop", environment="prod", start=START, end=END
         )
     verdicts = {o.key: (o.value, o.target, o.passed) for o in report.objectives}
     assert verdicts == {
@@ -101,19 +95,13 @@ def _stats(requests: int, errors: int, latency_ms: float) -> VersionStats:
     return VersionStats(requests=requests, errors=errors, buckets=tuple(buckets))
 
 
-def test_router_counters_of_every_version(database: Database, settings: Settings) -> None:
+def test_router_counters_of_every_version(database: Database) -> None:
     _service(database)
     router = FakeRouter({"1.0": _stats(900, 0, 40), "1.1": _stats(100, 2, 400)})
-    source = RouterOperations(lambda _service, _env: router)  # type: ignore[arg-type,return-value]
+    source = RouterOperations(RouterTraffic(lambda _service, _env: router))
     with database.session() as session:
         report = measure_operations(
-            session,
-            settings,
-            service="shop",
-            environment="prod",
-            start=START,
-            end=END,
-            source=source,
+            session, source, service="shop", environment="prod", start=START, end=END
         )
     figures: dict[str, Any] = {o.key: o for o in report.objectives}
     assert figures["error_rate"].value == 0.2 and figures["error_rate"].passed is False

@@ -8,7 +8,13 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from code_engine.deploy.router.errors import RouterError
-from code_engine.dora.operations import Measured, Objective, RouterOperations, measure_many
+from code_engine.dora.operations import (
+    Measured,
+    Objective,
+    RouterOperations,
+    TrafficCounters,
+    measure_many,
+)
 from code_engine.web.views import format_objective, objective_card
 
 END = datetime(2026, 11, 2, tzinfo=timezone.utc)
@@ -64,8 +70,15 @@ def test_reports_keep_the_order_and_say_why_figures_are_missing() -> None:
         assert [o.value for o in report.objectives] == [None, None, None]
 
 
+class NoRouter:
+    """Router statistics whose router cannot be reached."""
+
+    def counters(self, service: str, environment: str) -> TrafficCounters:
+        raise RouterError(f"no router for {service}/{environment}")
+
+
 def test_router_figures_say_what_they_cover() -> None:
-    source = RouterOperations(lambda _s, _e: (_ for _ in ()).throw(RouterError("no router")))
+    source = RouterOperations(NoRouter())
     [report] = measure_many([("api", "")], source, environment="prod", start=START, end=END)
     assert report.source == "router"
     assert report.note.startswith("router counters since their last reset; uptime needs")

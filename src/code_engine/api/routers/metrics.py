@@ -10,7 +10,8 @@ from pydantic import BaseModel
 
 from code_engine.api.deps import Now, RuntimeDep, SessionDep, Viewer
 from code_engine.api.schemas import ERROR_RESPONSES, UtcDatetime
-from code_engine.dora.operations import measure_operations, operations_to_dict
+from code_engine.deploy.traffic import RouterTraffic
+from code_engine.dora.operations import default_source, measure_operations, operations_to_dict
 from code_engine.dora.render import report_to_dict
 from code_engine.dora.report import service_reports
 from code_engine.dora.window import parse_days, resolve_window
@@ -138,7 +139,8 @@ def operations_metrics(
     to: To = None,
 ) -> dict[str, Any]:
     start, end = window_of(now, window, from_, to)
+    source = default_source(runtime.settings, RouterTraffic.builtin(runtime.settings.data_dir))
     report = measure_operations(
-        session, runtime.settings, service=service, environment=environment, start=start, end=end
+        session, source, service=service, environment=environment, start=start, end=end
     )
     return operations_to_dict(report)
