@@ -11,11 +11,11 @@ import typer
 
 from code_engine.cli.client import ApiClient
 from code_engine.cli.deploy_watch import describe, outcome, watch
+from code_engine.cli.options import SERVER
 from code_engine.cli.output import OutputFormat, console, print_json, render_object, render_rows
 from code_engine.errors import UserError
 from code_engine.spec import SPEC_FILENAME, load_spec
 
-SERVER = typer.Option(None, "--server", envvar="CODE_SERVER", help="CODE server URL.")
 OUTPUT = typer.Option(OutputFormat.table, "--output", "-o", help="table or json.")
 SERVICE = typer.Option(None, "--service", "-s", help="Service name [default: the one in --spec].")
 SPEC = typer.Option(SPEC_FILENAME, "--spec", "-f", help="code.yaml naming the service.")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 import webbrowser
 from datetime import datetime
@@ -15,6 +14,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from code_engine.cli.client import DEFAULT_SERVER, ApiClient, load_login
+from code_engine.cli.options import SERVER
 from code_engine.cli.output import OutputFormat, console, print_json
 from code_engine.dora import grafana
 from code_engine.dora.events import PayloadError, parse_timestamp
@@ -177,12 +177,12 @@ def grafana_dashboard(
 
 @dora_app.command("dashboard")
 def open_dashboard(
-    server: str = typer.Option(None, "--server", help="CODE's URL [default: the login's]."),
+    server: str = SERVER,
     browser: bool = typer.Option(True, "--open/--no-open", help="Open a web browser."),
 ) -> None:
     """Open CODE's dashboard (the four keys, deployments, incidents) in a browser."""
     login = load_login()
-    base = server or os.environ.get("CODE_SERVER") or (login.server if login else DEFAULT_SERVER)
+    base = server or (login.server if login else DEFAULT_SERVER)
     url = base.rstrip("/") + "/"
     console().print(f"CODE dashboard: {url}")
     if browser and not webbrowser.open(url):

@@ -8,12 +8,12 @@ from typing import Any
 import typer
 
 from code_engine.cli.client import ApiClient
+from code_engine.cli.options import SERVER
 from code_engine.cli.output import OutputFormat, console, render_object
 from code_engine.deploy.gitrepo import GitRepository, is_remote
 from code_engine.errors import NotFoundError
 from code_engine.spec import SPEC_FILENAME, ServiceSpec, load_spec
 
-SERVER = typer.Option(None, "--server", envvar="CODE_SERVER", help="CODE server URL.")
 OUTPUT = typer.Option(OutputFormat.table, "--output", "-o", help="table or json.")
 SPEC = typer.Option(SPEC_FILENAME, "--spec", "-f", help="The service's code.yaml.")
 

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 import typer
 
 from code_engine.cli.client import ApiClient
+from code_engine.cli.options import SERVER
 from code_engine.cli.output import OutputFormat, console, render_object, render_rows
 from code_engine.errors import CodeError
 
-SERVER = typer.Option(None, "--server", envvar="CODE_SERVER", help="CODE server URL.")
 OUTPUT = typer.Option(OutputFormat.table, "--output", "-o", help="table or json.")
 LIMIT = typer.Option(50, "--limit", "-n", min=1, max=500, help="Rows per page.")
 CURSOR = typer.Option(None, "--cursor", help="Continue from a previous page.")

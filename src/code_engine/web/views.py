@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from code_engine.assess import history
 from code_engine.catalog.store import list_environments
+from code_engine.deploy.views import progress
 from code_engine.dora.metrics import Metric
 from code_engine.dora.operations import (
     Objective,
@@ -202,35 +202,30 @@ ENDED = RAN_TO_THE_END | {"rejected"}
 
 
 def rollout_of(environment: str, row: DeploymentRow) -> Rollout:
-    """A deployment's progress: the canary's traffic weight and step, else its status."""
-    state: Mapping[str, Any] = row.state if isinstance(row.state, dict) else {}
-    strategy = (
-        state.get("spec", {}).get("strategy", {}) if isinstance(state.get("spec"), dict) else {}
-    )
-    steps = strategy.get("steps") if isinstance(strategy, dict) else None
-    weight = state.get("current_weight")
-    index = state.get("step_index")
-    step = ""
-    if isinstance(steps, list) and steps and isinstance(index, int):
-        step = f"step {min(index + 1, len(steps))} of {len(steps)}"
+    """A deployment's progress: the canary's traffic weight and step, else its status.
+
+    The rollout state is read through the domain model (`deploy.views.progress`); a
+    deployment recorded without running has none.
+    """
+    run = progress(row.state) if isinstance(row.state, dict) else None
+    weight = run["weight"] if run is not None else None
     finished = row.status in ENDED
     if row.status in RAN_TO_THE_END:
         percent = 100
-    elif finished:
-        percent = 0  # rejected before it ran
-    elif isinstance(weight, int):
-        percent = max(0, min(100, weight))
+    elif finished or weight is None:
+        percent = 0  # rejected before it ran, or not started yet
     else:
-        percent = 0
+        percent = max(0, min(100, weight))
+    step = f"step {run['step']} of {run['steps']}" if run is not None and run["steps"] else ""
     return Rollout(
         environment=environment,
         version=row.version,
         status=row.status,
         strategy=row.strategy,
         when=row.finished_at or row.started_at or row.created_at,
-        weight=weight if isinstance(weight, int) else None,
+        weight=weight,
         step=step,
-        phase=str(state.get("phase", "")) if not finished else "",
+        phase=run["phase"] if run is not None and not finished else "",
         percent=percent,
     )
 
