@@ -7,13 +7,14 @@ observer until it is cleared.
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
-log = logging.getLogger(__name__)
+from code_engine.observe.logging import get_logger
+
+log = get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ class Jobs:
         try:
             work()
         except Exception as exc:  # noqa: BLE001 - reported to the observer, never lost
-            log.warning("job %s failed: %s", key, exc)
+            log.warning("job failed", job=key, error=str(exc))
             with self._lock:
                 self._failures[key] = JobFailure(str(exc), self._clock())
         finally:

@@ -4,7 +4,6 @@ instances, its router, its metric provider and the slow jobs running against the
 from __future__ import annotations
 
 import enum
-import logging
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -31,8 +30,9 @@ from code_engine.deploy.rollout import (
     WorldAction,
 )
 from code_engine.deploy.router import RouterError, TrafficRouter
+from code_engine.observe.logging import get_logger
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 class Unknown(enum.Enum):
@@ -113,7 +113,12 @@ class EnvironmentRuntime:
         try:
             return self.router.get_weights()
         except RouterError as exc:
-            log.warning("router of %s/%s: %s", self.service, self.environment, exc)
+            log.warning(
+                "router not answering",
+                service=self.service,
+                environment=self.environment,
+                error=str(exc),
+            )
             self.reopen_router()
             return None
 
@@ -128,7 +133,7 @@ class EnvironmentRuntime:
         try:
             self.router.set_backends(desired)
         except RouterError as exc:
-            log.warning("router refused backends %s: %s", desired, exc)
+            log.warning("router refused backends", backends=desired, error=str(exc))
             return
         self._backends = desired
 
@@ -139,7 +144,7 @@ class EnvironmentRuntime:
         try:
             self.router.set_preview(version)
         except RouterError as exc:
-            log.warning("router refused preview %s: %s", version, exc)
+            log.warning("router refused preview", version=version, error=str(exc))
             return
         self._preview = version
 
@@ -150,7 +155,12 @@ class EnvironmentRuntime:
             backends = self.router.get_backends()
             preview = self.router.get_preview()
         except RouterError as exc:
-            log.warning("router of %s/%s: %s", self.service, self.environment, exc)
+            log.warning(
+                "router not answering",
+                service=self.service,
+                environment=self.environment,
+                error=str(exc),
+            )
             self.reopen_router()
             return False
         kept = self._backends in (None, backends) and self._preview in (UNKNOWN, preview)
@@ -188,7 +198,12 @@ class EnvironmentRuntime:
         try:
             opened = open_router(self.data_dir, self.service, self.environment, self.plan)
         except RouterError as exc:
-            log.warning("cannot start the router of %s/%s: %s", self.service, self.environment, exc)
+            log.warning(
+                "cannot start the router",
+                service=self.service,
+                environment=self.environment,
+                error=str(exc),
+            )
         else:
             self.router, self.url, self.preview_url = opened.router, opened.url, opened.preview_url
         if isinstance(self.provider, RouterStatsProvider):
@@ -254,7 +269,7 @@ class EnvironmentRuntime:
             try:
                 self.router.wait_idle(version, DRAIN_TIMEOUT)
             except RouterError as exc:
-                log.warning("cannot drain %s: %s", version, exc)
+                log.warning("cannot drain", version=version, error=str(exc))
             self.supervisor.stop(version)
             self.jobs.clear(("start", version))
 

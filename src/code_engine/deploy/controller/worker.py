@@ -14,7 +14,6 @@ state file, or a dead router process, which is started again.
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -33,8 +32,7 @@ from code_engine.errors import CodeError
 from code_engine.observe.logging import get_logger
 from code_engine.store.engine import Database
 
-log = logging.getLogger(__name__)
-events = get_logger("code_engine.deploy")
+log = get_logger(__name__)
 RETRY_SECONDS = 5.0
 
 
@@ -99,7 +97,7 @@ class Worker:
                 delay = min(delay, self._tick_environment(env))
                 env.retry_at = None
             except Exception:  # one environment's failure must not stop the others
-                log.exception("controller of %s failed; retrying", item.key)
+                log.exception("controller failed; retrying", environment=item.key)
                 env.retry_at = time.monotonic() + RETRY_SECONDS
         return max(delay, 0.05)
 
@@ -158,10 +156,10 @@ class Worker:
         try:
             repaired = runtime.reassert(version, runtime.instances())
         except (RouterError, OSError) as exc:
-            events.warning("router_reassert_failed", **where, version=version, error=str(exc))
+            log.warning("router_reassert_failed", **where, version=version, error=str(exc))
             return
         if repaired:
-            events.warning(
+            log.warning(
                 "router_reasserted", **where, version=version, repaired=repaired, url=runtime.url
             )
 
@@ -199,7 +197,9 @@ class Worker:
             try:
                 sample = runtime.apply(action, loaded.launches, pending_until)
             except (RouterError, CodeError, OSError) as exc:
-                log.warning("deployment %s: %s failed: %s", deployment_id, action, exc)
+                log.warning(
+                    "action failed", deployment=deployment_id, action=repr(action), error=str(exc)
+                )
                 break
             if sample is not None:
                 env.samples[deployment_id] = sample

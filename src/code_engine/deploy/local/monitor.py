@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Callable
 
-log = logging.getLogger(__name__)
+from code_engine.observe.logging import get_logger
+
+log = get_logger(__name__)
 
 
 class PeriodicTask:
@@ -39,4 +40,4 @@ class PeriodicTask:
         try:
             self.function()
         except Exception:  # one failed pass must not end supervision
-            log.exception("%s: periodic pass failed", self.name)
+            log.exception("periodic pass failed", task=self.name)

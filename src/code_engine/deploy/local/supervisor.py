@@ -3,7 +3,6 @@ service environment, restarts crashed ones, and finds them again after a restart
 
 from __future__ import annotations
 
-import logging
 import os
 import signal
 import subprocess
@@ -36,8 +35,9 @@ from code_engine.deploy.local.proc import is_same_process, reap, signal_group, s
 from code_engine.deploy.local.readiness import ReadinessWait
 from code_engine.deploy.local.state import load_state, save_state
 from code_engine.errors import ConfigError
+from code_engine.observe.logging import get_logger
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 Key = tuple[str, int]
 
 
@@ -215,7 +215,7 @@ class Supervisor:
             try:
                 self._spawn(record, spec)
             except InstanceStartError as exc:
-                log.warning("restart of %s failed: %s", record.key, exc)
+                log.warning("restart failed", instance=record.key, error=str(exc))
                 self._on_exit(record, None, now)
             return True
         return False

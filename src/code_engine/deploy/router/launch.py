@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import logging
 import os
 import signal
 import subprocess
@@ -16,8 +15,9 @@ from pathlib import Path
 
 from code_engine.deploy.router.client import BuiltinRouter
 from code_engine.deploy.router.errors import RouterError
+from code_engine.observe.logging import get_logger
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 MAX_SOCKET_PATH = 100  # sun_path holds 108 bytes on Linux
 
 
@@ -83,7 +83,7 @@ def ensure_router(
             try:  # started without a preview listener, or with another port
                 router.listen_preview(launch.preview_port)
             except RouterError as exc:
-                log.warning("router on port %s: %s", launch.port, exc)
+                log.warning("router refused the preview listener", port=launch.port, error=str(exc))
         return router
     launch.state_path.parent.mkdir(parents=True, exist_ok=True)
     launch.log_path.parent.mkdir(parents=True, exist_ok=True)
