@@ -10,6 +10,8 @@ PUT  /preview/listener   {"port": Q}              → {"preview_port": Q}, or 40
 GET  /stats              {version: VersionStats}
 POST /stats/reset
 GET  /idle?version=V&timeout=S   {"idle": bool, "in_flight": n}
+
+HTTP/1.1 framing (request heads, bodies, keep-alive) is h11's; this module only routes.
 """
 
 from __future__ import annotations
@@ -22,11 +24,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import h11
+
 from code_engine.deploy.router.errors import RouterError
 from code_engine.deploy.router.proxy import ProxyServer
 
 Reply = tuple[int, Any]
 MAX_BODY = 1024 * 1024
+MAX_HEAD = 16 * 1024
+READ_SIZE = 64 * 1024
 
 
 class ControlServer:
@@ -61,20 +67,29 @@ class ControlServer:
             self._server.close()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connection = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEAD)
         try:
             while True:
-                request = await _read_request(reader)
+                request = await _read_request(connection, reader)
                 if request is None:
                     break
                 method, target, body = request
                 status, payload = await self.handle(method, target, body)
                 data = json.dumps(payload).encode()
-                writer.write(
-                    b"HTTP/1.1 %d X\r\ncontent-type: application/json\r\n"
-                    b"content-length: %d\r\n\r\n%s" % (status, len(data), data)
+                head = h11.Response(
+                    status_code=status,
+                    headers=[
+                        ("content-type", "application/json"),
+                        ("content-length", str(len(data))),
+                    ],
                 )
+                for event in (head, h11.Data(data=data), h11.EndOfMessage()):
+                    writer.write(connection.send(event) or b"")
                 await writer.drain()
-        except (ConnectionError, asyncio.IncompleteReadError, ValueError):
+                if connection.our_state is not h11.DONE or connection.their_state is not h11.DONE:
+                    break  # the client asked to close, or broke the protocol
+                connection.start_next_cycle()
+        except (ConnectionError, h11.ProtocolError, ValueError):
             pass
         finally:
             writer.close()
@@ -145,19 +160,22 @@ def _error(code: str, message: str) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "details": {}}}
 
 
-async def _read_request(reader: asyncio.StreamReader) -> tuple[str, str, bytes] | None:
-    try:
-        head = await reader.readuntil(b"\r\n\r\n")
-    except asyncio.IncompleteReadError:
-        return None
-    lines = head.decode("latin-1").split("\r\n")
-    method, target, _ = lines[0].split(" ", 2)
-    length = 0
-    for line in lines[1:]:
-        name, _, value = line.partition(":")
-        if name.strip().lower() == "content-length":
-            length = int(value)
-    if length > MAX_BODY:
-        raise ValueError("control request too large")
-    body = await reader.readexactly(length) if length else b""
-    return method, target, body
+async def _read_request(
+    connection: h11.Connection, reader: asyncio.StreamReader
+) -> tuple[str, str, bytes] | None:
+    """The next whole request on the connection; None once the client has closed it."""
+    method, target, body = "", "", bytearray()
+    while True:
+        event = connection.next_event()
+        if event is h11.NEED_DATA:
+            connection.receive_data(await reader.read(READ_SIZE))  # b"" is the end
+        elif isinstance(event, h11.Request):
+            method, target = event.method.decode("ascii"), event.target.decode("ascii")
+        elif isinstance(event, h11.Data):
+            body += event.data
+            if len(body) > MAX_BODY:
+                raise ValueError("control request too large")
+        elif isinstance(event, h11.EndOfMessage):
+            return method, target, bytes(body)
+        else:  # ConnectionClosed, or PAUSED after a protocol switch the API never agrees to
+            return None
