@@ -1,4 +1,9 @@
-"""Five-field cron expressions (Vixie cron semantics): parsing, matching, and the longest gap."""
+"""Five-field cron expressions (Vixie cron semantics): parsing, matching, and the longest gap.
+
+Written here rather than taken from a cron library: `code.yaml` needs the expression checked
+as a pydantic type (its error placed on the YAML line) and the longest gap between two runs
+(a backup schedule against its RPO), which the libraries do not compute.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,9 @@
-"""Turn pydantic errors into `file:line:col: field: message` locations inside the YAML."""
+"""Turn pydantic errors into `file:line:col: field: message` locations inside the YAML.
+
+Written here because no library joins the two halves: pydantic reports a field path,
+ruamel.yaml keeps each node's line and column; this walks the path through the parsed
+document (and suggests the field a typo meant) so a person sees where to fix `code.yaml`.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,9 @@
-"""When to restart a crashed instance: exponential backoff, and when to give up."""
+"""When to restart a crashed instance: exponential backoff, and when to give up.
+
+Written here rather than taken from a retry library: those wrap a call and sleep, while the
+supervisor needs a pure decision from a crash streak that it stores between passes (and
+across restarts of the controller), in a few lines with no dependency.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,11 @@
-"""The builtin router: a weighted HTTP/1.1 reverse proxy on asyncio."""
+"""The builtin router: a weighted HTTP/1.1 reverse proxy on asyncio.
+
+Written here on purpose. A rollout needs, per version and in the process that moves the
+weights: a weighted pick per request, request/5xx/latency counters to judge a canary, the
+in-flight count to drain a version, and weight changes that drop no connection. A generic
+proxy library gives none of these, and HAProxy (`HAProxyRouter`, for those who run it)
+is an extra install. Parsing is not hand-written: requests go through httptools (llhttp).
+"""
 
 from __future__ import annotations
 
