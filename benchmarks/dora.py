@@ -33,7 +33,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, text
 
-from code_engine.deploy.deliveries import pack_seconds
+from code_engine.dora.deliveries import pack_seconds
 from code_engine.dora.report import service_reports
 from code_engine.store.engine import Database, make_database
 from code_engine.store.migrate import upgrade

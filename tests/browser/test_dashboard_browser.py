@@ -26,7 +26,7 @@ from tests.browser.traffic import routed_traffic
 
 from code_engine.auth import principals
 from code_engine.auth.roles import Binding
-from code_engine.dora.demo import seed_service
+from code_engine.cli.dora_demo import seed_service
 from code_engine.store.engine import make_database
 from code_engine.store.migrate import upgrade
 from code_engine.web.views import format_objective, format_value

@@ -30,10 +30,13 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
 async def get_session(runtime: RuntimeDep) -> AsyncIterator[Session]:
-    """One transaction per request.
+    """One transaction per request, committed before the response is sent.
 
-    Opening a session does no I/O (it connects on the first query, in the route's thread);
-    ending it does, so commit-or-rollback and close run together in one thread-pool call.
+    The dependency is function-scoped (`SessionDep`): it ends when the route returns, so a
+    client that reads right after a 201 sees the row, and a write that cannot be committed
+    answers an error instead of a success it did not keep. Opening a session does no I/O
+    (it connects on the first query, in the route's thread); ending it does, so
+    commit-or-rollback and close run together in one thread-pool call.
     """
     session = runtime.db.sessions()
     try:
@@ -54,7 +57,7 @@ def _end(session: Session, commit: bool) -> None:
         session.close()
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 async def get_now(runtime: RuntimeDep) -> datetime:

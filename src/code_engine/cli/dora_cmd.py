@@ -149,17 +149,20 @@ def import_git(
     after = when(since, "--since") if since else None
     commits = read_commits(path, after, service=service)
     client = ApiClient()
-    created = updated = 0
+    counts = {"created": 0, "updated": 0, "unchanged": 0}
     with Progress(console=console(stderr=True), transient=True) as progress:
         task = progress.add_task("importing commits", total=len(commits))
         for first in range(0, len(commits), batch):
             chunk = commits[first : first + batch]
             result = client.post("/api/v1/events", {"events": [_commit_json(c) for c in chunk]})
-            created += result["created"]["commit"]
-            updated += result["updated"]["commit"]
+            for outcome in counts:
+                counts[outcome] += result[outcome]["commit"]
             progress.advance(task, len(chunk))
     name = service or path.resolve().name
-    console().print(f"{len(commits)} commits of {name}: {created} new, {updated} already known")
+    console().print(
+        f"{len(commits)} commits of {name}: {counts['created']} new, "
+        f"{counts['updated']} updated, {counts['unchanged']} unchanged"
+    )
 
 
 @dora_app.command("grafana-dashboard")
@@ -198,8 +201,8 @@ def seed_demo(
 ) -> None:
     """Fill the local database with a demo service's history (for a first look)."""
     from code_engine.cli.context import load_settings, open_database
+    from code_engine.cli.dora_demo import seed_service
     from code_engine.clock import utc_now
-    from code_engine.dora.demo import seed_service
 
     db = open_database(load_settings())
     summary = seed_service(db, utc_now(), service=service, days=days, seed=seed, assess=assess)

@@ -16,8 +16,9 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from code_engine.deploy.deliveries import refresh_deliveries
-from code_engine.deploy.store import refresh_change_starts
+from code_engine.dora.changestarts import refresh_change_starts
+from code_engine.dora.deliveries import refresh_deliveries
+from code_engine.dora.deployments import next_success, previous_success
 from code_engine.dora.gitlog import GitError, commits_between
 from code_engine.store.tables import DeploymentChangeRow, DeploymentRow, ReleaseRow
 
@@ -52,40 +53,9 @@ def revision_of(session: Session, row: DeploymentRow) -> str | None:
     return row.version if _SHA.fullmatch(row.version) else None
 
 
-def _previous_success(session: Session, row: DeploymentRow) -> DeploymentRow | None:
-    query = (
-        select(DeploymentRow)
-        .where(
-            DeploymentRow.service_id == row.service_id,
-            DeploymentRow.environment_id == row.environment_id,
-            DeploymentRow.status == "succeeded",
-            DeploymentRow.finished_at < row.finished_at,
-            DeploymentRow.id != row.id,
-        )
-        .order_by(DeploymentRow.finished_at.desc(), DeploymentRow.id.desc())
-        .limit(1)
-    )
-    return session.scalars(query).first()
-
-
-def _next_success(session: Session, row: DeploymentRow) -> DeploymentRow | None:
-    query = (
-        select(DeploymentRow)
-        .where(
-            DeploymentRow.service_id == row.service_id,
-            DeploymentRow.environment_id == row.environment_id,
-            DeploymentRow.status == "succeeded",
-            DeploymentRow.finished_at > row.finished_at,
-        )
-        .order_by(DeploymentRow.finished_at, DeploymentRow.id)
-        .limit(1)
-    )
-    return session.scalars(query).first()
-
-
 def delivered(session: Session, repo: Path, row: DeploymentRow, revision: str) -> list[str] | None:
     """`git rev-list PREVIOUS..REVISION` for a stored deployment; None when git cannot say."""
-    previous = _previous_success(session, row)
+    previous = previous_success(session, row)
     base = revision_of(session, previous) if previous is not None else None
     try:
         if base is not None and base != revision:
@@ -116,7 +86,7 @@ def replace_commits(session: Session, deployment_id: int, shas: list[str]) -> No
 def refill(session: Session, repo: Path, row: DeploymentRow) -> None:
     """Recompute the commits of `row` (if it reported a revision only) and of the next
     successful deployment, whose range starts where this one's ends."""
-    for target in (row, _next_success(session, row)):
+    for target in (row, next_success(session, row)):
         if target is None:
             continue
         received = target.state.get(RECEIVED) if isinstance(target.state, dict) else None

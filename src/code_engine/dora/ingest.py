@@ -16,15 +16,15 @@ from sqlalchemy.orm import Session
 
 from code_engine.catalog.store import find_service, list_environments
 from code_engine.dora import fill
+from code_engine.dora.changes import record_change
+from code_engine.dora.claim import Outcome
+from code_engine.dora.dedupe import event_key
+from code_engine.dora.deployments import DeploymentRecord
 from code_engine.dora.events import CommitEvent, DeploymentEvent, Event, IncidentEvent, PayloadError
-from code_engine.dora.upsert import (
-    conventional_type,
-    upsert_commit,
-    upsert_deployment,
-    upsert_incident,
-)
+from code_engine.dora.incidents import IncidentRecord, record_incident
+from code_engine.dora.recording import record_deployment
 
-__all__ = ["IngestResult", "conventional_type", "ingest"]
+__all__ = ["IngestResult", "ingest"]
 
 Authorize = Callable[[str], None]
 KINDS = ("commit", "deployment", "incident")
@@ -38,10 +38,18 @@ class IngestResult:
     ignored: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, dict[str, int]]:
+        """Per kind: records created, records replaced by a newer version, records kept
+        as they were (a repeat, or an older version than the stored one)."""
         return {
             "created": {k: self.created[k] for k in KINDS},
-            "updated": {k: self.updated[k] + self.unchanged[k] for k in KINDS},
+            "updated": {k: self.updated[k] for k in KINDS},
+            "unchanged": {k: self.unchanged[k] for k in KINDS},
         }
+
+    def count(self, kind: str, outcome: Outcome) -> None:
+        {"created": self.created, "updated": self.updated, "unchanged": self.unchanged}[outcome][
+            kind
+        ] += 1
 
 
 @dataclass(frozen=True)
@@ -100,34 +108,50 @@ def ingest(
     known, problems = _resolve(session, events)
     if problems and not skip_unknown:
         raise PayloadError(problems[index] for index in sorted(problems))
-    accepted = [event for index, event in enumerate(events) if index not in problems]
+    # in one order (commits, deployments, incidents, each by id): two batches writing the
+    # same records lock them in the same order, so they queue instead of deadlocking
+    accepted = sorted(
+        (event for index, event in enumerate(events) if index not in problems), key=event_key
+    )
     for event in accepted:
         if isinstance(event, DeploymentEvent):
             authorize_deploy(event.environment)
     result = IngestResult(ignored=[problems[index] for index in sorted(problems)])
     for event in accepted:
-        outcome = _apply(session, event, known[event.service], by)
-        counter = {True: result.created, False: result.updated, None: result.unchanged}[outcome]
-        counter[_kind(event)] += 1
+        result.count(_kind(event), _apply(session, event, known[event.service], by))
     return result
 
 
-def _apply(session: Session, event: Event, service: _Service, by: str) -> bool | None:
+def _apply(session: Session, event: Event, service: _Service, by: str) -> Outcome:
     if isinstance(event, CommitEvent):
-        return upsert_commit(session, event, service.id)
+        return record_change(session, service.id, event)[1]
     if isinstance(event, DeploymentEvent):
-        return upsert_deployment(
-            session,
-            event,
+        record = DeploymentRecord(
             service_id=service.id,
             environment_id=service.environments[event.environment],
-            by=by,
-            repo=service.repo,
+            version=event.revision or event.external_id,
+            status=event.status.value,
+            created_at=event.started_at,
+            external_id=event.external_id,
+            trigger=event.trigger,
+            source=event.source,
+            created_by=by,
+            started_at=event.started_at,
+            finished_at=event.finished_at,
+            commits=event.commits,
+            revision=event.revision,
         )
+        return record_deployment(session, record, repo=service.repo)[1]
     assert isinstance(event, IncidentEvent)  # noqa: S101 - narrowing for the type checker
-    return upsert_incident(
-        session,
-        event,
+    incident = IncidentRecord(
         service_id=service.id,
+        title=event.title,
+        opened_at=event.opened_at,
+        severity=event.severity,
         environment_id=service.environments.get(event.environment),
+        deployment_external_id=event.deployment_id,
+        external_id=event.external_id,
+        source=event.source,
+        resolved_at=event.resolved_at,
     )
+    return record_incident(session, incident)[1]

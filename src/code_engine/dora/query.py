@@ -3,7 +3,7 @@
 First the environments in scope and, per environment, the lower bound of the history a
 window needs; then, per environment, two statements on its own index ranges:
 deployments (each successful one with the lead times of the commits it delivered first,
-stored on its row by `deploy.deliveries`) and incidents. Timestamps come back as POSIX
+stored on its row by `dora.deliveries`) and incidents. Timestamps come back as POSIX
 seconds (`epoch`), statuses as short strings, lead times as packed doubles: no ORM object
 is built and no row passes through a Python loop of its own (comprehensions only), which
 is what a quarter of a million deployments cost.
@@ -29,7 +29,7 @@ from sqlalchemy import Select, and_, bindparam, func, literal_column, or_, selec
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
-from code_engine.deploy.deliveries import unpack_seconds
+from code_engine.dora.deliveries import unpack_seconds
 from code_engine.dora.events import DeploymentStatus
 from code_engine.dora.tables import IncidentReferenceRow
 from code_engine.dora.timeline import (

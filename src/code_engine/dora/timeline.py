@@ -4,7 +4,7 @@
 columns: sorted finish times, statuses, identities, and the lead times of the commits
 each successful deployment delivered first. `prepare` feeds it from event objects (and
 finds the first deliveries itself); `dora.query` feeds it straight from database columns,
-where each deployment keeps its own lead times (`deploy.deliveries`). Afterwards any
+where each deployment keeps its own lead times (`dora.deliveries`). Afterwards any
 window is answered with binary searches over sorted timestamp lists, so the weekly trend
 costs no more than the headline figures.
 """

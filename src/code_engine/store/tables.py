@@ -96,7 +96,7 @@ class DeploymentRow(Base):
     created_at: Mapped[datetime]
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
-    # What a successful deployment delivered first (`deploy.deliveries` keeps them): the
+    # What a successful deployment delivered first (`dora.deliveries` keeps them): the
     # lead time in seconds of each such commit with a known change start, as little-endian
     # doubles in ascending order, and how many had no known start. NULL and 0 otherwise.
     lead_times: Mapped[bytes | None] = mapped_column(LargeBinary)
@@ -109,7 +109,7 @@ class DeploymentChangeRow(Base):
     `change_started_epoch` copies the commit's change start (its first commit's time when
     earlier, else its authored time) from `changes`, as POSIX seconds, so lead times need
     no lookup there and no conversion of a million timestamps; NULL while the commit is
-    unknown. `deploy.store` keeps it equal whatever arrives first.
+    unknown. `dora.changestarts` keeps it equal whatever arrives first.
     """
 
     __tablename__ = "deployment_changes"

@@ -54,6 +54,7 @@ def test_batch_is_ingested_once(client: TestClient, admin_headers) -> None:
         "received": 3,
         "created": {"commit": 1, "deployment": 1, "incident": 1},
         "updated": {"commit": 0, "deployment": 0, "incident": 0},
+        "unchanged": {"commit": 0, "deployment": 0, "incident": 0},
     }
     again = client.post("/api/v1/events", json=_batch(), headers=admin_headers).json()
     assert again["created"] == {"commit": 0, "deployment": 0, "incident": 0}

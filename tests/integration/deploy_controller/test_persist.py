@@ -10,7 +10,6 @@ from starlette.testclient import TestClient
 from code_engine.audit.trail import list_events
 from code_engine.clock import Clock
 from code_engine.deploy.controller.persist import load, persist
-from code_engine.deploy.deliveries import unpack_seconds
 from code_engine.deploy.rollout import (
     Decision,
     Measurement,
@@ -21,6 +20,7 @@ from code_engine.deploy.rollout import (
     Verdict,
 )
 from code_engine.deploy.store import commits_of, get_deployment
+from code_engine.dora.deliveries import unpack_seconds
 from code_engine.store.engine import Database
 
 from .conftest import Repo

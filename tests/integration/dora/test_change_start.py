@@ -17,9 +17,10 @@ from code_engine.catalog.store import (
     find_service,
     list_environments,
 )
-from code_engine.deploy.store import DeploymentRecord, record_deployment
+from code_engine.dora.deployments import DeploymentRecord
 from code_engine.dora.events import CommitEvent, DeploymentEvent, DeploymentStatus, Event
 from code_engine.dora.ingest import ingest
+from code_engine.dora.recording import record_deployment
 from code_engine.store.engine import Database
 from code_engine.store.tables import DeploymentChangeRow, DeploymentRow
 

@@ -70,8 +70,8 @@ def test_import_git_then_show(cli, client: TestClient, admin_headers, tmp_path: 
     shas = _repo(tmp_path / "shop")
     first = cli("import-git", str(tmp_path / "shop"), "--batch", "2")
     assert first.exit_code == 0, first.output
-    assert "3 commits of shop: 3 new, 0 already known" in first.output
-    assert "0 new, 3 already known" in cli("import-git", str(tmp_path / "shop")).output
+    assert "3 commits of shop: 3 new, 0 updated, 0 unchanged" in first.output
+    assert "0 new, 0 updated, 3 unchanged" in cli("import-git", str(tmp_path / "shop")).output
     changes = client.get("/api/v1/changes", headers=admin_headers).json()["items"]
     assert sorted(c["sha"] for c in changes) == sorted(shas)
     shown = cli("--window", "7d", "--output", "json")

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import select
 
 from code_engine.catalog.store import EnvironmentDraft, create_service
-from code_engine.deploy.deliveries import unpack_seconds
+from code_engine.dora.deliveries import unpack_seconds
 from code_engine.dora.events import CommitEvent, DeploymentEvent, DeploymentStatus, Event
 from code_engine.dora.fill import replace_commits
 from code_engine.dora.ingest import ingest

@@ -13,7 +13,7 @@ from sqlalchemy import event
 from starlette.testclient import TestClient
 
 from code_engine.api import create_app
-from code_engine.dora.demo import seed_service
+from code_engine.cli.dora_demo import seed_service
 from code_engine.settings import Settings
 from code_engine.store.engine import Database
 

@@ -10,8 +10,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Column, MetaData, Table, column, insert, select, table, text
 
-from code_engine.deploy.deliveries import unpack_seconds
 from code_engine.dora import tables as dora_tables  # noqa: F401 - registers its table
+from code_engine.dora.deliveries import unpack_seconds
 from code_engine.store import tables  # noqa: F401 - registers every table
 from code_engine.store.base import Base, UTCDateTime
 from code_engine.store.engine import Database

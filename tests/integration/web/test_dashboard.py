@@ -9,7 +9,7 @@ from starlette.testclient import TestClient
 from code_engine.api.app import runtime_of
 from code_engine.auth import principals
 from code_engine.auth.roles import Binding
-from code_engine.dora.demo import seed_service
+from code_engine.cli.dora_demo import seed_service
 from code_engine.web.views import format_value
 
 PASSWORD = "correct horse battery"

@@ -21,9 +21,9 @@ from code_engine.api.app import runtime_of
 from code_engine.auth import principals
 from code_engine.auth.roles import Binding
 from code_engine.catalog.store import EnvironmentDraft, create_service
+from code_engine.cli.dora_demo import seed_service
 from code_engine.clock import utc_now
 from code_engine.deploy.local.ports import free_port
-from code_engine.dora.demo import seed_service
 from code_engine.server import create_app
 from code_engine.settings import Settings
 from code_engine.store.engine import make_database

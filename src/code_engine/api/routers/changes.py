@@ -10,9 +10,8 @@ from pydantic import BaseModel, Field
 from code_engine.api.deps import Cursor, Developer, Limit, RuntimeDep, SessionDep, Viewer, run_read
 from code_engine.api.schemas import ERROR_RESPONSES, PageOut, Public, UtcDatetime
 from code_engine.catalog.store import require_service
-from code_engine.dora import store
-from code_engine.dora.ingest import conventional_type
-from code_engine.dora.store import ChangeRecord
+from code_engine.dora import changes
+from code_engine.dora.events import CommitEvent
 
 router = APIRouter(prefix="/api/v1/changes", tags=["changes"], responses=ERROR_RESPONSES)
 
@@ -47,7 +46,7 @@ async def list_changes(
 ) -> PageOut[ChangePublic]:
     def work() -> PageOut[ChangePublic]:
         service_id = require_service(session, service).id if service else None
-        page = store.list_changes(session, service_id, limit, cursor)
+        page = changes.list_changes(session, service_id, limit, cursor)
         return PageOut(
             items=[ChangePublic.model_validate(r) for r in page.items], next_cursor=page.next_cursor
         )
@@ -55,19 +54,23 @@ async def list_changes(
     return await run_read(runtime, work)
 
 
-@router.post("", response_model=ChangePublic, summary="Record a change (idempotent by sha)")
+@router.post(
+    "",
+    response_model=ChangePublic,
+    summary="Record a change (idempotent by sha; the newer version wins)",
+)
 def record_change(body: ChangeCreate, session: SessionDep, _: Developer) -> ChangePublic:
     service = require_service(session, body.service)
-    row, _created = store.upsert_change(
+    row, _outcome = changes.record_change(
         session,
-        ChangeRecord(
-            service_id=service.id,
+        service.id,
+        CommitEvent(
             sha=body.sha,
-            message=body.message,
+            service=service.name,
             authored_at=body.authored_at,
             committed_at=body.committed_at,
+            message=body.message,
             first_commit_at=body.first_commit_at,
-            conventional_type=conventional_type(body.message),
         ),
     )
     return ChangePublic.model_validate(row)

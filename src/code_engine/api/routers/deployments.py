@@ -36,6 +36,8 @@ from code_engine.deploy import store
 from code_engine.deploy.protection import NotADeployerError
 from code_engine.deploy.service import DeployRequest, start_deployment
 from code_engine.deploy.store import DeploymentRecord, Status
+from code_engine.dora import fill
+from code_engine.dora.recording import record_deployment
 from code_engine.errors import UserError
 
 __all__ = ["router"]
@@ -127,7 +129,7 @@ def _record(body: DeploymentCreate, session: SessionDep, by: str, now: Now) -> D
     service = require_service(session, body.service)
     env = require_environment(session, service.id, body.environment)
     release = store.find_release(session, service.id, body.version)
-    row, created = store.record_deployment(
+    row, outcome = record_deployment(
         session,
         DeploymentRecord(
             service_id=service.id,
@@ -146,13 +148,15 @@ def _record(body: DeploymentCreate, session: SessionDep, by: str, now: Now) -> D
             finished_at=body.finished_at,
             commits=body.commits,
         ),
+        repo=fill.repository(service.repo),
     )
-    audit.record(
-        session,
-        at=now,
-        principal=by,
-        action="deployment.record" if created else "deployment.update",
-        resource=f"service/{service.name}/env/{env.name}/deployment/{row.id}",
-        detail={"version": body.version, "status": body.status},
-    )
+    if outcome != "unchanged":
+        audit.record(
+            session,
+            at=now,
+            principal=by,
+            action="deployment.record" if outcome == "created" else "deployment.update",
+            resource=f"service/{service.name}/env/{env.name}/deployment/{row.id}",
+            detail={"version": body.version, "status": body.status},
+        )
     return detail(session, row.id)

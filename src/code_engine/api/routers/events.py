@@ -19,6 +19,7 @@ class IngestOut(BaseModel):
     received: int
     created: dict[str, int]
     updated: dict[str, int]
+    unchanged: dict[str, int]
 
 
 @router.post("", response_model=IngestOut, summary="Ingest a batch of events (all or nothing)")

@@ -20,8 +20,8 @@ from code_engine.api.deps import (
 from code_engine.api.schemas import ERROR_RESPONSES, PageOut, Public, UtcDatetime
 from code_engine.audit import trail as audit
 from code_engine.catalog.store import require_environment, require_service
-from code_engine.dora import store
-from code_engine.dora.store import IncidentRecord
+from code_engine.dora import incidents as store
+from code_engine.dora.incidents import IncidentRecord
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"], responses=ERROR_RESPONSES)
 
@@ -87,7 +87,7 @@ def open_incident(
     env_id = (
         require_environment(session, service.id, body.environment).id if body.environment else None
     )
-    row, _created = store.upsert_incident(
+    row, _outcome = store.record_incident(
         session,
         IncidentRecord(
             service_id=service.id,

@@ -37,6 +37,7 @@ class WebhookOut(BaseModel):
     received: int
     created: dict[str, int]
     updated: dict[str, int]
+    unchanged: dict[str, int]
     ignored: list[str]
 
 

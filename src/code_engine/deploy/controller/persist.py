@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 from code_engine.audit import trail as audit
 from code_engine.deploy import store
 from code_engine.deploy.commands import consume, pending_commands
-from code_engine.deploy.deliveries import refresh_deliveries
 from code_engine.deploy.plan import Launch, RouterPlan
 from code_engine.deploy.rollout import (
     Command,
@@ -123,13 +122,15 @@ def persist(
     data["events"] = events
     data["measurements"] = sorted(measurements.values(), key=_key)
     row.state = data
-    delivered = (row.status, row.finished_at)
-    row.status = state.status.value
     row.message = state.message
-    row.started_at = state.started_at
-    row.finished_at = state.finished_at
-    if (row.status, row.finished_at) != delivered:
-        refresh_deliveries(session, [row.id])
+    # the outcome is DORA's record: written through its one writer
+    store.record_status(
+        session,
+        row,
+        status=state.status.value,
+        started_at=state.started_at,
+        finished_at=state.finished_at,
+    )
     consume(session, consumed, now)
 
 

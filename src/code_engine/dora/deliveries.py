@@ -26,10 +26,9 @@ from typing import Any
 from sqlalchemy import Select, and_, exists, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from code_engine.deploy.rollout.model import Status
 from code_engine.store.tables import DeploymentChangeRow, DeploymentRow
 
-SUCCEEDED = Status.SUCCEEDED.value
+SUCCEEDED = "succeeded"
 BATCH = 500  # deployments per statement: well below every database's parameter limit
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from code_engine.assess import assess_repository, history, report_to_dict
 from code_engine.catalog.store import EnvironmentDraft, create_service, find_service
 from code_engine.catalog.store import require_environment as find_environment
-from code_engine.deploy.store import DeploymentRecord, record_deployment
+from code_engine.dora.deployments import DeploymentRecord
 from code_engine.dora.events import (
     CommitEvent,
     DeploymentEvent,
@@ -24,6 +24,7 @@ from code_engine.dora.events import (
     IncidentEvent,
 )
 from code_engine.dora.ingest import ingest
+from code_engine.dora.recording import record_deployment
 from code_engine.store.engine import Database
 
 KINDS = ("feat", "fix", "refactor", "docs", "perf", "test")
