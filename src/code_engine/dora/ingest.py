@@ -124,7 +124,7 @@ def _apply(session: Session, event: Event, service: _Service, by: str) -> bool |
             by=by,
             repo=service.repo,
         )
-    assert isinstance(event, IncidentEvent)  # noqa: S101 - narrowing for the type checker
+    assert isinstance(event, IncidentEvent)  # noqa: S101 - narrows the type  # nosec B101
     return upsert_incident(
         session,
         event,
