@@ -3,7 +3,7 @@
 A real `codectl server` serves seeded data, and the service's builtin router carries some
 traffic; the browser logs in through the login page, opens the dashboard, reads the four
 keys and the operational metrics and saves `build/dashboard.png`. Skips when Chromium or
-`tests/browser/node_modules` is missing, unless CODE_TEST_REQUIRE_BROWSER=1.
+`tests/browser/node_modules` is missing; CODE_TEST_REQUIRE_BROWSER=1 (set by CI) fails instead.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,9 @@ from typing import Any
 import httpx
 import pytest
 from tests.browser.traffic import routed_traffic
+from tests.support.components import missing
+from tests.support.network import free_port
+from tests.support.waiting import wait_for_http, wait_until
 
 from code_engine.auth import principals
 from code_engine.auth.roles import Binding
@@ -41,26 +43,17 @@ GREEN, RED, GREY = "rgb(26, 127, 55)", "rgb(207, 34, 46)", "rgb(140, 149, 159)"
 
 def _require_browser() -> str:
     node = shutil.which("node")
-    missing = []
+    absent = []
     if not Path(CHROMIUM).exists():
-        missing.append(f"Chromium ({CHROMIUM}; apt-get install chromium)")
+        absent.append(f"Chromium ({CHROMIUM}; apt-get install chromium)")
     if node is None:
-        missing.append("node (apt-get install nodejs npm)")
+        absent.append("node (apt-get install nodejs npm)")
     if not (HERE / "node_modules" / "playwright-core").is_dir():
-        missing.append("playwright-core (npm ci --prefix tests/browser)")
-    if missing:
-        reason = "browser test needs " + ", ".join(missing)
-        if os.environ.get("CODE_TEST_REQUIRE_BROWSER") == "1":
-            pytest.fail(reason)
-        pytest.skip(reason)
+        absent.append("playwright-core (npm ci --prefix tests/browser)")
+    if absent:
+        missing("browser", "the browser test needs " + ", ".join(absent))
     assert node is not None
     return node
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
@@ -78,7 +71,7 @@ def server(tmp_path: Path) -> Iterator[str]:
         frozenset({Binding.parse("viewer")}),
     )
     db.dispose()
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CODE_")}
     env.update(CODE_DATA_DIR=str(data), CODE_DATABASE_URL=url, NO_COLOR="1")
     log = tmp_path / "server.log"
@@ -90,16 +83,7 @@ def server(tmp_path: Path) -> Iterator[str]:
             stderr=subprocess.STDOUT,
         )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail(f"server did not become ready:\n{log.read_text()}")
+    wait_for_http(f"{base}/readyz", 90, proc, log)
     try:
         yield base
     finally:
@@ -209,19 +193,16 @@ def _assert_operations(service: dict[str, Any], api: dict[str, Any]) -> None:
 @pytest.mark.slow
 def test_server_exports_the_refreshed_dora_gauges(server: str) -> None:
     """The real server's background refresh fills the gauges; scrapes only read them."""
-    deadline = time.monotonic() + 60
-    text, stamps = "", []
-    while time.monotonic() < deadline:
+
+    def refreshed() -> tuple[str, list[str]] | None:
         text = httpx.get(f"{server}/metrics", timeout=10).text
         stamps = [
             line.split()[-1]
             for line in text.splitlines()
             if line.startswith("code_dora_metrics_last_refresh_timestamp_seconds ")
         ]
-        if stamps:
-            break
-        time.sleep(0.2)
-    else:
-        pytest.fail(f"no DORA gauges refresh within 60 s:\n{text[-2000:]}")
+        return (text, stamps) if stamps else None
+
+    text, stamps = wait_until(refreshed, 60, "the first refresh of the DORA gauges", 0.2)
     assert 'code_dora_deployments{environment="prod",service="demo-shop"}' in text
     assert abs(float(stamps[0]) - time.time()) < 120

@@ -5,23 +5,17 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from tests.support.network import free_port
+from tests.support.waiting import wait_for_http
 
 CODECTL = [sys.executable, "-m", "code_engine"]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _env(tmp_path: Path, database_url: str) -> dict[str, str]:
@@ -37,7 +31,7 @@ def _env(tmp_path: Path, database_url: str) -> dict[str, str]:
 
 @pytest.fixture
 def server(tmp_path: Path, database_url: str) -> Iterator[tuple[str, dict[str, str], str]]:
-    port = _free_port()
+    port = free_port()
     env = _env(tmp_path, database_url)
     log = tmp_path / "server.log"
     with log.open("w") as out:
@@ -48,16 +42,7 @@ def server(tmp_path: Path, database_url: str) -> Iterator[tuple[str, dict[str, s
             stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    else:
-        proc.kill()
-        pytest.fail(f"server did not become ready:\n{log.read_text()}")
+    wait_for_http(f"{url}/readyz", 60, proc, log)
     try:
         yield url, env, log.read_text()
     finally:

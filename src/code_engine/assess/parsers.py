@@ -6,13 +6,12 @@ import importlib
 import io
 import json
 import re
-import sys
+import tomllib
 from dataclasses import dataclass, field
 from typing import Any
 
 # PyYAML for its libyaml speed (10x ruamel's pure-Python parser); it ships no type stubs
 yaml: Any = importlib.import_module("yaml")
-tomllib: Any = importlib.import_module("tomllib" if sys.version_info >= (3, 11) else "tomli")
 
 
 @dataclass(frozen=True)

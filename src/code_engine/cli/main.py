@@ -18,7 +18,7 @@ app = typer.Typer(
     help="CODE: Continuous Operations & Deployment Engine.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    rich_markup_mode=None,
 )
 
 

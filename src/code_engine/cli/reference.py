@@ -17,6 +17,9 @@ Exit codes: 0 ok, 1 a check or gate failed, 2 bad input (file, line and field, o
 are named), 3 unexpected (the message says where the details were written), 130 interrupted.
 Commands that read the API take `--server` (or `CODE_SERVER`) and use the token stored by
 `codectl login` (or `CODE_TOKEN`); most take `--output table|json`.
+
+Shell completion (bash, zsh, fish, PowerShell): `codectl --install-completion` installs it for
+the current shell; `codectl --show-completion SHELL` prints the script to install by hand.
 """
 
 
@@ -44,13 +47,19 @@ def _option_row(param: Any) -> str | None:
     return f"| {names} | {shown} | {help_text} |"
 
 
+def _argument(param: Any) -> str:
+    """As `--help` shows it: the metavar when the command names one (`FROM`, `[TO]`)."""
+    name = param.metavar or (param.name or "").upper()
+    return name if param.required or name.startswith("[") else f"[{name}]"
+
+
 def render(app: typer.Typer) -> str:
     """The Markdown reference of every command of `app`."""
     root = typer.main.get_command(app)
     out = [INTRO]
     for path, command in _walk(root, []):
         arguments = " ".join(
-            (p.name or "").upper() for p in command.params if p.param_type_name == "argument"
+            _argument(p) for p in command.params if p.param_type_name == "argument"
         )
         out.append(f"## `codectl {' '.join(path)}`\n")
         out.append(f"```\ncodectl {' '.join(path)} [OPTIONS] {arguments}".rstrip() + "\n```\n")

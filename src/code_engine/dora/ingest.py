@@ -142,7 +142,7 @@ def _apply(session: Session, event: Event, service: _Service, by: str) -> Outcom
             revision=event.revision,
         )
         return record_deployment(session, record, repo=service.repo)[1]
-    assert isinstance(event, IncidentEvent)  # noqa: S101 - narrowing for the type checker
+    assert isinstance(event, IncidentEvent)  # noqa: S101 - narrows the type  # nosec B101
     incident = IncidentRecord(
         service_id=service.id,
         title=event.title,

@@ -48,7 +48,7 @@ class Pause(SpecModel):
     """Hold the rollout, for a while or until someone resumes it."""
 
     duration: PositiveDuration | None = Field(
-        default=None, description="How long to wait; unset waits for `codectl deploy resume`."
+        default=None, description="How long to wait; unset waits for `codectl resume`."
     )
 
 
@@ -142,8 +142,7 @@ class BlueGreenStrategy(SpecModel):
     )
     auto_promote: bool = Field(
         default=True,
-        description="Promote once preview and analysis pass; false waits for "
-        "`codectl deploy promote`.",
+        description="Promote once preview and analysis pass; false waits for `codectl resume`.",
     )
     scale_down_delay: Duration = Field(
         default=timedelta(seconds=30),

@@ -6,19 +6,20 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
+from tests.support.git import git
+from tests.support.network import free_port
+from tests.support.waiting import wait_until
 
 from code_engine.deploy.local import Supervisor
 from code_engine.deploy.router import BuiltinRouter, HAProxyRouter, HAProxySettings, stop_router
@@ -29,23 +30,7 @@ FINAL = ("succeeded", "failed", "rolled_back")
 CLIENT_ID, CLIENT_SECRET = "e2e-admin", "e2e-secret-for-tests-only"  # pragma: allowlist secret
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_until(
-    predicate: Callable[[], Any], timeout: float, what: str, interval: float = 0.05
-) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout:g}s waiting for {what}")
-        time.sleep(interval)
+__all__ = ["Engine", "Load", "ServiceRepo", "free_port", "wait_until"]
 
 
 @dataclass
@@ -218,14 +203,7 @@ class ServiceRepo:
             engine.api("POST", "/api/v1/services", body)
 
     def _git(self, *args: str) -> str:
-        identity = ("-c", "user.name=t", "-c", "user.email=t@example.test")
-        result = subprocess.run(  # noqa: S603
-            ["git", *identity, "-C", str(self.path), *args],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        return result.stdout.strip()
+        return git(self.path, *args)
 
     def write(
         self,

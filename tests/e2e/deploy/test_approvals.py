@@ -6,22 +6,21 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from itertools import count
 from pathlib import Path
 
 import httpx
+from tests.support.git import git
+from tests.support.waiting import holds_for
 
-from .harness import ENTRY, Engine, ServiceRepo
+from .harness import ENTRY, Engine, ServiceRepo, wait_until
 
 STEPS = "[{set_weight: 50}]"
 _names = count(1)
 
 
 def _git(service: ServiceRepo, *args: str) -> str:
-    identity = ("-c", "user.name=t", "-c", "user.email=t@example.test")
-    command = ["git", *identity, "-C", str(service.path), *args]
-    return subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip()  # noqa: S603
+    return git(service.path, *args)
 
 
 def _release(engine: Engine, service: ServiceRepo, version: str) -> None:
@@ -58,12 +57,17 @@ def _as(engine: Engine, token: str, *args: str) -> subprocess.CompletedProcess[s
 
 
 def _stays_waiting(engine: Engine, service: ServiceRepo, deployment_id: int) -> None:
-    """Several worker ticks later, nothing of the deployment has started."""
-    time.sleep(2)  # the worker polls every 0.2 s
-    waiting = engine.deployment(deployment_id)
-    assert waiting["status"] == "awaiting_approval", waiting["message"]
-    assert waiting["started_at"] is None
-    assert waiting["version"] not in engine.instances(service.name, "prod")
+    """For ten worker ticks (it polls every 0.2 s), nothing of the deployment starts."""
+
+    def untouched() -> bool:
+        waiting = engine.deployment(deployment_id)
+        return (
+            waiting["status"] == "awaiting_approval"
+            and waiting["started_at"] is None
+            and waiting["version"] not in engine.instances(service.name, "prod")
+        )
+
+    holds_for(untouched, 2.0, f"deployment {deployment_id} awaiting approval, untouched")
 
 
 def _approve(engine: Engine, token: str, deployment_id: int) -> httpx.Response:
@@ -110,8 +114,8 @@ def test_prod_runs_only_what_a_second_person_approved(engine: Engine, tmp_path: 
     third = service.deploy(engine, "v3")
     rejected = _as(engine, approver, "reject", "prod", "-m", "not on a Friday", *opts)
     assert rejected.returncode == 0, rejected.stderr
-    time.sleep(1)
-    assert engine.deployment(third)["status"] == "rejected"
+    rejected_status = lambda: engine.deployment(third)["status"] == "rejected"  # noqa: E731
+    wait_until(rejected_status, 30, "the rejection")
     assert "v3" not in engine.instances(service.name, "prod")
     assert service.serving() == "v2"
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,7 +73,8 @@ def test_a_preview_whose_analysis_passes_on_real_requests_is_switched_to(
         assert _preview_url(engine, deployment_id) == preview_url
         with Load(preview_url) as preview:
             done = engine.wait(deployment_id)
-        time.sleep(0.5)  # requests after the switch
+        switched = main.total
+        wait_until(lambda: main.total > switched + 20, 30, "requests after the switch")
     assert done["status"] == "succeeded", done["message"]
     measurements = done["measurements"]
     assert [m["verdict"] for m in measurements] == ["pass", "pass"]

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.support.components import binary
+from tests.support.waiting import wait_until
 
 from code_engine.deploy.local import LaunchSpec, RestartPolicy, Supervisor
 
@@ -29,21 +28,9 @@ def make_hello_spec(version: str, instances: int = 1, **env: str) -> LaunchSpec:
     )
 
 
-def wait_for(predicate: Callable[[], Any], timeout: float = 30.0, interval: float = 0.05) -> Any:
-    """Poll until `predicate()` is truthy; fail the test after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"condition not met within {timeout}s")
-        time.sleep(interval)
-
-
 @pytest.fixture(name="wait_for")
 def wait_for_fixture() -> Callable[..., Any]:
-    return wait_for
+    return wait_until
 
 
 @pytest.fixture
@@ -64,19 +51,7 @@ def supervisor(data_dir: Path) -> Iterator[Supervisor]:
 @pytest.fixture(scope="session")
 def haproxy_binary() -> str:
     """The HAProxy binary, or skip (fail when CODE_TEST_REQUIRE_HAPROXY=1)."""
-    binary = shutil.which("haproxy") or (
-        "/usr/sbin/haproxy" if Path("/usr/sbin/haproxy").exists() else None
-    )
-    if binary is None:
-        if os.environ.get("CODE_TEST_REQUIRE_HAPROXY") == "1":
-            pytest.fail(
-                "CODE_TEST_REQUIRE_HAPROXY=1 but no haproxy binary (apt-get install haproxy)"
-            )
-        pytest.skip(
-            "haproxy not installed (apt-get install haproxy); "
-            "CODE_TEST_REQUIRE_HAPROXY=1 turns this skip into a failure"
-        )
-    return binary
+    return binary("haproxy", "haproxy", "apt-get install haproxy", "/usr/sbin/haproxy")
 
 
 @pytest.fixture(scope="session")

@@ -5,20 +5,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.support.git import git
 
 from code_engine.deploy.local import build_release
 from code_engine.deploy.local.artifact import MARKER, read_marker, release_path
 from code_engine.errors import ConflictError
 
-
-def _git(repo: Path, *args: str) -> str:
-    result = subprocess.run(
-        ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.test", *args],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return result.stdout.strip()
+_git = git
 
 
 @pytest.fixture

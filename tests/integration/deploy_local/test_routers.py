@@ -8,8 +8,8 @@ import os
 import re
 import socket
 import threading
-import time
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -171,7 +171,9 @@ def test_chunked_bodies_stream_both_ways(routed: Routed) -> None:
         assert echoed["headers"]["transfer-encoding"] == "chunked"
 
 
-def test_changing_weights_under_steady_load_loses_no_request(routed: Routed) -> None:
+def test_changing_weights_under_steady_load_loses_no_request(
+    routed: Routed, wait_for: Callable[..., Any]
+) -> None:
     routed.route({"v1": 100, "v2": 0})
     statuses: collections.Counter[int] = collections.Counter()
     versions: collections.Counter[str] = collections.Counter()
@@ -197,7 +199,8 @@ def test_changing_weights_under_steady_load_loses_no_request(routed: Routed) -> 
         for step in range(20):
             share = (step * 25) % 125
             routed.router.set_weights({"v1": 100 - share, "v2": share})
-            time.sleep(0.1)
+            served = sum(statuses.values()) + len(failures)  # a few requests at each split
+            wait_for(lambda served=served: sum(statuses.values()) + len(failures) > served + 5)
     finally:
         stop.set()
         for thread in threads:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -14,6 +13,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from tests.support.network import free_port
 
 from code_engine.deploy.rollout import AnalysisSpec, MetricError, Verdict, evaluate
 from code_engine.deploy.rollout.prometheus import (
@@ -188,9 +188,7 @@ def test_timeout(prometheus: FakePrometheus) -> None:
 
 
 def test_unreachable() -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()  # nobody listens there
     with PrometheusProvider(f"http://127.0.0.1:{port}", "hello", timeout=1.0) as provider:
         with pytest.raises(PrometheusError, match="cannot reach Prometheus"):
             provider.query("up", UNTIL)

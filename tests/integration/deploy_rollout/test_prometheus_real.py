@@ -1,14 +1,11 @@
 """PrometheusProvider against a real Prometheus scraping a tiny metrics endpoint.
 
-Skips when the `prometheus` binary is missing; CODE_TEST_REQUIRE_PROMETHEUS=1 makes that a
-failure instead.
+Skips when the `prometheus` binary is missing; CODE_TEST_REQUIRE_PROMETHEUS=1 (set by CI) makes
+that a failure instead.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -18,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.support.prometheus import wait_for_samples
+from tests.support.network import free_port
+from tests.support.prometheus import prometheus_binary, wait_for_samples
 
 from code_engine.deploy.rollout import AnalysisSpec, Verdict, evaluate
 from code_engine.deploy.rollout.prometheus import PrometheusProvider
@@ -46,12 +44,6 @@ def exposition(scrapes: int) -> str:
         f"http_request_duration_seconds_count{{{LABELS}}} {100 * scrapes}",
     ]
     return "\n".join(lines) + "\n"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
@@ -82,11 +74,7 @@ def metrics_endpoint() -> Iterator[str]:
 
 @pytest.fixture
 def prometheus_url(tmp_path: Path, metrics_endpoint: str) -> Iterator[str]:
-    binary = shutil.which("prometheus")
-    if binary is None:
-        if os.environ.get("CODE_TEST_REQUIRE_PROMETHEUS") == "1":
-            pytest.fail("CODE_TEST_REQUIRE_PROMETHEUS=1 but no prometheus binary on PATH")
-        pytest.skip("prometheus binary not installed")
+    binary = prometheus_binary()
     config = tmp_path / "prometheus.yml"
     config.write_text(
         "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import threading
-import time
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import event
 from starlette.testclient import TestClient
+from tests.support.waiting import wait_until
 
 from code_engine.api import create_app
 from code_engine.cli.dora_demo import seed_service
@@ -33,13 +32,13 @@ def _scrape(client: TestClient) -> Samples:
 
 
 def _after_first_refresh(client: TestClient) -> Samples:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+    def refreshed() -> Samples | None:
         samples = _scrape(client)
-        if ("code_dora_metrics_last_refresh_timestamp_seconds", ()) in samples:
-            return samples
-        time.sleep(0.05)
-    pytest.fail("the DORA gauges were never refreshed")
+        refresh = ("code_dora_metrics_last_refresh_timestamp_seconds", ())
+        return samples if refresh in samples else None
+
+    samples: Samples = wait_until(refreshed, 60, "the first refresh of the DORA gauges")
+    return samples
 
 
 def _services(samples: Samples) -> set[str]:

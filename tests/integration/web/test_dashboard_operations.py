@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import html
 import re
-import shutil
 import subprocess
 from collections.abc import Iterator
 from datetime import timedelta
@@ -15,7 +14,8 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 from tests.browser.traffic import routed_traffic
-from tests.support.prometheus import wait_for_samples
+from tests.support.network import free_port
+from tests.support.prometheus import prometheus_binary, wait_for_samples
 
 from code_engine.api.app import runtime_of
 from code_engine.auth import principals
@@ -23,7 +23,6 @@ from code_engine.auth.roles import Binding
 from code_engine.catalog.store import EnvironmentDraft, create_service
 from code_engine.cli.dora_demo import seed_service
 from code_engine.clock import utc_now
-from code_engine.deploy.local.ports import free_port
 from code_engine.server import create_app
 from code_engine.settings import Settings
 from code_engine.store.engine import make_database
@@ -172,9 +171,7 @@ def prometheus(tmp_path: Path) -> Iterator[str]:
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
     from threading import Thread
 
-    binary = shutil.which("prometheus")
-    if binary is None:
-        pytest.skip("prometheus binary not installed")
+    binary = prometheus_binary()
     scrapes = [0]
 
     class Handler(BaseHTTPRequestHandler):

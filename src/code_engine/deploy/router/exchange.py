@@ -101,7 +101,7 @@ class Exchange:
     async def _connect(self) -> None:
         try:
             conn = await self.server.pool.connect(self.address)
-        except (OSError, asyncio.TimeoutError):
+        except (TimeoutError, OSError):
             self.fail(502, b"cannot connect to the instance")
             return
         if self.done:

@@ -1,0 +1,1 @@
+"""What the test packages share: free ports, waiting on a condition, required components."""
