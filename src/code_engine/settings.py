@@ -80,6 +80,11 @@ class Settings(BaseSettings):
     metrics_prometheus_url: str = Field(
         "", description="Prometheus for operational metrics; empty reads CODE's routers."
     )
+    allowed_repo_urls: str = Field(
+        "",
+        description="Repositories services may use (comma-separated URL or path prefixes); "
+        "empty: any an admin registers.",
+    )
     dora_metrics_refresh_seconds: float = Field(
         60, ge=0, le=86_400, description="Recompute the code_dora_* gauges this often; 0: none."
     )
@@ -88,6 +93,14 @@ class Settings(BaseSettings):
     @classmethod
     def _expand(cls, value: Path | None) -> Path | None:
         return value.expanduser() if value is not None else None
+
+    @field_validator("allowed_repo_urls", mode="after")
+    @classmethod
+    def _repo_entries(cls, value: str) -> str:
+        from code_engine.catalog.repos import parse_allowed
+
+        parse_allowed(value)
+        return value
 
     @field_validator("dora_metrics_refresh_seconds", mode="after")
     @classmethod

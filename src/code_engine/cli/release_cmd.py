@@ -74,7 +74,6 @@ def create(
         "service": spec.service,
         "version": version,
         "sha": full_sha,
-        "repo": repo_of(spec_file, spec),
     }
     render_object(client.post("/api/v1/releases", body), output)
 

@@ -10,7 +10,7 @@ from code_engine.deploy import store
 from code_engine.deploy.gitrepo import is_remote
 from code_engine.deploy.local.artifact import release_path
 from code_engine.deploy.service import Actor, DeployContext, service_repo, spec_at
-from code_engine.errors import ConflictError, UserError
+from code_engine.errors import UserError
 from code_engine.spec import LocalTarget
 from code_engine.store.tables import ReleaseRow
 
@@ -22,7 +22,6 @@ def create_release(
     service_name: str,
     version: str,
     sha: str = "",
-    repo: str = "",
 ) -> ReleaseRow:
     """Record release `version` of the service at `sha` (default: the repository's HEAD).
 
@@ -30,13 +29,10 @@ def create_release(
     service; for the local target the artifact is the snapshot the controller builds once
     (source at that commit plus its own virtualenv) under the data directory.
     A service without a local repository only gets the record (releases built elsewhere
-    are checked when they are deployed).
+    are checked when they are deployed). The repository itself is the service's, set by an
+    admin (`catalog.repos.change_repo`); a release cannot name another.
     """
     service = require_service(session, service_name)
-    if repo and not service.repo:
-        service.repo = repo
-    elif repo and repo != service.repo:
-        raise ConflictError(f"service {service.name} is registered with repository {service.repo}")
     artifact = ""
     if service.repo and not is_remote(service.repo):
         repository = service_repo(ctx, service)

@@ -78,8 +78,8 @@ def spec_at(repo: Repository, sha: str) -> ServiceSpec:
 def service_repo(ctx: DeployContext, service: ServiceRow) -> Repository:
     if not service.repo:
         raise UserError(
-            f"service {service.name} has no repository; create a release with --repo (or "
-            "register the service with one)"
+            f"service {service.name} has no repository; an admin sets it with "
+            f"PATCH /api/v1/services/{service.name}"
         )
     return ctx.open_repo(service.repo)
 

@@ -9,10 +9,11 @@ from typing import Any
 from pydantic import ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.error import YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from code_engine.errors import InvalidFileError, Location, UserError
+from code_engine.spec.bounded import DEFAULT_LIMITS, compose_bounded, syntax_problem
 from code_engine.spec.locate import locate_errors
 from code_engine.spec.service import ServiceSpec
 
@@ -23,13 +24,18 @@ def load_spec(path: str | os.PathLike[str] = SPEC_FILENAME) -> ServiceSpec:
     """Load and validate a spec file; InvalidFileError lists every problem in it."""
     name = os.fspath(path)
     try:
-        raw = Path(name).read_bytes()
+        with Path(name).open("rb") as file:
+            # one byte over the limit is enough for the bounded loader to refuse the file
+            raw = file.read(DEFAULT_LIMITS.max_bytes + 1)
     except FileNotFoundError:
         raise UserError(f"{name}: no such file") from None
     except IsADirectoryError:
         raise UserError(f"{name}: is a directory, expected a {SPEC_FILENAME} file") from None
     except OSError as exc:
         raise UserError(f"{name}: cannot read: {exc.strerror or exc}") from None
+    if len(raw) > DEFAULT_LIMITS.max_bytes:
+        message = f"file is over the limit of {DEFAULT_LIMITS.max_bytes} bytes"
+        raise InvalidFileError(problems=[Location(name, 1, None, "", message)])
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -44,13 +50,13 @@ def load_spec_text(text: str, filename: str = SPEC_FILENAME) -> ServiceSpec:
     """Validate spec text; `filename` is only used to name locations in errors."""
     yaml = YAML(typ="rt")
     try:
-        root = yaml.compose(text)
+        root = compose_bounded(text, filename)
         problems = _structure_problems(root, filename) if root is not None else []
         if problems:
             raise InvalidFileError(problems=problems)
         data = yaml.load(text)
     except YAMLError as exc:
-        raise InvalidFileError(problems=[_syntax_problem(exc, text, filename)]) from None
+        raise InvalidFileError(problems=[syntax_problem(exc, text, filename)]) from None
     if not isinstance(data, CommentedMap):
         got = (
             "an empty file" if data is None else "a list" if isinstance(data, list) else repr(data)
@@ -62,25 +68,6 @@ def load_spec_text(text: str, filename: str = SPEC_FILENAME) -> ServiceSpec:
     except ValidationError as exc:
         problems = locate_errors(exc, data, filename, ServiceSpec)
         raise InvalidFileError(problems=problems) from None
-
-
-def _syntax_problem(error: YAMLError, text: str, filename: str) -> Location:
-    if isinstance(error, MarkedYAMLError) and error.problem_mark is not None:
-        mark, context = error.problem_mark, error.context_mark
-        message = str(error.problem or "invalid YAML")
-        if error.context:
-            where = f" (line {context.line + 1})" if context and context.line != mark.line else ""
-            message = f"{error.context}{where}, {message}"
-        if "'\\t'" in message:
-            message += "; indent with spaces"
-        return Location(filename, mark.line + 1, mark.column + 1, "", message)
-    # a ReaderError: a character YAML does not allow, located by offset only
-    position = getattr(error, "position", 0)
-    before = text[:position]
-    character = getattr(error, "character", 0)
-    code = character if isinstance(character, int) else ord(str(character)[:1] or "?")
-    message = f"character U+{code:04X} is not allowed in YAML"
-    return Location(filename, before.count("\n") + 1, position - before.rfind("\n"), "", message)
 
 
 def _structure_problems(root: Node, filename: str) -> list[Location]:

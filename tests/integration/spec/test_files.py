@@ -70,11 +70,12 @@ def test_directory(tmp_path: Path) -> None:
 
 
 def test_unreadable_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def refuse(self: Path) -> bytes:
+    def refuse(self: Path, *_args: object, **_kwargs: object) -> bytes:
         raise PermissionError(13, "Permission denied", str(self))
 
     # chmod cannot take read access away from root, so refuse the read itself
-    monkeypatch.setattr(Path, "read_bytes", refuse)
+    (tmp_path / "code.yaml").write_text("service: shop\n")
+    monkeypatch.setattr(Path, "open", refuse)
     with pytest.raises(UserError, match="code.yaml: cannot read: Permission denied"):
         load_spec(tmp_path / "code.yaml")
 
@@ -94,3 +95,11 @@ def test_errors_name_the_file_as_given(tmp_path: Path, monkeypatch: pytest.Monke
     with pytest.raises(InvalidFileError) as caught:
         load_spec("svc/code.yaml")
     assert str(caught.value).startswith("svc/code.yaml:6:1: extra: unknown field 'extra'")
+
+
+def test_a_file_over_the_size_limit_is_refused_without_reading_it_all(tmp_path: Path) -> None:
+    path = tmp_path / "code.yaml"
+    path.write_bytes(b"# padding\n" * 100_000)  # 1 MB, four times the limit
+    with pytest.raises(InvalidFileError) as caught:
+        load_spec(path)
+    assert str(caught.value) == f"{path}:1: file is over the limit of 262144 bytes"

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from code_engine.api.errors import PermissionDeniedError
 from code_engine.api.schemas import ERROR_RESPONSES, Public
 from code_engine.auth.tokens import Principal
+from code_engine.catalog.repos import check_repo, parse_allowed
 from code_engine.deploy import store
 from code_engine.deploy.gitrepo import Repository, open_repository
 from code_engine.deploy.service import Actor, DeployContext
@@ -70,8 +71,11 @@ def detail(session: Session, deployment_id: int) -> DeploymentDetail:
 
 def deploy_context(runtime: Runtime, now: datetime) -> DeployContext:
     data_dir = runtime.settings.data_dir
+    allowed = parse_allowed(runtime.settings.allowed_repo_urls)
 
     def open_repo(repo: str) -> Repository:
+        # a repository registered before the operator narrowed the list is refused too
+        check_repo(repo, allowed)
         return open_repository(repo, data_dir)
 
     return DeployContext(now=now, data_dir=data_dir, open_repo=open_repo)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from code_engine.api.deps import (
     Cursor,
@@ -31,15 +31,16 @@ router = APIRouter(prefix="/api/v1/releases", tags=["releases"], responses=ERROR
 
 
 class ReleaseCreate(BaseModel):
+    """A commit of the service's own repository; the repository is the admin's to set."""
+
+    model_config = ConfigDict(extra="forbid")
+
     service: str
     version: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
     sha: str = Field(
         "",
         pattern=r"^([0-9a-f]{7,64})?$",
         description="Commit of the release; default: the repository's HEAD.",
-    )
-    repo: str = Field(
-        "", description="The service's repository, for a service registered without one."
     )
 
 
@@ -83,6 +84,5 @@ def create_release(
         body.service,
         body.version,
         body.sha,
-        body.repo,
     )
     return ReleasePublic.model_validate(row)

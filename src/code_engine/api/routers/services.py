@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from code_engine.api.deps import Admin, Cursor, Limit, Now, RuntimeDep, SessionDep, Viewer, run_read
 from code_engine.api.schemas import ERROR_RESPONSES, PageOut, Public
 from code_engine.audit import trail as audit
 from code_engine.catalog import store
+from code_engine.catalog.repos import MAX_LENGTH, change_repo, check_repo, parse_allowed
 from code_engine.catalog.store import EnvironmentDraft
 
 router = APIRouter(prefix="/api/v1", tags=["services"], responses=ERROR_RESPONSES)
@@ -25,8 +26,12 @@ class EnvironmentIn(BaseModel):
 
 class ServiceCreate(BaseModel):
     name: str = Field(pattern=NAME, description="DNS-label style service name.")
-    repo: str = ""
-    description: str = ""
+    repo: str = Field(
+        "",
+        max_length=MAX_LENGTH,
+        description="Git repository (URL or server-side path), within CODE_ALLOWED_REPO_URLS.",
+    )
+    description: str = Field("", max_length=4096)
     environments: list[EnvironmentIn] = Field(
         default_factory=lambda: [
             EnvironmentIn(name="dev"),
@@ -34,6 +39,30 @@ class ServiceCreate(BaseModel):
             EnvironmentIn(name="prod", requires_previous=True),
         ],
         description="Ordered promotion path; dev, staging, prod by default.",
+        min_length=1,
+        max_length=64,
+    )
+
+    @field_validator("environments")
+    @classmethod
+    def _distinct_names(cls, environments: list[EnvironmentIn]) -> list[EnvironmentIn]:
+        seen: set[str] = set()
+        for environment in environments:
+            if environment.name in seen:
+                raise ValueError(f"environment {environment.name!r} is listed twice")
+            seen.add(environment.name)
+        return environments
+
+
+class ServiceUpdate(BaseModel):
+    """What an admin may change on a registered service."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    repo: str = Field(
+        min_length=1,
+        max_length=MAX_LENGTH,
+        description="New git repository; releases after this are built from it.",
     )
 
 
@@ -82,8 +111,10 @@ def show_service(name: str, session: SessionDep, _: Viewer) -> ServiceDetail:
     "/services", response_model=ServiceDetail, status_code=201, summary="Register a service"
 )
 def create_service(
-    body: ServiceCreate, session: SessionDep, principal: Admin, now: Now
+    body: ServiceCreate, session: SessionDep, principal: Admin, now: Now, runtime: RuntimeDep
 ) -> ServiceDetail:
+    if body.repo:
+        check_repo(body.repo, parse_allowed(runtime.settings.allowed_repo_urls))
     drafts = [
         EnvironmentDraft(e.name, e.target_kind, e.requires_previous) for e in body.environments
     ]
@@ -96,6 +127,24 @@ def create_service(
         resource=f"service/{row.name}",
     )
     return show_service(row.name, session, principal)
+
+
+@router.patch(
+    "/services/{name}",
+    response_model=ServiceDetail,
+    summary="Change a service's repository (admin, audited)",
+)
+def update_service(
+    name: str,
+    body: ServiceUpdate,
+    session: SessionDep,
+    principal: Admin,
+    now: Now,
+    runtime: RuntimeDep,
+) -> ServiceDetail:
+    allowed = parse_allowed(runtime.settings.allowed_repo_urls)
+    change_repo(session, name, body.repo, allowed, actor=principal.name, now=now)
+    return show_service(name, session, principal)
 
 
 @router.get(
