@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import signal
 import threading
 import time
@@ -46,8 +45,7 @@ def prometheus_factory(url: str | None) -> ProviderFactory | None:
 
 
 def worker_config(settings: Settings, poll: float, prometheus_url: str | None) -> WorkerConfig:
-    """The worker's settings; also quiets the per-request logs of its router client."""
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    """The worker's settings."""
     return WorkerConfig(
         data_dir=settings.data_dir, poll=poll, provider_factory=prometheus_factory(prometheus_url)
     )

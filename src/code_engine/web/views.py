@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from code_engine.assess import history
 from code_engine.catalog.store import list_environments
-from code_engine.deploy.views import progress
+from code_engine.deploy.rollout.codec import RolloutProgress, progress_from_dict
 from code_engine.dora.metrics import Metric
 from code_engine.dora.operations import (
     Objective,
@@ -204,30 +204,40 @@ ENDED = RAN_TO_THE_END | {"rejected"}
 def rollout_of(environment: str, row: DeploymentRow) -> Rollout:
     """A deployment's progress: the canary's traffic weight and step, else its status.
 
-    The rollout state is read through the domain model (`deploy.views.progress`); a
-    deployment recorded without running has none.
+    The rollout state is read by the rollout's codec; a deployment recorded without
+    running has none.
     """
-    run = progress(row.state) if isinstance(row.state, dict) else None
-    weight = run["weight"] if run is not None else None
+    run = _progress(row.state)
     finished = row.status in ENDED
     if row.status in RAN_TO_THE_END:
         percent = 100
-    elif finished or weight is None:
+    elif finished or run is None:
         percent = 0  # rejected before it ran, or not started yet
     else:
-        percent = max(0, min(100, weight))
-    step = f"step {run['step']} of {run['steps']}" if run is not None and run["steps"] else ""
+        percent = max(0, min(100, run.weight))
+    step = ""
+    if run is not None and run.steps:
+        step = f"step {min(run.step_index + 1, run.steps)} of {run.steps}"
     return Rollout(
         environment=environment,
         version=row.version,
         status=row.status,
         strategy=row.strategy,
         when=row.finished_at or row.started_at or row.created_at,
-        weight=weight,
+        weight=None if run is None else run.weight,
         step=step,
-        phase=run["phase"] if run is not None and not finished else "",
+        phase=run.phase.value if run is not None and not finished else "",
         percent=percent,
     )
+
+
+def _progress(state: object) -> RolloutProgress | None:
+    if not isinstance(state, dict):
+        return None
+    try:
+        return progress_from_dict(state)
+    except (KeyError, TypeError, ValueError):  # ConfigError is a ValueError
+        return None
 
 
 def rollouts(session: Session, service_id: int) -> list[Rollout]:

@@ -30,7 +30,7 @@ def _row(status: str, state: dict[str, Any] | None = None) -> DeploymentRow:
 
 
 def _canary_state(step_index: int, weight: int) -> dict[str, Any]:
-    """A run deployment's state as the controller stores it (the codec's data + `launch`)."""
+    """A run deployment's state as the controller stores it (the rollout codec's data)."""
     spec = RolloutSpec(Canary((SetWeight(25), Pause(timedelta(minutes=1)), SetWeight(50))))
     state = replace(
         new_rollout("d1", "v2", "v1", spec),
@@ -38,7 +38,7 @@ def _canary_state(step_index: int, weight: int) -> dict[str, Any]:
         step_index=step_index,
         current_weight=weight,
     )
-    return {**state_to_dict(state), "launch": {}}
+    return state_to_dict(state)
 
 
 @pytest.mark.parametrize("status", ["succeeded", "failed", "rolled_back"])
@@ -66,3 +66,20 @@ def test_a_recorded_deployment_has_no_rollout_to_show() -> None:
     hand_written = {"current_weight": 25, "phase": "analysis"}  # not a rollout state
     rollout = rollout_of("prod", _row("progressing", hand_written))
     assert (rollout.percent, rollout.weight, rollout.step, rollout.phase) == (0, None, "", "")
+
+
+def test_a_state_holding_only_the_progress_fields_shows_them() -> None:
+    state = {
+        "format": 1,
+        "phase": "stepping",
+        "step_index": 3,
+        "current_weight": 25,
+        "spec": {"strategy": {"kind": "canary", "steps": [{"set_weight": 10}] * 6}},
+    }
+    rollout = rollout_of("prod", _row("progressing", state))
+    assert (rollout.percent, rollout.step, rollout.phase) == (25, "step 4 of 6", "stepping")
+
+
+def test_an_unknown_state_format_shows_no_progress() -> None:
+    state = {**_canary_state(1, 25), "format": 99}
+    assert rollout_of("prod", _row("progressing", state)).step == ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,6 +25,7 @@ from code_engine.deploy.rollout.model import (
     Step,
     Strategy,
     Verdict,
+    plan_of,
 )
 from code_engine.errors import ConfigError
 
@@ -243,4 +245,28 @@ def state_from_dict(d: Data) -> RolloutState:
         started_at=_parse_time(d["started_at"]),
         updated_at=_parse_time(d["updated_at"]),
         finished_at=_parse_time(d["finished_at"]),
+    )
+
+
+@dataclass(frozen=True)
+class RolloutProgress:
+    """How far a rollout is: its phase, its step (0-based) of the plan, the canary's weight."""
+
+    phase: Phase
+    step_index: int
+    steps: int
+    weight: int
+
+
+def progress_from_dict(d: Data) -> RolloutProgress:
+    """The progress fields of a stored rollout state, read without the rest of it.
+
+    A page that shows progress needs these only, so a state that holds only them (an
+    imported or demo history) still shows; raises like `state_from_dict` otherwise.
+    """
+    if d.get("format") != FORMAT:
+        raise ConfigError(f"unsupported rollout state format {d.get('format')!r}")
+    plan = plan_of(strategy_from_dict(d["spec"]["strategy"]))
+    return RolloutProgress(
+        Phase(d["phase"]), int(d["step_index"]), len(plan), int(d["current_weight"])
     )
