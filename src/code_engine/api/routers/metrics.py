@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from code_engine.api.deps import Now, RuntimeDep, SessionDep, Viewer
 from code_engine.api.schemas import ERROR_RESPONSES, UtcDatetime
 from code_engine.dora.operations import measure_operations, operations_to_dict
-from code_engine.dora.render import report_to_dict
+from code_engine.dora.render import BANDS, report_to_dict
 from code_engine.dora.report import service_reports
 from code_engine.dora.window import parse_days, resolve_window
 from code_engine.errors import UserError
@@ -57,8 +57,15 @@ class ServiceDoraOut(BaseModel):
     trend: list[TrendPointOut]
 
 
+class BandsOut(BaseModel):
+    report: str
+    year: int
+    url: str
+
+
 class DoraOut(BaseModel):
     environment: str
+    bands: BandsOut
     start: datetime
     end: datetime
     services: list[ServiceDoraOut]
@@ -96,6 +103,7 @@ def dora_metrics(
     )
     return {
         "environment": environment,
+        "bands": BANDS,
         "start": start,
         "end": end,
         "services": [report_to_dict(report) for report in reports],
