@@ -99,10 +99,10 @@ seq AS (SELECT dep.*, LAG(status) OVER w AS prev_status,
 win AS (SELECT * FROM seq WHERE f >= :lo AND f < :hi),
 inc AS (SELECT i.service_id, i.deployment_id, {e(c="i.opened_at")} AS o, {e(c="i.resolved_at")} AS r
     FROM svc JOIN incidents i ON i.service_id = svc.service_id AND i.environment_id = svc.env_id),
-stream AS (SELECT service_id, f AS t, 0 AS kind, f AS dep_f FROM seq
-    UNION ALL SELECT service_id, o, 1, NULL FROM inc WHERE deployment_id IS NULL),
-carried AS (SELECT service_id, t, kind, MAX(dep_f) OVER (PARTITION BY service_id ORDER BY t, kind
-    ROWS UNBOUNDED PRECEDING) AS last_f FROM stream),
+stream AS (SELECT service_id, f AS t, 0 AS kind, f AS dep_f, NULL AS r FROM seq
+    UNION ALL SELECT service_id, o, 1, NULL, r FROM inc WHERE deployment_id IS NULL),
+carried AS (SELECT service_id, t, kind, r, MAX(dep_f) OVER (PARTITION BY service_id
+    ORDER BY t, kind ROWS UNBOUNDED PRECEDING) AS last_f FROM stream),
 by_time AS (SELECT DISTINCT service_id, last_f FROM carried
     WHERE kind = 1 AND last_f IS NOT NULL AND t < last_f + :link),
 named AS (SELECT DISTINCT deployment_id FROM inc WHERE deployment_id IS NOT NULL),
@@ -112,12 +112,19 @@ cfr AS (SELECT w.service_id, COUNT(*) AS total,
       OR n.deployment_id IS NOT NULL)) THEN 1 ELSE 0 END) AS bad
     FROM win w LEFT JOIN by_time b ON b.service_id = w.service_id AND b.last_f = w.f
     LEFT JOIN named n ON n.deployment_id = w.id GROUP BY w.service_id),
-runs AS (SELECT service_id, last_success, MIN(f) AS run_start FROM seq
-    WHERE status <> 'succeeded' GROUP BY service_id, last_success),
-restores AS (SELECT w.service_id, w.f - r.run_start AS v FROM win w JOIN runs r
-      ON r.service_id = w.service_id AND r.last_success = w.last_success
-    WHERE w.status = 'succeeded' AND w.prev_status <> 'succeeded'
-    UNION ALL SELECT service_id, r - o FROM inc WHERE r >= :lo AND r < :hi),
+nxt AS (SELECT service_id, status, f, MIN(CASE WHEN status = 'succeeded' THEN f END)
+    OVER (PARTITION BY service_id ORDER BY f, id ROWS BETWEEN 1 FOLLOWING
+      AND UNBOUNDED FOLLOWING) AS next_success FROM seq),
+linked AS (SELECT c.service_id, d.id AS dep_id, c.t AS o, c.r FROM carried c
+      JOIN seq d ON d.service_id = c.service_id AND d.f = c.last_f AND d.status = 'succeeded'
+    WHERE c.kind = 1 AND c.last_f IS NOT NULL AND c.t < c.last_f + :link
+    UNION ALL SELECT d.service_id, d.id, i.o, i.r FROM inc i
+      JOIN seq d ON d.id = i.deployment_id AND d.status = 'succeeded'),
+fixes AS (SELECT service_id, MAX(r) AS done, MAX(r) - MIN(o) AS v FROM linked
+    GROUP BY service_id, dep_id HAVING COUNT(r) = COUNT(*)),
+restores AS (SELECT service_id, next_success - f AS v FROM nxt
+    WHERE status <> 'succeeded' AND next_success >= :lo AND next_success < :hi
+    UNION ALL SELECT service_id, v FROM fixes WHERE done >= :lo AND done < :hi),
 firsts AS (SELECT d.service_id, dc.sha, MIN(d.f) AS first_f,
       MIN(dc.change_started_epoch) AS started FROM dep d
     JOIN deployment_changes dc ON dc.deployment_id = d.id WHERE d.status = 'succeeded'

@@ -29,22 +29,36 @@ from code_engine.runtime import Runtime, get_runtime
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-async def get_session(runtime: RuntimeDep) -> AsyncIterator[Session]:
+async def get_session(request: Request, runtime: RuntimeDep) -> AsyncIterator[Session]:
     """One transaction per request, committed before the response is sent.
 
     The dependency is function-scoped (`SessionDep`): it ends when the route returns, so a
     client that reads right after a 201 sees the row, and a write that cannot be committed
     answers an error instead of a success it did not keep. Opening a session does no I/O
     (it connects on the first query, in the route's thread); ending it does, so
-    commit-or-rollback and close run together in one thread-pool call.
+    commit-or-rollback and close run together in one thread-pool call. A read (GET, HEAD)
+    on SQLite ends inline instead, like its query (`run_read`): ending a read of a local
+    file never waits, and a hop to the thread pool and back costs two GIL hand-offs, each
+    waiting behind the event loop under load (benchmarks/api_latency.py).
     """
     session = runtime.db.sessions()
+    inline = runtime.db.is_sqlite and request.method in _READS
     try:
         yield session
     except BaseException:
-        await run_in_threadpool(_end, session, False)
+        await _finish(session, False, inline)
         raise
-    await run_in_threadpool(_end, session, True)
+    await _finish(session, True, inline)
+
+
+_READS = frozenset({"GET", "HEAD"})
+
+
+async def _finish(session: Session, commit: bool, inline: bool) -> None:
+    if inline:
+        _end(session, commit)
+    else:
+        await run_in_threadpool(_end, session, commit)
 
 
 def _end(session: Session, commit: bool) -> None:

@@ -73,6 +73,9 @@ def show(
         console().print(f"no service has an environment named {env!r}")
     for item in data["services"]:
         console().print(_table(item, data["start"], data["end"]))
+    if data["services"]:
+        source = data["bands"]
+        console().print(f"bands: DORA {source['report']} {source['year']} ({source['url']})")
 
 
 def when(value: str, option: str) -> datetime:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from code_engine.dora.changestarts import record_change_start
-from code_engine.dora.claim import Outcome, claim
+from code_engine.dora.claim import Outcome, claim, lock_service
 from code_engine.dora.dedupe import latest
 from code_engine.dora.events import CommitEvent
 from code_engine.store.pagination import Page, paginate
@@ -33,6 +33,7 @@ def record_change(
     session: Session, service_id: int, event: CommitEvent
 ) -> tuple[ChangeRow, Outcome]:
     """Store a commit of the service (the only writer of `changes`)."""
+    lock_service(session, service_id)
     values = {
         "message": event.message,
         "conventional_type": conventional_type(event.message),

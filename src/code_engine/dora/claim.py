@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Literal, TypeVar
 
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -54,3 +54,24 @@ def names(session: Session, service_id: int, environment_id: int | None) -> tupl
     service = session.get(ServiceRow, service_id)
     environment = session.get(EnvironmentRow, environment_id) if environment_id else None
     return (service.name if service else "", environment.name if environment else "")
+
+
+_DORA_LOCKS = 0x444F5241  # "DORA": the advisory lock space of the DORA writers
+
+
+def lock_service(session: Session, service_id: int) -> None:
+    """Hold the service's DORA write lock until the transaction ends (PostgreSQL).
+
+    A commit and a deployment that delivers it, written at once by two requests, each
+    copy the change start from the other's rows: under READ COMMITTED neither sees the
+    other's uncommitted rows, and the delivery would keep an unknown start. One lock per
+    service makes the writers of a service take turns, as SQLite's single writer does.
+    Taken on the connection, not the session, so that no pending change is flushed (and
+    no row locked) before it.
+    """
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(
+            text("SELECT pg_advisory_xact_lock(:space, :service)"),
+            {"space": _DORA_LOCKS, "service": service_id},
+        )

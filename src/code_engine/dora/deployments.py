@@ -8,14 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Literal, get_args
 
-from sqlalchemy import Select, select
+from sqlalchemy import Dialect, Select, bindparam, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import BindParameter
 
 from code_engine.errors import NotFoundError
-from code_engine.store.pagination import Page, paginate
+from code_engine.store.pagination import MAX_LIMIT, Page, decode_cursor, encode_cursor
 from code_engine.store.tables import (
     DeploymentChangeRow,
     DeploymentRow,
@@ -156,6 +157,50 @@ def _summary_query() -> Select[Any]:
     )
 
 
+_TIMES = frozenset({"created_at", "started_at", "finished_at"})
+_NAMES = tuple(column.key for column in LIST_COLUMNS)
+_FILTERS = {
+    "service_id": DeploymentRow.service_id,
+    "environment_id": DeploymentRow.environment_id,
+    "status": DeploymentRow.status,
+}
+_compiled: dict[tuple[str, tuple[str, ...]], tuple[str, tuple[str, ...] | None]] = {}
+
+
+def rfc3339(value: object) -> str | None:
+    """A stored timestamp as the API renders it (`2026-11-02T12:00:00Z`, microseconds when
+    there are any): SQLite's stored UTC text is rearranged, never parsed."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        if len(value) == 26 and value[10] == " " and value[19] == ".":
+            fraction = "" if value.endswith("000000") else value[19:]
+            return f"{value[:10]}T{value[11:19]}{fraction}Z"
+        value = datetime.fromisoformat(value)
+    if not isinstance(value, datetime):
+        raise TypeError(f"not a timestamp: {value!r}")
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def _statement(dialect: Dialect, filters: tuple[str, ...]) -> tuple[str, tuple[str, ...] | None]:
+    """The list query for these filters, compiled once per dialect."""
+    key = (dialect.name, filters)
+    if key not in _compiled:
+        query = _summary_query()
+        for name in filters:
+            column = DeploymentRow.id if name == "before" else _FILTERS[name]
+            bound: BindParameter[Any] = bindparam(name)
+            query = query.where(column < bound if name == "before" else column == bound)
+        query = query.order_by(DeploymentRow.id.desc())
+        query = query.limit(bindparam("limit")).offset(bindparam("offset"))
+        compiled = query.compile(dialect=dialect)
+        positions = compiled.positiontup
+        _compiled[key] = (compiled.string, tuple(positions) if positions is not None else None)
+    return _compiled[key]
+
+
 def list_deployments(
     session: Session,
     limit: int,
@@ -165,12 +210,33 @@ def list_deployments(
     environment_id: int | None = None,
     status: str | None = None,
 ) -> Page[dict[str, Any]]:
-    """Deployments newest first, as mappings of LIST_COLUMNS (one query, no ORM objects)."""
-    query = _summary_query()
-    if service_id is not None:
-        query = query.where(DeploymentRow.service_id == service_id)
-    if environment_id is not None:
-        query = query.where(DeploymentRow.environment_id == environment_id)
-    if status:
-        query = query.where(DeploymentRow.status == status)
-    return paginate(session, query, DeploymentRow.id, limit, cursor, mappings=True)
+    """Deployments newest first, as dicts of LIST_COLUMNS with RFC 3339 timestamps.
+
+    The page is the hottest read of the API: the statement is compiled once and run on the
+    driver's cursor, and rows become dicts without SQLAlchemy's per-row processing (the
+    columns are numbers and text; timestamps are rendered by `rfc3339`).
+    """
+    limit = max(1, min(limit, MAX_LIMIT))
+    values: dict[str, Any] = {
+        "service_id": service_id,
+        "environment_id": environment_id,
+        "status": status or None,
+        "before": decode_cursor(cursor) if cursor else None,
+    }
+    filters = tuple(name for name, value in values.items() if value is not None)
+    values |= {"limit": limit + 1, "offset": 0}
+    connection = session.connection()
+    sql, positions = _statement(connection.dialect, filters)
+    parameters: Any = values if positions is None else tuple(values[n] for n in positions)
+    cursor_ = connection.connection.cursor()
+    try:
+        cursor_.execute(sql, parameters)
+        fetched = cursor_.fetchall()
+    finally:
+        cursor_.close()
+    rows = [dict(zip(_NAMES, row, strict=True)) for row in fetched[:limit]]
+    for row in rows:
+        for name in _TIMES:
+            row[name] = rfc3339(row[name])
+    more = len(fetched) > limit
+    return Page(items=rows, next_cursor=encode_cursor(rows[-1]["id"]) if more else None)

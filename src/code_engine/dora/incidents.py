@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from code_engine.dora.claim import Outcome, claim, names
+from code_engine.dora.claim import Outcome, claim, lock_service, names
 from code_engine.dora.dedupe import latest
 from code_engine.dora.deployments import find_external, get_deployment
 from code_engine.dora.events import IncidentEvent
@@ -83,6 +83,7 @@ def _stored(session: Session, row: IncidentRow) -> IncidentRecord:
 
 def record_incident(session: Session, record: IncidentRecord) -> tuple[IncidentRow, Outcome]:
     """Open or update an incident (the only writer of `incidents`)."""
+    lock_service(session, record.service_id)
     record = replace(
         record, title=record.title[:500], severity=record.severity[:32], source=record.source[:64]
     )

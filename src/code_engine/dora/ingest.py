@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from code_engine.catalog.store import find_service, list_environments
 from code_engine.dora import fill
 from code_engine.dora.changes import record_change
-from code_engine.dora.claim import Outcome
+from code_engine.dora.claim import Outcome, lock_service
 from code_engine.dora.dedupe import event_key
 from code_engine.dora.deployments import DeploymentRecord
 from code_engine.dora.events import CommitEvent, DeploymentEvent, Event, IncidentEvent, PayloadError
@@ -117,6 +117,8 @@ def ingest(
         if isinstance(event, DeploymentEvent):
             authorize_deploy(event.environment)
     result = IngestResult(ignored=[problems[index] for index in sorted(problems)])
+    for service_id in sorted({known[event.service].id for event in accepted}):
+        lock_service(session, service_id)  # in one order: two batches never wait in a cycle
     for event in accepted:
         result.count(_kind(event), _apply(session, event, known[event.service], by))
     return result

@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from code_engine.dora import fill
-from code_engine.dora.claim import Outcome, claim, names
+from code_engine.dora.claim import Outcome, claim, lock_service, names
 from code_engine.dora.dedupe import latest
 from code_engine.dora.deliveries import refresh_deliveries
 from code_engine.dora.deployments import DeploymentRecord, commits_of
@@ -66,6 +66,7 @@ def record_deployment(
 ) -> tuple[DeploymentRow, Outcome]:
     """Insert a deployment, or update the one with the same external id when this version
     wins; `repo` is the service's local git repository (commits from a revision)."""
+    lock_service(session, record.service_id)
     values = _columns(record, repo)
     if record.external_id:
         row, created = claim(
@@ -101,6 +102,7 @@ def record_status(
     finished_at: datetime | None,
 ) -> None:
     """A running deployment moved (the controller): its lead times follow its outcome."""
+    lock_service(session, row.service_id)
     before = (row.status, row.finished_at)
     row.status = status
     row.started_at = started_at

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
+from code_engine.dora import bands
 from code_engine.dora.metrics import FourKeys, Metric
 from code_engine.dora.report import ServiceReport
 from code_engine.dora.trend import TrendPoint
@@ -15,6 +16,10 @@ TITLES = {
     "change_failure_rate": "Change failure rate",
     "time_to_restore": "Time to restore",
 }
+
+
+BANDS = {"report": bands.REPORT, "year": bands.REPORT_YEAR, "url": bands.REPORT_URL}
+"""Which DORA report the bands come from (shown beside every figure)."""
 
 
 def metric_to_dict(metric: Metric) -> dict[str, Any]:

@@ -188,59 +188,84 @@ def _first_deliveries(keys: Iterable[Hashable]) -> list[bool]:
     return first
 
 
-def _linked_flags(
+def _incident_links(
     deploys: DeployColumns, incidents: Sequence[IncidentColumns], link_window: timedelta
-) -> list[int]:
-    """1 for a successful deployment an incident is attributed to, else 0.
+) -> dict[int, list[IncidentColumns]]:
+    """The incidents attributed to each deployment (by position), for the failed changes.
 
     An incident naming a deployment is attributed to it alone; any other incident to the
     deployment finished last before it opened, if it opened within the link window and
     before the next deployment of the same service and environment. The pass runs over
     the incidents, which are few, not over the deployments.
     """
-    deploy_ts, status = deploys.finished, deploys.status
-    flags = [0] * len(deploy_ts)
-    named = {named for _, _, named in incidents if named is not None}
+    deploy_ts = deploys.finished
+    links: dict[int, list[IncidentColumns]] = {}
+    named = {name for _, _, name in incidents if name is not None}
+    positions = {}
     if named:
-        for index in compress(range(len(deploy_ts)), map(named.__contains__, deploys.ids)):
-            flags[index] = 1
+        positions = {
+            deployment_id: index
+            for index, deployment_id in enumerate(deploys.ids)
+            if deployment_id in named
+        }
     window = link_window.total_seconds()
-    for opened, _, name in incidents:
+    for incident in incidents:
+        opened, _, name = incident
         if name is not None:
-            continue
-        # the last deployment finished at or before the opening: the next one is later
-        index = bisect_right(deploy_ts, opened) - 1
-        if index >= 0 and opened < deploy_ts[index] + window:
-            flags[index] = 1
-    return [f if s is SUCCEEDED else 0 for f, s in zip(flags, status, strict=True)]
+            index = positions.get(name, -1)
+        else:
+            # the last deployment finished at or before the opening: the next one is later
+            index = bisect_right(deploy_ts, opened) - 1
+            if index >= 0 and not opened < deploy_ts[index] + window:
+                index = -1
+        if index >= 0:
+            links.setdefault(index, []).append(incident)
+    return links
+
+
+def _linked_flags(deploys: DeployColumns, links: Mapping[int, object]) -> list[int]:
+    """1 for a successful deployment an incident is attributed to, else 0."""
+    status = deploys.status
+    return [1 if s is SUCCEEDED and i in links else 0 for i, s in enumerate(status)]
 
 
 def _deploy_recoveries(deploys: DeployColumns) -> tuple[list[float], list[float]]:
-    """A run of failed or rolled back deployments recovers at the next successful one.
+    """Each failed or rolled back deployment recovers at the next successful one.
 
-    The run is measured once, from its first failure, so three retries of one broken
-    change are one recovery, not three.
+    One sample per failed deployment, from its own finish: three retries of one broken
+    change are three failed deployments, recovered 3, 2 and 1 steps later.
     """
-    recovered_ts: list[float] = []
-    seconds: list[float] = []
-    failing_since: float | None = None
-    for finished, status in zip(deploys.finished, deploys.status, strict=True):
+    pairs: list[tuple[float, float]] = []
+    recovered_at: float | None = None
+    for finished, status in zip(reversed(deploys.finished), reversed(deploys.status), strict=True):
         if status is SUCCEEDED:
-            if failing_since is not None:
-                recovered_ts.append(finished)
-                seconds.append(finished - failing_since)
-                failing_since = None
-        elif failing_since is None:
-            failing_since = finished
-    return recovered_ts, seconds
+            recovered_at = finished
+        elif recovered_at is not None:
+            pairs.append((recovered_at, recovered_at - finished))
+    pairs.sort()
+    return [ts for ts, _ in pairs], [seconds for _, seconds in pairs]
 
 
 def _incident_recoveries(
-    incidents: Sequence[IncidentColumns],
+    deploys: DeployColumns, links: Mapping[int, Sequence[IncidentColumns]]
 ) -> tuple[list[float], list[float]]:
-    pairs = sorted(
-        (resolved, resolved - opened) for opened, resolved, _ in incidents if resolved is not None
-    )
+    """A successful deployment that incidents follow (a failed change) recovers when the
+    last of them is resolved, from the opening of the first; not while one is open.
+
+    Incidents of failed or rolled back deployments are not counted again: those recover
+    at the next successful deployment. Incidents attributed to no deployment are no
+    failed deployment's, so they are not counted at all.
+    """
+    pairs = []
+    for index, linked in links.items():
+        if deploys.status[index] is not SUCCEEDED:
+            continue
+        resolved = [r for _, r, _ in linked]
+        if any(r is None for r in resolved):
+            continue
+        last = max(r for r in resolved if r is not None)
+        pairs.append((last, last - min(opened for opened, _, _ in linked)))
+    pairs.sort()
     return [ts for ts, _ in pairs], [seconds for _, seconds in pairs]
 
 
@@ -266,7 +291,8 @@ def build(
     if incident_link_window < timedelta(0):
         raise ValueError("incident_link_window: must not be negative")
     success_ts = list(compress(deploys.finished, map(is_, deploys.status, repeat(SUCCEEDED))))
-    incident_ts, incident_seconds = _incident_recoveries(incidents)
+    links = _incident_links(deploys, incidents, incident_link_window)
+    incident_ts, incident_seconds = _incident_recoveries(deploys, links)
     deploy_rec_ts, deploy_rec_seconds = _deploy_recoveries(deploys)
     return Timeline(
         service=service,
@@ -274,7 +300,7 @@ def build(
         deploy_ts=deploys.finished,
         failed_prefix=_count_of(deploys.status, FAILED),
         rolled_back_prefix=_count_of(deploys.status, ROLLED_BACK),
-        linked_prefix=_prefix(_linked_flags(deploys, incidents, incident_link_window)),
+        linked_prefix=_prefix(_linked_flags(deploys, links)),
         success_ts=success_ts,
         lead_ts=leads.lead_ts,
         lead_seconds=leads.lead_seconds,

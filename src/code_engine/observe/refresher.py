@@ -102,8 +102,3 @@ class Refresher(Generic[T]):
             log.warning("refresher still computing at stop", refresher=self.name)
             return False
         return True
-        thread.join(timeout)
-        if thread.is_alive():
-            log.warning("refresher still computing at stop", refresher=self.name)
-            return False
-        return True

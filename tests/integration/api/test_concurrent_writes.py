@@ -266,3 +266,46 @@ def test_a_read_right_after_a_201_sees_the_row(http: httpx.Client) -> None:
         return http.get(f"/api/v1/incidents/{opened.json()['id']}")
 
     assert len(ok(parallel(open_and_read) + back_to_back(open_and_read))) == 2 * N
+
+
+def test_commits_and_the_deployments_that_deliver_them_at_once(
+    http: httpx.Client, database: Database
+) -> None:
+    """Commits and deployments sharing them, written at the same time by other requests."""
+    shas = [f"{n:040x}" for n in range(N)]
+
+    def send(n: int) -> httpx.Response:
+        if n % 2:
+            events = [batch_event("commit", sha) for sha in reversed(shas)]
+        else:
+            events = [batch_event("deployment", f"shared-{n}", commits=shas)]
+        return http.post("/api/v1/events", json={"events": events})
+
+    ok(parallel(send) + parallel(send))
+    assert [count(database, t) for t in (ChangeRow, DeploymentRow)] == [N, N // 2]
+    window = {"from": "2026-10-01T00:00:00Z", "to": "2026-12-01T00:00:00Z"}
+    shown = http.get("/api/v1/metrics/dora", params={**window, "service": "checkout-api"})
+    lead = ok([shown])[0]["services"][0]["metrics"]["lead_time"]["details"]
+    assert (lead["commits"], lead["unmatched_commits"]) == (N, 0)
+
+
+def batch_event(kind: str, ident: str, commits: list[str] | None = None) -> dict[str, Any]:
+    if kind == "commit":
+        return {
+            "type": "commit",
+            "id": ident,
+            "service": "checkout-api",
+            "message": "feat: x",
+            "authored_at": "2026-11-01T08:00:00Z",
+            "committed_at": "2026-11-01T08:10:00Z",
+        }
+    return {
+        "type": "deployment",
+        "id": ident,
+        "service": "checkout-api",
+        "environment": "prod",
+        "status": "succeeded",
+        "started_at": "2026-11-02T09:00:00Z",
+        "finished_at": "2026-11-02T09:05:00Z",
+        "commits": commits or [],
+    }

@@ -129,11 +129,12 @@ def test_change_failure_rate_counts_rollbacks_failures_and_linked_incidents(keys
     assert (cfr.band, cfr.passed, cfr.unit) == (Band.LOW, False, "%")
 
 
-def test_time_to_restore_combines_incidents_and_failed_deployments(keys) -> None:
+def test_recovery_time_is_per_failed_deployment(keys) -> None:
     restore = keys.time_to_restore
-    # incidents 2h and 11h; d2 → d3 2h; d5 → d6 2h: [2, 2, 2, 11] → median 2
+    # d2 → d3 2h; d5 → d6 2h; d4, followed by i1: opened 41h, resolved 43h, 2h.
+    # i2 follows no deployment (no failed deployment of this service); i3 is still open.
     assert restore.value == 2
-    assert restore.details == {"median_hours": 2, "incidents": 2, "failed_deployments": 2}
+    assert restore.details == {"median_hours": 2, "incidents": 1, "failed_deployments": 2}
     assert (restore.band, restore.passed) == (Band.HIGH, False)
 
 
@@ -215,20 +216,31 @@ def test_incident_links_only_within_window_and_before_next_deploy() -> None:
 
 
 def test_incident_spanning_the_window_end_is_counted_when_resolved() -> None:
-    incidents = [incident("open", 160, 170)]  # resolved after END
-    keys = compute_four_keys([], incidents, [], service="api", start=T0, end=END)
+    incidents = [incident("open", 160, 170)]  # follows d at 150h; resolved after END
+    deploys = [deploy("d", 150)]
+    keys = compute_four_keys(deploys, incidents, [], service="api", start=T0, end=END)
     assert keys.time_to_restore.sample_size == 0
     later = compute_four_keys(
-        [], incidents, [], service="api", start=T0, end=END + timedelta(days=1)
+        deploys, incidents, [], service="api", start=T0, end=END + timedelta(days=1)
     )
     assert later.time_to_restore.value == 10
 
 
-def test_failure_streak_recovers_once_from_its_first_failure() -> None:
+def test_each_failed_deployment_of_a_streak_recovers_at_the_next_success() -> None:
     deploys = [deploy("a", 1, "failed"), deploy("b", 2, "rolled_back"), deploy("c", 4)]
     keys = compute_four_keys(deploys, [], [], service="api", start=T0, end=END)
-    assert keys.time_to_restore.sample_size == 1
-    assert keys.time_to_restore.value == 3
+    # a: 4 - 1 = 3h, b: 4 - 2 = 2h → median 2.5
+    assert keys.time_to_restore.sample_size == 2
+    assert keys.time_to_restore.value == 2.5
+
+
+def test_an_incident_that_follows_no_deployment_is_no_failed_deployment() -> None:
+    deploys = [deploy("a", 1)]
+    incidents = [incident("late", 30, 31), incident("named", 40, 42, deployment_id="a")]
+    keys = compute_four_keys(deploys, incidents, [], service="api", start=T0, end=END)
+    # "late" opened 29h after a (link window 24h): no deployment's; "named" is a's: 2h
+    assert keys.time_to_restore.value == 2
+    assert keys.change_failure_rate.details["incident_linked"] == 1
 
 
 def test_offsets_are_converted_before_comparing() -> None:

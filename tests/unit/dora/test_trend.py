@@ -41,7 +41,9 @@ def test_weekly_points() -> None:
         deploy("c", 2.5),
         deploy("d", 9),
     ]
-    incidents = [IncidentEvent("i", "api", "prod", at(8), at(8) + timedelta(minutes=30))]
+    # an hour after d: d is a failed change, recovered half an hour later
+    opened = at(9) + timedelta(hours=1)
+    incidents = [IncidentEvent("i", "api", "prod", opened, opened + timedelta(minutes=30))]
     first, second = weekly_trend(deploys, incidents, commits, service="api", start=T0, end=at(14))
     assert (first.start, first.end) == (T0, at(7))
     assert first.deployments == 2
@@ -53,7 +55,7 @@ def test_weekly_points() -> None:
     assert first.time_to_restore_median_hours == 12
     assert second.deployments == 1
     assert second.lead_time_median_hours is None
-    assert second.change_failure_rate_percent == 0
+    assert second.change_failure_rate_percent == 100
     assert second.time_to_restore_median_hours == 0.5
 
 

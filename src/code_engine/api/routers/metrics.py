@@ -12,7 +12,7 @@ from code_engine.api.deps import Now, RuntimeDep, SessionDep, Viewer
 from code_engine.api.schemas import ERROR_RESPONSES, UtcDatetime
 from code_engine.deploy.traffic import RouterTraffic
 from code_engine.dora.operations import default_source, measure_operations, operations_to_dict
-from code_engine.dora.render import report_to_dict
+from code_engine.dora.render import BANDS, report_to_dict
 from code_engine.dora.report import service_reports
 from code_engine.dora.window import parse_days, resolve_window
 from code_engine.errors import UserError
@@ -58,8 +58,15 @@ class ServiceDoraOut(BaseModel):
     trend: list[TrendPointOut]
 
 
+class BandsOut(BaseModel):
+    report: str
+    year: int
+    url: str
+
+
 class DoraOut(BaseModel):
     environment: str
+    bands: BandsOut
     start: datetime
     end: datetime
     services: list[ServiceDoraOut]
@@ -97,6 +104,7 @@ def dora_metrics(
     )
     return {
         "environment": environment,
+        "bands": BANDS,
         "start": start,
         "end": end,
         "services": [report_to_dict(report) for report in reports],
