@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
@@ -95,7 +96,59 @@ def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "data"
 
 
-def _postgres_database() -> Iterator[str]:
+class MigratedTemplates:
+    """Databases migrated once per test process and copied for each test that wants a migrated
+    one: every test still gets a database of its own, without running every migration again
+    (on PostgreSQL, creating and migrating a database costs seconds; a copy a fraction)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.sqlite: Path | None = None
+        self.postgres: str | None = None
+
+    def sqlite_copy(self, target: Path) -> None:
+        if self.sqlite is None:
+            path = self.root / "template.db"
+            db = make_database(f"sqlite:///{path}")
+            upgrade(db.engine)
+            with db.engine.connect() as conn:  # everything into the main file
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            db.dispose()
+            self.sqlite = path
+        shutil.copyfile(self.sqlite, target)
+
+    def postgres_template(self, admin: Any) -> str:
+        if self.postgres is None:
+            name = f"code_template_{secrets.token_hex(6)}"
+            with admin.connect() as conn:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+            db = make_database(_postgres_url(name))
+            upgrade(db.engine)
+            db.dispose()  # a template must have no connections
+            self.postgres = name
+        return self.postgres
+
+    def drop(self) -> None:
+        if self.postgres is not None:
+            admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{self.postgres}" WITH (FORCE)'))
+            admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MigratedTemplates]:
+    templates = MigratedTemplates(tmp_path_factory.mktemp("templates"))
+    yield templates
+    templates.drop()
+
+
+def _postgres_url(name: str) -> str:
+    base, _, _ = POSTGRES_URL.rpartition("/")
+    return f"{base}/{name}"
+
+
+def _postgres_database(templates: MigratedTemplates | None) -> Iterator[str]:
     if not POSTGRES_URL:
         if REQUIRE_POSTGRES:
             pytest.fail("CODE_TEST_REQUIRE_POSTGRES=1 but CODE_TEST_POSTGRES_URL is not set")
@@ -104,25 +157,35 @@ def _postgres_database() -> Iterator[str]:
     admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
+            copy = ""
+            if templates is not None:
+                copy = f' TEMPLATE "{templates.postgres_template(admin)}"'
+                if (conn.dialect.server_version_info or (0,)) >= (15,):
+                    copy += " STRATEGY FILE_COPY"  # faster than WAL_LOG for a small database
+            conn.execute(text(f'CREATE DATABASE "{name}"{copy}'))
     except Exception as exc:
         if REQUIRE_POSTGRES:
             raise
         pytest.skip(f"PostgreSQL unreachable: {exc}")
-    base, _, _ = POSTGRES_URL.rpartition("/")
-    yield f"{base}/{name}"
+    yield _postgres_url(name)
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """One fresh database per test, on SQLite and on PostgreSQL."""
+def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, migrated_templates: MigratedTemplates
+) -> Iterator[str]:
+    """One fresh database per test, on SQLite and on PostgreSQL: empty, or already migrated
+    (a copy of a migrated template) when the test also uses the `database` fixture."""
+    templates = migrated_templates if "database" in request.fixturenames else None
     if request.param == "sqlite":
+        if templates is not None:
+            templates.sqlite_copy(tmp_path / "code.db")
         yield f"sqlite:///{tmp_path / 'code.db'}"
     else:
-        yield from _postgres_database()
+        yield from _postgres_database(templates)
 
 
 @pytest.fixture
