@@ -38,6 +38,16 @@ if IN_CI:
 _skipped: list[pytest.TestReport | pytest.CollectReport] = []
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """CODE_TEST_TIMEOUT_SCALE stretches pytest-timeout's limit like every wait's deadline."""
+    scale = float(os.environ.get("CODE_TEST_TIMEOUT_SCALE") or 1)
+    if scale != 1:
+        limit = float(config.getini("timeout") or 300) * scale
+        for item in items:
+            if item.get_closest_marker("timeout") is None:
+                item.add_marker(pytest.mark.timeout(limit))
+
+
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     if report.skipped and not hasattr(report, "wasxfail"):
         _skipped.append(report)
