@@ -11,8 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck
-from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, text
 from starlette.testclient import TestClient
 
@@ -25,59 +23,7 @@ from code_engine.store.migrate import upgrade
 
 POSTGRES_URL = os.environ.get("CODE_TEST_POSTGRES_URL", "")
 REQUIRE_POSTGRES = os.environ.get("CODE_TEST_REQUIRE_POSTGRES") == "1"
-IN_CI = os.environ.get("CODE_CI") == "1" or os.environ.get("CI", "").lower() in ("1", "true")
-
-# On a loaded CI machine, generating inputs can be slow: the "ci" profile keeps every property
-# and example count and drops only the timing checks (the too_slow health check, the deadline).
-hypothesis_settings.register_profile(
-    "ci", suppress_health_check=[HealthCheck.too_slow], deadline=None
-)
-if IN_CI:
-    hypothesis_settings.load_profile("ci")
-
-_skipped: list[pytest.TestReport | pytest.CollectReport] = []
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """CODE_TEST_TIMEOUT_SCALE stretches pytest-timeout's limit like every wait's deadline."""
-    scale = float(os.environ.get("CODE_TEST_TIMEOUT_SCALE") or 1)
-    if scale != 1:
-        limit = float(config.getini("timeout") or 300) * scale
-        for item in items:
-            if item.get_closest_marker("timeout") is None:
-                item.add_marker(pytest.mark.timeout(limit))
-
-
-def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    if report.skipped and not hasattr(report, "wasxfail"):
-        _skipped.append(report)
-
-
-def pytest_collectreport(report: pytest.CollectReport) -> None:
-    if report.skipped:
-        _skipped.append(report)
-
-
-def _skip_reason(report: pytest.TestReport | pytest.CollectReport) -> str:
-    longrepr = report.longrepr
-    if isinstance(longrepr, tuple):
-        return str(longrepr[2]).removeprefix("Skipped: ")
-    return str(longrepr)
-
-
-def pytest_sessionfinish(session: pytest.Session) -> None:
-    """With CODE_CI=1 a skipped test fails the run: CI tests everything or says why not."""
-    if os.environ.get("CODE_CI") == "1" and _skipped and not hasattr(session.config, "workerinput"):
-        session.exitstatus = pytest.ExitCode.TESTS_FAILED
-
-
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if os.environ.get("CODE_CI") != "1" or hasattr(terminalreporter.config, "workerinput"):
-        return
-    terminalreporter.section("skipped tests (CODE_CI=1: must be none)")
-    for report in _skipped:
-        terminalreporter.line(f"SKIPPED {report.nodeid}: {_skip_reason(report)}")
-    terminalreporter.line(f"{len(_skipped)} skipped" + (": the run fails" if _skipped else ""))
+pytest_plugins = ["tests.support.ci"]  # CI: the Hypothesis profile, the skip list, deadlines
 
 
 class FrozenClock:
