@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck
-from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, text
 from starlette.testclient import TestClient
 
@@ -24,49 +23,7 @@ from code_engine.store.migrate import upgrade
 
 POSTGRES_URL = os.environ.get("CODE_TEST_POSTGRES_URL", "")
 REQUIRE_POSTGRES = os.environ.get("CODE_TEST_REQUIRE_POSTGRES") == "1"
-IN_CI = os.environ.get("CODE_CI") == "1" or os.environ.get("CI", "").lower() in ("1", "true")
-
-# On a loaded CI machine, generating inputs can be slow: the "ci" profile keeps every property
-# and example count and drops only the timing checks (the too_slow health check, the deadline).
-hypothesis_settings.register_profile(
-    "ci", suppress_health_check=[HealthCheck.too_slow], deadline=None
-)
-if IN_CI:
-    hypothesis_settings.load_profile("ci")
-
-_skipped: list[pytest.TestReport | pytest.CollectReport] = []
-
-
-def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    if report.skipped and not hasattr(report, "wasxfail"):
-        _skipped.append(report)
-
-
-def pytest_collectreport(report: pytest.CollectReport) -> None:
-    if report.skipped:
-        _skipped.append(report)
-
-
-def _skip_reason(report: pytest.TestReport | pytest.CollectReport) -> str:
-    longrepr = report.longrepr
-    if isinstance(longrepr, tuple):
-        return str(longrepr[2]).removeprefix("Skipped: ")
-    return str(longrepr)
-
-
-def pytest_sessionfinish(session: pytest.Session) -> None:
-    """With CODE_CI=1 a skipped test fails the run: CI tests everything or says why not."""
-    if os.environ.get("CODE_CI") == "1" and _skipped and not hasattr(session.config, "workerinput"):
-        session.exitstatus = pytest.ExitCode.TESTS_FAILED
-
-
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if os.environ.get("CODE_CI") != "1" or hasattr(terminalreporter.config, "workerinput"):
-        return
-    terminalreporter.section("skipped tests (CODE_CI=1: must be none)")
-    for report in _skipped:
-        terminalreporter.line(f"SKIPPED {report.nodeid}: {_skip_reason(report)}")
-    terminalreporter.line(f"{len(_skipped)} skipped" + (": the run fails" if _skipped else ""))
+pytest_plugins = ["tests.support.ci"]  # CI: the Hypothesis profile, the skip list, deadlines
 
 
 class FrozenClock:
@@ -95,7 +52,59 @@ def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "data"
 
 
-def _postgres_database() -> Iterator[str]:
+class MigratedTemplates:
+    """Databases migrated once per test process and copied for each test that wants a migrated
+    one: every test still gets a database of its own, without running every migration again
+    (on PostgreSQL, creating and migrating a database costs seconds; a copy a fraction)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.sqlite: Path | None = None
+        self.postgres: str | None = None
+
+    def sqlite_copy(self, target: Path) -> None:
+        if self.sqlite is None:
+            path = self.root / "template.db"
+            db = make_database(f"sqlite:///{path}")
+            upgrade(db.engine)
+            with db.engine.connect() as conn:  # everything into the main file
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            db.dispose()
+            self.sqlite = path
+        shutil.copyfile(self.sqlite, target)
+
+    def postgres_template(self, admin: Any) -> str:
+        if self.postgres is None:
+            name = f"code_template_{secrets.token_hex(6)}"
+            with admin.connect() as conn:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+            db = make_database(_postgres_url(name))
+            upgrade(db.engine)
+            db.dispose()  # a template must have no connections
+            self.postgres = name
+        return self.postgres
+
+    def drop(self) -> None:
+        if self.postgres is not None:
+            admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{self.postgres}" WITH (FORCE)'))
+            admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MigratedTemplates]:
+    templates = MigratedTemplates(tmp_path_factory.mktemp("templates"))
+    yield templates
+    templates.drop()
+
+
+def _postgres_url(name: str) -> str:
+    base, _, _ = POSTGRES_URL.rpartition("/")
+    return f"{base}/{name}"
+
+
+def _postgres_database(templates: MigratedTemplates | None) -> Iterator[str]:
     if not POSTGRES_URL:
         if REQUIRE_POSTGRES:
             pytest.fail("CODE_TEST_REQUIRE_POSTGRES=1 but CODE_TEST_POSTGRES_URL is not set")
@@ -104,25 +113,35 @@ def _postgres_database() -> Iterator[str]:
     admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
+            copy = ""
+            if templates is not None:
+                copy = f' TEMPLATE "{templates.postgres_template(admin)}"'
+                if (conn.dialect.server_version_info or (0,)) >= (15,):
+                    copy += " STRATEGY FILE_COPY"  # faster than WAL_LOG for a small database
+            conn.execute(text(f'CREATE DATABASE "{name}"{copy}'))
     except Exception as exc:
         if REQUIRE_POSTGRES:
             raise
         pytest.skip(f"PostgreSQL unreachable: {exc}")
-    base, _, _ = POSTGRES_URL.rpartition("/")
-    yield f"{base}/{name}"
+    yield _postgres_url(name)
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """One fresh database per test, on SQLite and on PostgreSQL."""
+def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, migrated_templates: MigratedTemplates
+) -> Iterator[str]:
+    """One fresh database per test, on SQLite and on PostgreSQL: empty, or already migrated
+    (a copy of a migrated template) when the test also uses the `database` fixture."""
+    templates = migrated_templates if "database" in request.fixturenames else None
     if request.param == "sqlite":
+        if templates is not None:
+            templates.sqlite_copy(tmp_path / "code.db")
         yield f"sqlite:///{tmp_path / 'code.db'}"
     else:
-        yield from _postgres_database()
+        yield from _postgres_database(templates)
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 from tests.support.git import git
 from tests.support.network import free_port
-from tests.support.waiting import wait_until
+from tests.support.waiting import scaled, wait_until
 
 from code_engine.deploy.local import Supervisor
 from code_engine.deploy.router import BuiltinRouter, HAProxyRouter, HAProxySettings, stop_router
@@ -61,6 +61,7 @@ class Engine:
             CODE_BOOTSTRAP_CLIENT_ID=CLIENT_ID,
             CODE_BOOTSTRAP_CLIENT_SECRET=CLIENT_SECRET,
             CODE_LOG_FORMAT="console",
+            CODE_ACCESS_TOKEN_TTL_SECONDS="86400",  # one token for the whole suite
             CODE_SERVER=self.url,
             XDG_CONFIG_HOME=str(self.root / "config"),
             NO_COLOR="1",
@@ -134,7 +135,7 @@ class Engine:
             env=self.env(),
             capture_output=True,
             text=True,
-            timeout=timeout,
+            timeout=scaled(timeout),
             check=False,
         )
 

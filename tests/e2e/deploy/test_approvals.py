@@ -114,8 +114,7 @@ def test_prod_runs_only_what_a_second_person_approved(engine: Engine, tmp_path: 
     third = service.deploy(engine, "v3")
     rejected = _as(engine, approver, "reject", "prod", "-m", "not on a Friday", *opts)
     assert rejected.returncode == 0, rejected.stderr
-    rejected_status = lambda: engine.deployment(third)["status"] == "rejected"  # noqa: E731
-    wait_until(rejected_status, 30, "the rejection")
+    wait_until(lambda: engine.deployment(third)["status"] == "rejected", 30, "the rejection")
     assert "v3" not in engine.instances(service.name, "prod")
     assert service.serving() == "v2"
 
