@@ -80,6 +80,21 @@ class Settings(BaseSettings):
     metrics_prometheus_url: str = Field(
         "", description="Prometheus for operational metrics; empty reads CODE's routers."
     )
+    max_body_bytes: int = Field(
+        1_048_576, ge=1024, description="Largest request body; larger ones get 413 unread."
+    )
+    max_event_body_bytes: int = Field(
+        10_485_760, ge=1024, description="Largest body of /api/v1/events (event batches)."
+    )
+    max_header_bytes: int = Field(
+        32_768, ge=4096, description="Largest request line plus headers; larger get 431."
+    )
+    max_header_count: int = Field(100, ge=10, description="Most request headers; more get 431.")
+    instance_user: str = Field(
+        "",
+        description="User local instances run as: a name, or `self`; default: a dedicated "
+        "`code-instance` user when CODE runs as root.",
+    )
     allowed_repo_urls: str = Field(
         "",
         description="Repositories services may use (comma-separated URL or path prefixes); "

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from code_engine import __version__
 from code_engine.api import errors
+from code_engine.api.request_limits import RequestLimitMiddleware, RequestLimits
 from code_engine.api.routers import (
     assessments,
     audit,
@@ -88,6 +89,12 @@ def create_app(
     for router in ROUTERS:
         app.include_router(router)
     errors.install(app)
+    limits = RequestLimits(
+        settings.max_body_bytes,
+        (("/api/v1/events", settings.max_event_body_bytes),),
+        max_headers=settings.max_header_count,
+    )
+    app.add_middleware(RequestLimitMiddleware, limits=limits)
     app.add_middleware(ObserveMiddleware, metrics=runtime.metrics)
     if settings.otlp_endpoint:
         instrument(app, runtime.db.engine, create_tracer_provider(settings.otlp_endpoint))

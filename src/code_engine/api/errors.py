@@ -85,6 +85,7 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     if not isinstance(exc, StarletteHTTPException):  # pragma: no cover - registered for it
         return await _unexpected(_request, exc)
     code = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
+    code.update({413: "too_large", 429: "too_many_requests", 431: "headers_too_large"})
     return error_response(
         exc.status_code,
         code.get(exc.status_code, "error"),

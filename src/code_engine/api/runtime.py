@@ -10,6 +10,7 @@ from code_engine.auth.tokens import ExternalIssuer, TokenService
 from code_engine.clock import Clock
 from code_engine.observe.metrics import ApiMetrics, create_metrics
 from code_engine.settings import Settings
+from code_engine.store.datadir import secure_data_dir
 from code_engine.store.engine import Database, make_database
 
 
@@ -24,6 +25,7 @@ class Runtime:
 
 def build_runtime(settings: Settings, clock: Clock, db: Database | None = None) -> Runtime:
     """Wire the engine's parts from settings; nothing here runs at import time."""
+    secure_data_dir(settings.data_dir)
     database = db or make_database(settings.resolved_database_url)
     longest = max(settings.access_token_ttl_seconds, settings.user_token_ttl_seconds)
     keyring = KeyRing(
