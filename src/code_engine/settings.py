@@ -90,6 +90,18 @@ class Settings(BaseSettings):
         32_768, ge=4096, description="Largest request line plus headers; larger get 431."
     )
     max_header_count: int = Field(100, ge=10, description="Most request headers; more get 431.")
+    auth_max_concurrent_checks: int = Field(
+        2, ge=1, le=64, description="Secret checks (Argon2, 64 MiB each) run at once; more: 429."
+    )
+    auth_free_failures: int = Field(
+        5, ge=1, description="Failed sign-ins per name or address before backoff starts."
+    )
+    auth_lockout_failures: int = Field(
+        20, ge=2, description="Failed sign-ins per name or address that lock it out."
+    )
+    auth_lockout_seconds: float = Field(
+        900, ge=1, description="How long a lockout lasts; also the quiet time that resets a count."
+    )
     instance_user: str = Field(
         "",
         description="User local instances run as: a name, or `self`; default: a dedicated "

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from code_engine.api.deps import RuntimeDep
+from code_engine.auth.throttle import Throttled
 from code_engine.dora.operations import default_source
 from code_engine.dora.window import parse_days, resolve_window
 from code_engine.web import session as web_session
@@ -98,8 +99,15 @@ def login(
     password: Annotated[str, Form(max_length=1000)],
     next: Annotated[str, Form(max_length=2000)] = "/",  # noqa: A002
 ) -> Response:
-    token = web_session.log_in(runtime, username.strip(), password)
     target = web_session.safe_next(next)
+    address = request.client.host if request.client else "-"
+    try:
+        token = web_session.log_in(runtime, username.strip(), password, address)
+    except Throttled as exc:
+        context = {"next": target, "error": f"Too many attempts: try again in {exc.retry_after}s."}
+        response = _page(request, "login.html", context, status=429)
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     if token is None:
         context = {"next": target, "error": "Wrong username or password."}
         return _page(request, "login.html", context, status=401)
