@@ -102,6 +102,13 @@ class Settings(BaseSettings):
     auth_lockout_seconds: float = Field(
         900, ge=1, description="How long a lockout lasts; also the quiet time that resets a count."
     )
+    cors_origins: str = Field(
+        "", description="Origins allowed to call the API from a browser (comma-separated); none."
+    )
+    trusted_proxies: str = Field(
+        "",
+        description="Proxy addresses whose X-Forwarded-For/-Proto are believed (comma-separated).",
+    )
     instance_user: str = Field(
         "",
         description="User local instances run as: a name, or `self`; default: a dedicated "

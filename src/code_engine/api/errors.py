@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from code_engine.auth.tokens import AuthenticationError
@@ -94,6 +95,18 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _out_of_range(_request: Request, _exc: Exception) -> JSONResponse:
+    # a number no row can have (SQLite refuses to bind integers beyond 64 bits)
+    return error_response(404, "not_found", "no such resource: the number is out of range")
+
+
+async def _data_error(request: Request, exc: Exception) -> JSONResponse:
+    # PostgreSQL's numeric_value_out_of_range: an id beyond its column's 32 or 64 bits
+    if getattr(getattr(exc, "orig", None), "sqlstate", None) == "22003":
+        return await _out_of_range(request, exc)
+    return await _unexpected(request, exc)
+
+
 async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", error=repr(exc))
     return error_response(500, "internal", "internal error")
@@ -103,4 +116,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(CodeError, _code_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(OverflowError, _out_of_range)
+    app.add_exception_handler(DataError, _data_error)
     app.add_exception_handler(Exception, _unexpected)

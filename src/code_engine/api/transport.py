@@ -53,7 +53,12 @@ class BoundedH11Protocol(H11Protocol):
 
 def server_options(settings: Settings) -> dict[str, Any]:
     """Keyword arguments of `uvicorn.run` that bound what one request may make us hold."""
+    proxies = [entry.strip() for entry in settings.trusted_proxies.split(",") if entry.strip()]
     return {
         "http": BoundedH11Protocol,
         "h11_max_incomplete_event_size": settings.max_header_bytes,
+        # X-Forwarded-For/-Proto only from the proxies named: anyone else could claim
+        # another address (escaping the sign-in limits) or https (for Secure cookies)
+        "proxy_headers": bool(proxies),
+        "forwarded_allow_ips": proxies or None,
     }
