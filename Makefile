@@ -12,6 +12,8 @@ TEST_WORKERS ?= 2
 .PHONY: dev-setup dev-run dev-test ci-lint ci-test ci-security ci-build self-assess logs changelog metrics-dashboard clean
 SERVICE ?= hello
 ENV ?= dev
+# the demo runs the interpreter of this virtualenv, wherever it is: as your own user
+INSTANCE_USER ?= self
 
 $(STAMP): pyproject.toml requirements-dev.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,8 +26,8 @@ dev-setup: $(STAMP) ## Set up the local environment (virtualenv + locked depende
 
 dev-run: dev-setup ## Migrate SQLite in the data directory, serve CODE and deliver the example to dev
 	$(BIN)/codectl db upgrade
-	CODE_HOST=$(HOST) CODE_PORT=$(PORT) $(BIN)/codectl demo & \
-	$(BIN)/codectl server --host $(HOST) --port $(PORT)
+	CODE_INSTANCE_USER=$(INSTANCE_USER) CODE_HOST=$(HOST) CODE_PORT=$(PORT) $(BIN)/codectl demo & \
+	CODE_INSTANCE_USER=$(INSTANCE_USER) $(BIN)/codectl server --host $(HOST) --port $(PORT)
 
 dev-test: dev-setup ## Run the whole test suite with coverage (SQLite, and PostgreSQL when configured)
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal --cov --cov-report=term --cov-report=xml:build/coverage.xml

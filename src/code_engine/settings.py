@@ -80,6 +80,40 @@ class Settings(BaseSettings):
     metrics_prometheus_url: str = Field(
         "", description="Prometheus for operational metrics; empty reads CODE's routers."
     )
+    max_body_bytes: int = Field(
+        1_048_576, ge=1024, description="Largest request body; larger ones get 413 unread."
+    )
+    max_event_body_bytes: int = Field(
+        10_485_760, ge=1024, description="Largest body of /api/v1/events (event batches)."
+    )
+    max_header_bytes: int = Field(
+        32_768, ge=4096, description="Largest request line plus headers; larger get 431."
+    )
+    max_header_count: int = Field(100, ge=10, description="Most request headers; more get 431.")
+    auth_max_concurrent_checks: int = Field(
+        2, ge=1, le=64, description="Secret checks (Argon2, 64 MiB each) run at once; more: 429."
+    )
+    auth_free_failures: int = Field(
+        5, ge=1, description="Failed sign-ins per name or address before backoff starts."
+    )
+    auth_lockout_failures: int = Field(
+        20, ge=2, description="Failed sign-ins per name or address that lock it out."
+    )
+    auth_lockout_seconds: float = Field(
+        900, ge=1, description="How long a lockout lasts; also the quiet time that resets a count."
+    )
+    cors_origins: str = Field(
+        "", description="Origins allowed to call the API from a browser (comma-separated); none."
+    )
+    trusted_proxies: str = Field(
+        "",
+        description="Proxy addresses whose X-Forwarded-For/-Proto are believed (comma-separated).",
+    )
+    instance_user: str = Field(
+        "",
+        description="User local instances run as: a name, or `self`; default: a dedicated "
+        "`code-instance` user when CODE runs as root.",
+    )
     allowed_repo_urls: str = Field(
         "",
         description="Repositories services may use (comma-separated URL or path prefixes); "
@@ -93,14 +127,6 @@ class Settings(BaseSettings):
     @classmethod
     def _expand(cls, value: Path | None) -> Path | None:
         return value.expanduser() if value is not None else None
-
-    @field_validator("allowed_repo_urls", mode="after")
-    @classmethod
-    def _repo_entries(cls, value: str) -> str:
-        from code_engine.catalog.repos import parse_allowed
-
-        parse_allowed(value)
-        return value
 
     @field_validator("dora_metrics_refresh_seconds", mode="after")
     @classmethod

@@ -9,10 +9,13 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from code_engine import __version__
 from code_engine.api import errors
+from code_engine.api.query_params import reject_unknown_query
+from code_engine.api.request_limits import RequestLimitMiddleware, RequestLimits
 from code_engine.api.routers import (
     assessments,
     audit,
@@ -27,6 +30,7 @@ from code_engine.api.routers import (
     services,
     webhooks,
 )
+from code_engine.api.security_headers import SecurityHeadersMiddleware
 from code_engine.clock import Clock, utc_now
 from code_engine.dora.gauges import register as register_dora_gauges
 from code_engine.observe.middleware import ObserveMiddleware
@@ -83,12 +87,28 @@ def create_app(
         summary="Continuous Operations & Deployment Engine",
         version=__version__,
         lifespan=lifespan,
+        dependencies=[Depends(reject_unknown_query)],
     )
     app.state.runtime = runtime
     app.state.dora_gauges = dora_gauges
     for router in ROUTERS:
         app.include_router(router)
     errors.install(app)
+    limits = RequestLimits(
+        settings.max_body_bytes,
+        (("/api/v1/events", settings.max_event_body_bytes),),
+        max_headers=settings.max_header_count,
+    )
+    app.add_middleware(RequestLimitMiddleware, limits=limits)
+    app.add_middleware(SecurityHeadersMiddleware)
+    if settings.cors_origins:
+        origins = [origin.strip() for origin in settings.cors_origins.split(",") if origin.strip()]
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
     app.add_middleware(ObserveMiddleware, metrics=runtime.metrics)
     if settings.otlp_endpoint:
         instrument(app, runtime.db.engine, create_tracer_provider(settings.otlp_endpoint))

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from code_engine.auth.tokens import AuthenticationError
@@ -85,12 +86,25 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     if not isinstance(exc, StarletteHTTPException):  # pragma: no cover - registered for it
         return await _unexpected(_request, exc)
     code = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
+    code.update({413: "too_large", 429: "too_many_requests", 431: "headers_too_large"})
     return error_response(
         exc.status_code,
         code.get(exc.status_code, "error"),
         str(exc.detail),
         headers=dict(exc.headers or {}),
     )
+
+
+async def _out_of_range(_request: Request, _exc: Exception) -> JSONResponse:
+    # a number no row can have (SQLite refuses to bind integers beyond 64 bits)
+    return error_response(404, "not_found", "no such resource: the number is out of range")
+
+
+async def _data_error(request: Request, exc: Exception) -> JSONResponse:
+    # PostgreSQL's numeric_value_out_of_range: an id beyond its column's 32 or 64 bits
+    if getattr(getattr(exc, "orig", None), "sqlstate", None) == "22003":
+        return await _out_of_range(request, exc)
+    return await _unexpected(request, exc)
 
 
 async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
@@ -102,4 +116,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(CodeError, _code_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(OverflowError, _out_of_range)
+    app.add_exception_handler(DataError, _data_error)
     app.add_exception_handler(Exception, _unexpected)

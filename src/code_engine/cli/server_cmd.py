@@ -32,6 +32,7 @@ def server(
 
     from code_engine.observe.logging import configure_logging
     from code_engine.server import create_app
+    from code_engine.transport import server_options
 
     settings = load_settings(host=host, port=port)
     configure_logging(settings.log_level, settings.log_format)
@@ -62,7 +63,14 @@ def server(
     console(stderr=True).print(
         f"CODE listening on http://{settings.host}:{settings.port} (data: {settings.data_dir})"
     )
-    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, access_log=False)
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        **server_options(settings),
+    )
     if background is not None:  # leases are given back; instances and routers keep running
         thread, stop = background
         stop.set()

@@ -16,10 +16,12 @@ from code_engine.cli.output import console
 from code_engine.clock import utc_now
 from code_engine.deploy.controller import Worker, WorkerConfig, start_worker_thread
 from code_engine.deploy.controller.runtime import ProviderFactory
+from code_engine.deploy.local.identity import resolve_instance_user
 from code_engine.deploy.rollout import MetricProvider
 from code_engine.deploy.router import TrafficRouter
 from code_engine.errors import UserError
 from code_engine.settings import Settings
+from code_engine.store.datadir import secure_data_dir
 
 POLL = typer.Option(0.5, "--poll", min=0.05, help="Seconds between two controller ticks.")
 PROMETHEUS = typer.Option(
@@ -45,9 +47,15 @@ def prometheus_factory(url: str | None) -> ProviderFactory | None:
 
 
 def worker_config(settings: Settings, poll: float, prometheus_url: str | None) -> WorkerConfig:
-    """The worker's settings."""
+    """The worker's settings; the instances' user, and a data directory it cannot read."""
+    user = resolve_instance_user(settings.instance_user, environment=settings.env)
+    secure_data_dir(settings.data_dir, None if user is None else user.gid)
+
     return WorkerConfig(
-        data_dir=settings.data_dir, poll=poll, provider_factory=prometheus_factory(prometheus_url)
+        data_dir=settings.data_dir,
+        poll=poll,
+        provider_factory=prometheus_factory(prometheus_url),
+        instance_user=user,
     )
 
 

@@ -31,6 +31,8 @@ def resolve_window(
         lower = upper - timedelta(days=count)
     if upper <= lower:
         raise ValueError("end: must be after start")
+    if upper - lower > timedelta(days=MAX_DAYS):
+        raise ValueError(f"start: a window spans at most {MAX_DAYS} days")
     return lower, upper
 
 

@@ -12,6 +12,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from code_engine.store.datadir import secure_database_file
+
 
 @dataclass(frozen=True)
 class Database:
@@ -49,7 +51,7 @@ def make_database(url: str, *, echo: bool = False) -> Database:
     kwargs: dict[str, Any] = {"echo": echo, "future": True}
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            secure_database_file(Path(parsed.database))
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 10}
         # A checkout must never wait: bounded reads run on the event loop (api/deps.py), and a
         # loop blocked on the pool could never hand a connection back. SQLite connections are

@@ -19,9 +19,14 @@ COOKIE = "code_session"
 log = get_logger("code_engine.web")
 
 
-def log_in(runtime: Runtime, username: str, password: str) -> str | None:
-    """A token for a user's valid password (the `password` grant), else None."""
-    account = principals.authenticate(runtime.db, "user", username, password)
+def log_in(runtime: Runtime, username: str, password: str, address: str) -> str | None:
+    """A token for a user's valid password (the `password` grant), else None.
+
+    Raises `Throttled` when this name or address has failed too often lately.
+    """
+    account = runtime.guard.check(
+        username, address, lambda: principals.authenticate(runtime.db, "user", username, password)
+    )
     with runtime.db.session() as session:
         audit.record(
             session,

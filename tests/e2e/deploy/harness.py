@@ -65,6 +65,9 @@ class Engine:
             CODE_SERVER=self.url,
             XDG_CONFIG_HOME=str(self.root / "config"),
             NO_COLOR="1",
+            # the services here run CODE's own interpreter, which may sit where no other
+            # user can reach it; test_instance_isolation.py runs instances as their own user
+            CODE_INSTANCE_USER="self",
         )
         if self.token:
             env["CODE_TOKEN"] = self.token

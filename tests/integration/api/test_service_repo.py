@@ -97,3 +97,28 @@ def test_two_environments_of_one_name_are_refused(
     answer = client.post("/api/v1/services", json=body, headers=admin_headers)
     assert answer.status_code == 422
     assert "listed twice" in answer.text
+
+
+def test_a_release_whose_code_yaml_is_an_alias_bomb_is_refused_at_once(
+    client: TestClient, admin_headers: dict[str, str], tmp_path: Path
+) -> None:
+    import subprocess
+    import time
+
+    repo = tmp_path / "git" / "bomb"
+    repo.mkdir(parents=True)
+    bomb = "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 9)}]\n" for i in range(8)
+    )
+    (repo / "code.yaml").write_text(bomb)
+    identity = ["-c", "user.name=t", "-c", "user.email=t@example.test"]
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "bomb"]):
+        subprocess.run(["git", *identity, "-C", str(repo), *args], check=True)  # noqa: S603,S607
+    assert _register(client, admin_headers, str(repo)) == 201
+    started = time.monotonic()
+    answer = client.post(
+        "/api/v1/releases", json={"service": "shop", "version": "1.0"}, headers=admin_headers
+    )
+    assert answer.status_code == 422
+    assert "aliases expand to more than 100000 nodes" in answer.text
+    assert time.monotonic() - started < 5

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Query
 from pydantic import BaseModel
 
 from code_engine.api.deps import Developer, Now, SessionDep, Viewer
@@ -79,8 +79,11 @@ def record_assessment(
     summary="The maturity trend of a service, oldest first",
 )
 def assessment_trend(
-    name: str, session: SessionDep, _: Viewer, limit: int = 100
+    name: str,
+    session: SessionDep,
+    _: Viewer,
+    limit: Annotated[int, Query(ge=1, le=1000, description="Most recent points.")] = 100,
 ) -> AssessmentTrend:
     service = require_service(session, name)
-    rows = history.trend(session, service.id, max(1, min(limit, 1000)))
+    rows = history.trend(session, service.id, limit)
     return AssessmentTrend(service=name, items=[_point(r) for r in rows])

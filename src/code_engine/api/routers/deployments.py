@@ -77,6 +77,9 @@ async def list_deployments(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> Response:
+    if environment and not service:
+        raise UserError("environment: filter by service too (an environment belongs to one)")
+
     def work() -> Response:
         service_id = env_id = None
         if service:

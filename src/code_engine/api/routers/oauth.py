@@ -12,11 +12,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
 from code_engine.api.deps import RuntimeDep
 from code_engine.audit import trail as audit
 from code_engine.auth import principals
+from code_engine.auth.throttle import Throttled
 from code_engine.observe.logging import get_logger
+from code_engine.runtime import Runtime
 
 router = APIRouter(tags=["auth"])
 log = get_logger("code_engine.auth")
@@ -53,7 +56,7 @@ def _basic_credentials(request: Request) -> tuple[str, str] | None:
     response_model=TokenOut,
     summary="Issue an access token (RFC 6749: client_credentials or password grant)",
 )
-def token(
+async def token(
     request: Request,
     runtime: RuntimeDep,
     grant_type: Annotated[str, Form()],
@@ -67,16 +70,48 @@ def token(
     if grant_type == "client_credentials":
         basic = _basic_credentials(request)
         name, secret = basic or (client_id or "", client_secret or "")
-        account = principals.authenticate(runtime.db, "client", name, secret)
+        kind = "client"
         ttl = settings.access_token_ttl_seconds
         failure = (401, "invalid_client", "client authentication failed")
     elif grant_type == "password":
-        name = username or ""
-        account = principals.authenticate(runtime.db, "user", name, password or "")
+        name, secret, kind = username or "", password or "", "user"
         ttl = settings.user_token_ttl_seconds
         failure = (400, "invalid_grant", "invalid username or password")
     else:
         return _oauth_error(400, "unsupported_grant_type", f"grant_type {grant_type!r}")
+    address = request.client.host if request.client else "-"
+    try:
+        # refused attempts are answered here, on the event loop, without a thread or a hash
+        runtime.guard.admit(name, address)
+    except Throttled as exc:
+        return _throttled(exc)
+
+    def check_and_answer() -> JSONResponse:
+        try:
+            account = runtime.guard.check(
+                name, address, lambda: principals.authenticate(runtime.db, kind, name, secret)
+            )
+        except Throttled as exc:
+            return _throttled(exc)
+        return _answer(runtime, account, name, grant_type, ttl, failure)
+
+    return await run_in_threadpool(check_and_answer)
+
+
+def _throttled(exc: Throttled) -> JSONResponse:
+    response = _oauth_error(429, "slow_down", str(exc))
+    response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+def _answer(
+    runtime: Runtime,
+    account: principals.Account | None,
+    name: str,
+    grant_type: str,
+    ttl: int,
+    failure: tuple[int, str, str],
+) -> JSONResponse:
     with runtime.db.session() as session:
         audit.record(
             session,

@@ -42,7 +42,18 @@ class WebhookOut(BaseModel):
 
 
 async def raw_body(request: Request) -> bytes:
-    """The body exactly as sent: the signature covers these bytes."""
+    """The body exactly as sent: the signature covers these bytes.
+
+    Read only once the delivery could be genuine: a secret is configured and the request
+    carries a signature (its size is bounded by the body limit middleware).
+    """
+    settings: Settings = request.app.state.runtime.settings
+    if not settings.github_webhook_secret.get_secret_value():
+        raise PermissionDeniedError(
+            "GitHub webhooks are disabled: set CODE_GITHUB_WEBHOOK_SECRET to the webhook's secret"
+        )
+    if not request.headers.get(github.SIGNATURE_HEADER, "").startswith("sha256="):
+        raise AuthenticationError(f"missing or wrong {github.SIGNATURE_HEADER} signature")
     return await request.body()
 
 

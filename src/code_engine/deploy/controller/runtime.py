@@ -15,6 +15,7 @@ from code_engine.deploy.controller.observe import backends_for, version_state
 from code_engine.deploy.controller.routers import open_router
 from code_engine.deploy.controller.routerstats import RouterStatsProvider
 from code_engine.deploy.local import InstanceInfo, LaunchSpec, Supervisor, build_release
+from code_engine.deploy.local.identity import InstanceUser
 from code_engine.deploy.plan import Launch, RouterPlan
 from code_engine.deploy.rollout import (
     DrainAndStop,
@@ -60,11 +61,12 @@ class EnvironmentRuntime:
         provider_factory: ProviderFactory | None = None,
         pip_args: Sequence[str] = (),
         monitor_interval: float = 1.0,
+        instance_user: InstanceUser | None = None,
     ) -> None:
         self.service, self.environment, self.data_dir = service, environment, data_dir
         self.plan = router_plan
         self.pip_args = tuple(pip_args)
-        self.supervisor = Supervisor(service, environment, data_dir)
+        self.supervisor = Supervisor(service, environment, data_dir, user=instance_user)
         self.supervisor.adopt()
         self.supervisor.start_monitor(monitor_interval)
         opened = open_router(data_dir, service, environment, router_plan)

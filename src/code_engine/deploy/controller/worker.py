@@ -25,6 +25,7 @@ from code_engine.deploy import environments as envs
 from code_engine.deploy.controller import lease
 from code_engine.deploy.controller.persist import load, note_error, persist
 from code_engine.deploy.controller.runtime import EnvironmentRuntime, ProviderFactory
+from code_engine.deploy.local.identity import InstanceUser
 from code_engine.deploy.plan import RouterPlan
 from code_engine.deploy.rollout import BlueGreen, MetricSample, Observations, decide
 from code_engine.deploy.router import RouterError
@@ -45,6 +46,7 @@ class WorkerConfig:
     provider_factory: ProviderFactory | None = None
     pip_args: tuple[str, ...] = ()
     reassert_interval: float = 5.0  # seconds between two checks of a router's routing
+    instance_user: InstanceUser | None = None  # local instances' user; None: the worker's
 
 
 @dataclass
@@ -128,6 +130,7 @@ class Worker:
                     plan,
                     provider_factory=self.config.provider_factory,
                     pip_args=self.config.pip_args,
+                    instance_user=self.config.instance_user,
                 )
             except (RouterError, CodeError, OSError) as exc:
                 if active_id is not None:  # say why the deployment does not move

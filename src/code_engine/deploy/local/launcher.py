@@ -8,10 +8,12 @@ import subprocess
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 from code_engine.deploy.local.backoff import RestartPolicy
 from code_engine.deploy.local.command import command_argv, render_env
 from code_engine.deploy.local.errors import InstanceStartError
+from code_engine.deploy.local.identity import InstanceUser, unreachable_parent
 from code_engine.deploy.local.logfiles import LogLimits, last_lines, rotate_if_needed
 from code_engine.deploy.local.model import InstanceRecord, InstanceState, LaunchSpec
 from code_engine.deploy.local.proc import is_same_process, reap, start_ticks
@@ -54,16 +56,29 @@ class Launcher:
         base_env: Mapping[str, str],
         limits: LogLimits,
         clock: Callable[[], float] = time.time,
+        user: InstanceUser | None = None,
     ) -> None:
         self.base_env = dict(base_env)
         self.limits = limits
         self.clock = clock
+        self.user = user
 
     def spawn(self, record: InstanceRecord, spec: LaunchSpec) -> subprocess.Popen[bytes]:
         """Start the process of `record`; updates its pid, start ticks, time and state."""
         values = spec.placeholders(record.port)
         argv = command_argv(spec.command, values)
         env = {**self.base_env, **render_env(spec.env, values), "PORT": str(record.port)}
+        # its own user when CODE runs as root (identity.py); files it creates are its own
+        switch: dict[str, Any] = {"umask": 0o077}
+        if self.user is not None:
+            blocked = unreachable_parent(spec.cwd, self.user.uid, {self.user.gid})
+            if blocked is not None:
+                raise InstanceStartError(
+                    f"cannot start {record.version}: its user {self.user.name!r} cannot enter "
+                    f"{blocked}; put CODE_DATA_DIR where it can (see SECURITY.md)"
+                )
+            env.update(self.user.environment())
+            switch.update(user=self.user.uid, group=self.user.gid, extra_groups=[])
         log_path = Path(record.log_path)
         log_path.parent.mkdir(parents=True, exist_ok=True)
         rotate_if_needed(log_path, self.limits)
@@ -80,6 +95,7 @@ class Launcher:
                     stderr=subprocess.STDOUT,
                     start_new_session=True,  # own process group; survives the controller
                     close_fds=True,
+                    **switch,
                 )
             except OSError as exc:
                 raise InstanceStartError(f"cannot start {label}: {exc}") from exc

@@ -14,6 +14,7 @@ from pathlib import Path
 from code_engine.deploy.local.backoff import RestartPolicy
 from code_engine.deploy.local.errors import InstanceStartError
 from code_engine.deploy.local.health import Probe, http_probe
+from code_engine.deploy.local.identity import InstanceUser
 from code_engine.deploy.local.launcher import Launcher, default_base_env, log_marker, note_exit
 from code_engine.deploy.local.logfiles import (
     LogLimits,
@@ -60,6 +61,7 @@ class Supervisor:
         probe: Probe = http_probe,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
+        user: InstanceUser | None = None,  # whom instances run as; None: CODE's own user
     ) -> None:
         self.service, self.environment = service, environment
         self.run_dir = data_dir / "run" / safe_name(service) / safe_name(environment)
@@ -68,7 +70,7 @@ class Supervisor:
         self.policy = policy or RestartPolicy()
         self.limits = log_limits or LogLimits()
         env = default_base_env(os.environ) if base_env is None else base_env
-        self.launcher = Launcher(env, self.limits, clock)
+        self.launcher = Launcher(env, self.limits, clock, user)
         self.probe, self.clock, self.sleep = probe, clock, sleep
         self._lock = threading.RLock()
         self._specs: dict[str, LaunchSpec] = {}
