@@ -17,7 +17,6 @@ from code_engine.deploy.plan import Launch, RouterPlan
 from code_engine.deploy.rollout import (
     Command,
     Decision,
-    Measurement,
     PromoteCanaryToStable,
     RecordMeasurement,
     RolloutState,
@@ -25,6 +24,7 @@ from code_engine.deploy.rollout import (
     state_from_dict,
     state_to_dict,
 )
+from code_engine.deploy.rollout.codec import measurement_to_dict
 from code_engine.deploy.service import resource
 
 CONTROLLER = "controller"
@@ -56,19 +56,6 @@ def load(session: Session, deployment_id: int) -> Loaded:
         router=RouterPlan.from_dict(state.get("router", {})),
         commands=commands,
     )
-
-
-def measurement_to_dict(m: Measurement) -> dict[str, Any]:
-    return {
-        "since": m.since.isoformat(),
-        "taken_at": m.taken_at.isoformat(),
-        "requests": m.requests,
-        "errors": m.errors,
-        "error_rate": m.error_rate,
-        "p95_ms": m.p95_ms,
-        "verdict": m.verdict.value,
-        "reason": m.reason,
-    }
 
 
 def persist(

@@ -20,6 +20,7 @@ from code_engine.deploy.rollout.analysis import (
     MetricError,
     MetricProvider,
     MetricSample,
+    count_above,
     evaluate,
     histogram_quantile,
     p95_from_histogram,
