@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -14,7 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from code_engine.deploy.local.atomic import read_json, write_json_atomic
+from code_engine.deploy.local.proc import cmdline
 from code_engine.deploy.router.client import BuiltinRouter
+from code_engine.deploy.router.config import ProxyConfig
 from code_engine.deploy.router.errors import RouterError
 
 log = logging.getLogger(__name__)
@@ -42,6 +46,11 @@ class RouterLaunch:
     host: str = "127.0.0.1"
     python: str = sys.executable
     preview_port: int | None = None
+    limits: ProxyConfig = ProxyConfig()
+
+    @property
+    def limits_path(self) -> Path:
+        return self.state_path.with_name("router-limits.json")
 
     @classmethod
     def for_environment(
@@ -51,6 +60,7 @@ class RouterLaunch:
         environment: str,
         port: int,
         preview_port: int | None = None,
+        limits: ProxyConfig | None = None,
     ) -> RouterLaunch:
         run_dir = data_dir / "run" / service / environment
         return cls(
@@ -59,6 +69,7 @@ class RouterLaunch:
             state_path=run_dir / "router.json",
             log_path=data_dir / "logs" / service / environment / "router.log",
             preview_port=preview_port,
+            limits=limits or ProxyConfig(),
         )
 
     def argv(self) -> list[str]:
@@ -67,7 +78,16 @@ class RouterLaunch:
             self.python, "-m", "code_engine.deploy.router.serve",
             "--host", self.host, "--port", str(self.port),
             "--control", self.control, "--state", str(self.state_path), *preview,
+            "--limits", str(self.limits_path),
         ]  # fmt: skip
+
+    def write_limits(self) -> bool:
+        """Write the limits file; True when it changed."""
+        wanted = self.limits.to_dict()
+        if read_json(self.limits_path) == wanted:
+            return False
+        write_json_atomic(self.limits_path, wanted)
+        return True
 
 
 def ensure_router(
@@ -77,8 +97,16 @@ def ensure_router(
 ) -> BuiltinRouter:
     """The router answering on `launch.control`, started in its own session if none does."""
     router = BuiltinRouter(launch.control)
+    launch.state_path.parent.mkdir(parents=True, exist_ok=True)
+    changed = launch.write_limits()
     health = router.health_or_none()
     if health is not None:
+        pid = int(health.get("pid", 0))
+        # a running router reads its limits again on SIGHUP (one started without them
+        # would die of it: it gets them when it is next started)
+        if changed and "--limits" in cmdline(pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGHUP)
         if launch.preview_port is not None and health.get("preview_port") != launch.preview_port:
             try:  # started without a preview listener, or with another port
                 router.listen_preview(launch.preview_port)
