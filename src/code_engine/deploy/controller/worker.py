@@ -180,6 +180,7 @@ class Worker:
             weights=weights,
             sample=env.samples.get(deployment_id),
             commands=tuple(command for _, command in loaded.commands),
+            canary_failure=runtime.start_failure(state.canary_version),
         )
         decision = decide(state, observations, now)
         if decision.state != state or decision.record_actions or loaded.commands:

@@ -49,7 +49,12 @@ from code_engine.deploy.rollout.model import (
     new_rollout,
     plan_of,
 )
-from code_engine.deploy.rollout.observations import Command, InstanceState, Observations
+from code_engine.deploy.rollout.observations import (
+    Command,
+    InstanceState,
+    Observations,
+    StartFailure,
+)
 
 __all__ = [
     "Action",
@@ -85,6 +90,7 @@ __all__ = [
     "SetWeights",
     "StartCanary",
     "Status",
+    "StartFailure",
     "Step",
     "Strategy",
     "Transition",
