@@ -3,6 +3,7 @@ clients: what it counts per version, when it gives up, and who it closes."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -14,7 +15,14 @@ import httpx
 import pytest
 
 from code_engine.deploy.local.ports import free_port
-from code_engine.deploy.router import BuiltinRouter, ProxyConfig, RouterLaunch, stop_router
+from code_engine.deploy.router import (
+    BuiltinRouter,
+    HAProxyRouter,
+    HAProxySettings,
+    ProxyConfig,
+    RouterLaunch,
+    stop_router,
+)
 from code_engine.deploy.router import ensure_router as start_router
 
 LIMITS = ProxyConfig(
@@ -50,7 +58,7 @@ class Instance:
 
     @staticmethod
     def _answer(conn: socket.socket) -> None:
-        with conn:
+        with conn, contextlib.suppress(OSError):
             buffer = b""
             while True:
                 data = conn.recv(65536)
@@ -199,3 +207,36 @@ def test_slow_header_clients_are_closed_and_others_keep_being_served(
         assert answer == b"" or answer.startswith(b"HTTP/1.1 408 "), answer[:40]
         sock.close()
     assert httpx.get(url, timeout=10).status_code == 200
+
+
+def test_haproxy_reports_the_same_failures_and_limits(
+    haproxy_binary: str, tmp_path: Path, instances: Callable[[bool], Instance]
+) -> None:
+    port = free_port("127.0.0.1")
+    settings = HAProxySettings(workdir=tmp_path / "haproxy", port=port, binary=haproxy_binary)
+    haproxy = HAProxyRouter(settings.with_limits(LIMITS))
+    url = f"http://127.0.0.1:{port}"
+    try:
+        closed = f"127.0.0.1:{free_port('127.0.0.1')}"
+        ok, hanging = instances(False), instances(True)
+        haproxy.set_backends({"v1": [ok.address], "v2": [hanging.address], "v3": [closed]})
+        haproxy.set_weights({"v2": 100})
+        with ThreadPoolExecutor(2) as pool:
+            answers = [pool.submit(httpx.get, url, timeout=20) for _ in range(2)]
+            wait_until(lambda: sum(haproxy.stats()["v2"].in_flight_buckets) == 2)
+            assert {a.result().status_code for a in answers} == {504}
+        v2 = haproxy.stats()["v2"]
+        assert (v2.requests, v2.errors, v2.timeouts, v2.connect_errors) == (2, 2, 2, 0)
+        haproxy.set_weights({"v3": 100})
+        assert httpx.get(url, timeout=10).status_code == 503
+        v3 = haproxy.stats()["v3"]
+        assert (v3.errors, v3.connect_errors, v3.timeouts) == (1, 1, 0)
+        haproxy.set_weights({"v1": 100})
+        assert httpx.get(url, timeout=10).status_code == 200
+        many = b"GET / HTTP/1.1\r\nhost: x\r\n" + b"x-a: 1\r\n" * 30 + b"\r\n"
+        assert _send(port, many).startswith(b"HTTP/1.1 431 ")
+        # above the limit, within HAProxy's buffer (beyond it HAProxy itself answers 400)
+        big = b"GET / HTTP/1.1\r\nhost: x\r\nx-big: " + b"a" * 34_000 + b"\r\n\r\n"
+        assert _send(port, big).startswith(b"HTTP/1.1 431 ")
+    finally:
+        haproxy.stop()

@@ -159,9 +159,13 @@ def render_config(
 
 
 def _header_limits(settings: HAProxySettings) -> list[str]:
+    answer = (
+        "    http-request return status 431 content-type text/plain "
+        'string "request header fields too large" if'
+    )
     return [
-        f"    http-request deny deny_status 431 if {{ req.hdr_cnt() gt {settings.max_headers} }}",
-        f"    http-request deny deny_status 431 if {{ req.hdrs_len gt {settings.max_header_bytes} }}",
+        f"{answer} {{ req.hdr_cnt() gt {settings.max_headers} }}",
+        f"{answer} {{ req.hdrs,length gt {settings.max_header_bytes} }}",
     ]
 
 
