@@ -20,8 +20,13 @@ _SELECTOR = 'service="{service}",version="{version}"'
 class PromQueries:
     """PromQL templates; `{service}`, `{version}` and `{window}` are filled in per sample.
 
-    `requests` and `errors` must return a count over the window, `p95_seconds` the 95th
-    percentile latency in seconds; each must aggregate to at most one series.
+    `requests`, `errors`, `timeouts` and `connect_errors` must return a count over the
+    window (the last two are parts of `errors`: the 504 and 502 answers of the load
+    balancer in front of the service); `p95_seconds` the 95th percentile latency in
+    seconds; each must aggregate to at most one series. `latency_buckets` returns one
+    series per `le` label: the cumulative histogram of the window, from which the p95,
+    the p99 and the share of slow requests are judged. `in_flight_buckets`, when set,
+    returns one series per `le` label: the ages (seconds) of the requests waiting now.
     """
 
     requests: str = f"sum(increase(http_requests_total{{{_SELECTOR}}}[{{window}}]))"
@@ -30,6 +35,16 @@ class PromQueries:
         "histogram_quantile(0.95, sum by (le) "
         f"(rate(http_request_duration_seconds_bucket{{{_SELECTOR}}}[{{window}}])))"
     )
+    latency_buckets: str | None = (
+        f"sum by (le) (increase(http_request_duration_seconds_bucket{{{_SELECTOR}}}[{{window}}]))"
+    )
+    timeouts: str | None = (
+        f'sum(increase(http_requests_total{{{_SELECTOR},code="504"}}[{{window}}]))'
+    )
+    connect_errors: str | None = (
+        f'sum(increase(http_requests_total{{{_SELECTOR},code="502"}}[{{window}}]))'
+    )
+    in_flight_buckets: str | None = None
 
 
 class PrometheusError(MetricError):
@@ -99,20 +114,45 @@ class PrometheusProvider:
             query = render(template, service=self.service, version=version, window=window)
             return self.query(query, until)
 
-        requests = ask(self.queries.requests)
-        errors = ask(self.queries.errors)
-        p95 = ask(self.queries.p95_seconds)
+        def buckets(template: str | None) -> tuple[tuple[float, float], ...] | None:
+            if template is None:
+                return None
+            query = render(template, service=self.service, version=version, window=window)
+            return _buckets(self.query_vector(query, until), query)
+
+        queries = self.queries
+        requests, errors = _count(ask(queries.requests)), _count(ask(queries.errors))
+        latency = buckets(queries.latency_buckets)
+        p95 = None if latency else ask(queries.p95_seconds)
         return MetricSample(
             version,
             since,
             until,
-            requests=_count(requests),
-            errors=_count(errors),
+            requests=requests,
+            errors=errors,
             p95_ms=None if p95 is None else p95 * 1000.0,
+            latency_buckets=latency or None,
+            timeouts=_count(ask(queries.timeouts) if queries.timeouts else None),
+            connect_errors=_count(ask(queries.connect_errors) if queries.connect_errors else None),
+            in_flight_buckets=buckets(queries.in_flight_buckets) or None,
         )
+
+    def query_vector(self, promql: str, at: datetime) -> list[tuple[dict[str, str], float]]:
+        """One instant query answered by several series: (labels, value) of each."""
+        data = self._ask(promql, at)
+        result: Any = data.get("result")
+        if data.get("resultType") != "vector" or not isinstance(result, list):
+            raise PrometheusError(f"{promql!r} did not return an instant vector")
+        try:
+            return [(dict(item["metric"]), float(item["value"][1])) for item in result]
+        except (KeyError, IndexError, TypeError, ValueError) as exc:
+            raise PrometheusError(f"malformed Prometheus result for {promql!r}: {exc}") from exc
 
     def query(self, promql: str, at: datetime) -> float | None:
         """One instant query; None for an empty result or NaN."""
+        return _value(self._ask(promql, at), promql)
+
+    def _ask(self, promql: str, at: datetime) -> Mapping[str, Any]:
         url = f"{self.base_url}/api/v1/query"
         try:
             response = self._client.get(
@@ -124,7 +164,23 @@ class PrometheusProvider:
             ) from exc
         except httpx.HTTPError as exc:
             raise PrometheusError(f"cannot reach Prometheus at {self.base_url}: {exc}") from exc
-        return _value(_payload(response, promql), promql)
+        return _payload(response, promql)
+
+
+def _buckets(
+    series: list[tuple[dict[str, str], float]], promql: str
+) -> tuple[tuple[float, float], ...]:
+    """Cumulative (le, count) pairs from series labelled `le`; NaN counts as 0."""
+    pairs = []
+    for labels, value in series:
+        if "le" not in labels:
+            raise PrometheusError(f"{promql!r} returned a series without an `le` label")
+        try:
+            bound = float(labels["le"])
+        except ValueError as exc:
+            raise PrometheusError(f"{promql!r} returned le={labels['le']!r}") from exc
+        pairs.append((bound, 0.0 if math.isnan(value) else value))
+    return tuple(sorted(pairs))
 
 
 def _count(value: float | None) -> float:
