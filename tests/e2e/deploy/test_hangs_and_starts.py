@@ -5,7 +5,9 @@ why; an instance is given `ready_timeout` to become ready, not more."""
 from __future__ import annotations
 
 import contextlib
+import json
 import subprocess
+import threading
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -124,3 +126,37 @@ def test_a_start_slower_than_ready_timeout_fails_as_not_ready(
     assert "not ready within 2 s (last health answer: GET /healthz" in done["message"]
     assert "connection refused" in done["message"]
     assert "crashed" not in done["message"]
+
+
+def test_an_analysis_without_traffic_says_how_to_give_it_some(
+    engine: Engine, service: ServiceRepo
+) -> None:
+    service.first(engine, CANARY)
+    lonely = "[{set_weight: 50}, {analysis: {interval: 2s, count: 2, min_requests: 40}}]"
+    service.release(engine, "v2", lonely)
+    name = ("--service", service.name)
+    watched = engine.cli("deploy", "prod", "--version", "v2", "--watch", *name)
+    assert watched.returncode == 1, watched.stderr
+    assert "each measurement needs 40 requests to v2 within 2 s" in watched.stderr
+    assert "about 40.0 requests/s at 50%" in watched.stderr
+    assert "codectl load prod --rps 48 --duration 10s" in watched.stderr, watched.stderr
+    results: list[subprocess.CompletedProcess[str]] = []
+    sender = threading.Thread(
+        target=lambda: results.append(
+            engine.cli("load", "prod", "--rps", "60", "--duration", "12s", *name, "-o", "json")
+        )
+    )
+    sender.start()
+    try:
+        resumed = engine.cli("resume", "prod", *name)
+        assert resumed.returncode == 0, resumed.stderr
+        latest = engine.api("GET", "/api/v1/deployments", service=service.name, limit=1)
+        done = engine.wait(int(latest["items"][0]["id"]))
+        assert done["status"] == "succeeded", done["message"]
+    finally:
+        sender.join(60)
+    [loaded] = results
+    assert loaded.returncode == 0, loaded.stderr
+    summary = json.loads(loaded.stdout)
+    assert summary["sent"] > 300 and summary["errors"] == 0 and summary["5xx"] == 0
+    assert service.serving() == "v2"
