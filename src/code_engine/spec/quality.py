@@ -51,6 +51,7 @@ class Slos(SpecModel):
     def slow_ms(self) -> float:
         """The slow-request threshold, explicit or derived from the p95 objective."""
         return self.slow_request_ms or 5 * self.p95_latency_ms
+
     availability_percent: float = Field(
         default=99.9, ge=0, le=100, description="Share of successful health probes to keep."
     )

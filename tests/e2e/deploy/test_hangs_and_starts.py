@@ -106,9 +106,7 @@ def test_a_full_disk_at_start_fails_the_deployment_at_once_with_the_reason(
     assert len(events) <= 3  # started, rolling back, failed: no retries in between
 
 
-def test_a_slow_start_within_ready_timeout_succeeds(
-    engine: Engine, service: ServiceRepo
-) -> None:
+def test_a_slow_start_within_ready_timeout_succeeds(engine: Engine, service: ServiceRepo) -> None:
     service.target_extra = lambda _e: "\n      ready_timeout: 20s"  # type: ignore[method-assign]
     service.release(engine, "v1", CANARY, env={"HELLO_START_DELAY_MS": "3000"})
     done = engine.wait(service.deploy(engine, "v1"))

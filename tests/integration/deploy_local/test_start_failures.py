@@ -23,7 +23,10 @@ class FullDisk(Launcher):
 
     @staticmethod
     def popen(
-        argv: list[str], cwd: Path, env: dict[str, str], log: BinaryIO
+        argv: list[str],  # noqa: ARG004 - the seam's signature
+        cwd: Path,
+        env: dict[str, str],  # noqa: ARG004
+        log: BinaryIO,  # noqa: ARG004
     ) -> subprocess.Popen[bytes]:
         raise OSError(errno.ENOSPC, "No space left on device", str(cwd / "app.log"))
 

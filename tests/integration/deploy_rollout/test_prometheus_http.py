@@ -104,9 +104,7 @@ def provider(prometheus: FakePrometheus) -> Iterator[PrometheusProvider]:
 
 
 def buckets(*pairs: tuple[str, str]) -> dict[str, Any]:
-    result = [
-        {"metric": {"le": le}, "value": [STAMP, count]} for le, count in pairs
-    ]
+    result = [{"metric": {"le": le}, "value": [STAMP, count]} for le, count in pairs]
     return {"status": "success", "data": {"resultType": "vector", "result": result}}
 
 
@@ -122,7 +120,12 @@ def test_the_tail_timeouts_and_connection_errors_are_asked_too(
     }
     sample = provider.sample("v2", SINCE, UNTIL)
     assert (sample.timeouts, sample.connect_errors) == (10.0, 2.0)
-    assert sample.latency_buckets == ((0.1, 970.0), (1.0, 980.0), (5.0, 1000.0), (float("inf"), 1000.0))
+    assert sample.latency_buckets == (
+        (0.1, 970.0),
+        (1.0, 980.0),
+        (5.0, 1000.0),
+        (float("inf"), 1000.0),
+    )
     assert not any("histogram_quantile" in q["query"][0] for q in prometheus.requests[1:])
     measured = evaluate(sample, AnalysisSpec(max_error_rate=0.05, max_p99_ms=5000))
     assert measured.verdict is Verdict.FAIL

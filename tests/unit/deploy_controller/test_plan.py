@@ -7,7 +7,6 @@ from datetime import timedelta
 import pytest
 
 from code_engine.deploy import plan
-from code_engine.deploy.router import ProxyConfig
 from code_engine.deploy.rollout import (
     AllAtOnce,
     Analysis,
@@ -18,6 +17,7 @@ from code_engine.deploy.rollout import (
     SetWeight,
     plan_of,
 )
+from code_engine.deploy.router import ProxyConfig
 from code_engine.errors import ConfigError
 from code_engine.spec import ServiceSpec, load_spec_text
 
@@ -104,15 +104,19 @@ def test_launches_and_routers(spec: ServiceSpec) -> None:
 
 
 def test_tail_objectives_timeouts_and_router_limits_come_from_code_yaml() -> None:
-    text = SPEC.replace(
-        "slos: {p95_latency_ms: 250, error_rate_percent: 0.5}",
-        "slos: {p95_latency_ms: 250, p99_latency_ms: 400, slow_request_ms: 800, "
-        "slow_request_percent: 2}",
-    ).replace(
-        'command: "run --port {port}", instances: 2, port: 9000}',
-        'command: "run --port {port}", instances: 2, port: 9000, ready_timeout: 2m, '
-        "router_limits: {response_timeout: 5s, client_header_timeout: 3s, max_headers: 20}}",
-    ).replace("failure_limit: 1}", "failure_limit: 1, inconclusive_timeout: 90s}")
+    text = (
+        SPEC.replace(
+            "slos: {p95_latency_ms: 250, error_rate_percent: 0.5}",
+            "slos: {p95_latency_ms: 250, p99_latency_ms: 400, slow_request_ms: 800, "
+            "slow_request_percent: 2}",
+        )
+        .replace(
+            'command: "run --port {port}", instances: 2, port: 9000}',
+            'command: "run --port {port}", instances: 2, port: 9000, ready_timeout: 2m, '
+            "router_limits: {response_timeout: 5s, client_header_timeout: 3s, max_headers: 20}}",
+        )
+        .replace("failure_limit: 1}", "failure_limit: 1, inconclusive_timeout: 90s}")
+    )
     spec = load_spec_text(text)
     [*_, analysis_step, _] = plan.rollout_spec(spec, "staging", first=False).strategy.steps  # type: ignore[union-attr]
     assert isinstance(analysis_step, Analysis)

@@ -132,7 +132,9 @@ def test_quantile_stays_within_the_finite_bounds(
         assert value is not None and 0.0 <= value <= bounds[-1]
 
 
-def tail(answered: float, slow: float, slow_seconds: float = 2.0) -> tuple[tuple[float, float], ...]:
+def tail(
+    answered: float, slow: float, slow_seconds: float = 2.0
+) -> tuple[tuple[float, float], ...]:
     """Cumulative buckets: `answered - slow` requests within 50 ms, `slow` at `slow_seconds`."""
     fast = answered - slow
     return ((0.05, fast), (0.1, fast), (1.0, fast), (slow_seconds + 1, answered), (INF, answered))
@@ -162,7 +164,9 @@ def test_p99_objective() -> None:
 
 def test_requests_hanging_in_flight_count_as_failed_and_slow() -> None:
     spec = AnalysisSpec(min_requests=100, max_error_rate=0.01)
-    measured = evaluate(sample(970, latency_buckets=tail(970, 0), in_flight_buckets=in_flight(30)), spec)
+    measured = evaluate(
+        sample(970, latency_buckets=tail(970, 0), in_flight_buckets=in_flight(30)), spec
+    )
     assert measured.verdict is Verdict.FAIL
     assert measured.stuck == 30
     assert measured.error_rate == pytest.approx(30 / 1000)

@@ -111,9 +111,7 @@ def test_an_unattended_inconclusive_pause_rolls_back_at_its_timeout() -> None:
     run = simulate(metrics=steady(rps=0.5))
     assert run.status is Status.ROLLED_BACK
     assert run.state.reason == "inconclusive analysis timed out"
-    paused_at = next(
-        d.state.updated_at for d in run.decisions if d.state.status is Status.PAUSED
-    )
+    paused_at = next(d.state.updated_at for d in run.decisions if d.state.status is Status.PAUSED)
     assert paused_at is not None and run.state.finished_at is not None
     assert timedelta(minutes=10) <= run.state.finished_at - paused_at < timedelta(minutes=11)
     assert world_weights(run)[-1] == {"v1": 100, "v2": 0}

@@ -8,8 +8,8 @@ import shlex
 import subprocess
 import time
 from collections.abc import Callable, Mapping
-from typing import BinaryIO
 from pathlib import Path
+from typing import BinaryIO
 
 from code_engine.deploy.local.backoff import RestartPolicy
 from code_engine.deploy.local.command import command_argv, render_env

@@ -266,7 +266,9 @@ class Supervisor:
         stop_processes(records, grace, self._running, self.clock, self.sleep)
         for record in records:
             with contextlib.suppress(OSError):  # e.g. a full disk: the stop still counts
-                log_marker(Path(record.log_path), f"stopped {record.version} instance {record.index}")
+                log_marker(
+                    Path(record.log_path), f"stopped {record.version} instance {record.index}"
+                )
         self._drop(records)
 
     def _running(self, record: InstanceRecord) -> bool:

@@ -96,6 +96,7 @@ __all__ = [
     "Transition",
     "Verdict",
     "WorldAction",
+    "count_above",
     "decide",
     "evaluate",
     "histogram_quantile",

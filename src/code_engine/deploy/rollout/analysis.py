@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -171,31 +172,29 @@ def evaluate(sample: MetricSample, spec: AnalysisSpec) -> Measurement:
     p99 = sample.p99_ms if sample.p99_ms is not None else sample.quantile_ms(0.99, stuck)
     slow = sample.slow(spec.slow_ms)
     slow_rate = None if slow is None and not stuck else ((slow or 0.0) + stuck) / attempted
-    tail = {"p95": p95, "p99": p99, "slow_rate": slow_rate, "rate": rate, "stuck": stuck}
+    judged = functools.partial(
+        _judged, sample, rate=rate, p95=p95, p99=p99, slow_rate=slow_rate, stuck=stuck
+    )
     if rate > spec.max_error_rate:
         reason = f"error rate {rate:.2%} above {spec.max_error_rate:.2%}"
         if hard > 0:
             reason += f" ({_hard_failures(sample, stuck, spec)})"
-        return _judged(sample, Verdict.FAIL, reason, **tail)
+        return judged(Verdict.FAIL, reason)
     if p95 is None:
-        return _judged(sample, Verdict.INCONCLUSIVE, "no latency data", **tail)
+        return judged(Verdict.INCONCLUSIVE, "no latency data")
     if p95 > spec.max_p95_ms:
-        return _judged(
-            sample, Verdict.FAIL, f"p95 {p95:.0f} ms above {spec.max_p95_ms:.0f} ms", **tail
-        )
+        return judged(Verdict.FAIL, f"p95 {p95:.0f} ms above {spec.max_p95_ms:.0f} ms")
     if p99 is not None and p99 > spec.max_p99_ms:
-        return _judged(
-            sample, Verdict.FAIL, f"p99 {p99:.0f} ms above {spec.max_p99_ms:.0f} ms", **tail
-        )
+        return judged(Verdict.FAIL, f"p99 {p99:.0f} ms above {spec.max_p99_ms:.0f} ms")
     if slow_rate is not None and slow_rate > spec.max_slow_rate:
         reason = (
             f"{slow_rate:.2%} of requests slower than {spec.slow_ms:.0f} ms, "
             f"above {spec.max_slow_rate:.2%}"
         )
-        return _judged(sample, Verdict.FAIL, reason, **tail)
+        return judged(Verdict.FAIL, reason)
     reason = f"error rate {rate:.2%}, p95 {p95:.0f} ms"
     reason += "" if p99 is None else f", p99 {p99:.0f} ms"
-    return _judged(sample, Verdict.PASS, reason + " within SLO", **tail)
+    return judged(Verdict.PASS, reason + " within SLO")
 
 
 def _hard_failures(sample: MetricSample, stuck: float, spec: AnalysisSpec) -> str:

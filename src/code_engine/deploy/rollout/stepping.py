@@ -81,7 +81,9 @@ def _held(state: RolloutState, step: Step, obs: Observations, now: datetime) -> 
                 f"{_duration(spec.inconclusive_timeout)}"
             )
             return Progress(
-                start_rollback(state, Status.ROLLED_BACK, "inconclusive analysis timed out", message)
+                start_rollback(
+                    state, Status.ROLLED_BACK, "inconclusive analysis timed out", message
+                )
             )
     version = state.canary_version
     since = run.measurements[-1].taken_at if run.measurements else run.started_at
@@ -106,7 +108,9 @@ def _fail_while_held(state: RolloutState, run: AnalysisRun, measurement: Measure
     failing = (*state.failing_measurements, measurement)
     failed = replace(state, analysis=run, failing_measurements=failing)
     message = f"failing while paused: {measurement.reason}"
-    return Progress(start_rollback(failed, Status.ROLLED_BACK, "analysis failed", message), (record,))
+    return Progress(
+        start_rollback(failed, Status.ROLLED_BACK, "analysis failed", message), (record,)
+    )
 
 
 def traffic_needed(state: RolloutState, spec: AnalysisSpec) -> str:
