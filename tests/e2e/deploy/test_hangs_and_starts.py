@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import socket
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -158,3 +159,27 @@ def test_an_analysis_without_traffic_says_how_to_give_it_some(
     summary = json.loads(loaded.stdout)
     assert summary["sent"] > 300 and summary["errors"] == 0 and summary["5xx"] == 0
     assert service.serving() == "v2"
+
+
+def test_slow_header_clients_cannot_hold_the_router(engine: Engine, service: ServiceRepo) -> None:
+    limits = "\n      router_limits: {client_header_timeout: 2s, max_headers: 50}"
+    service.target_extra = lambda _e: limits  # type: ignore[method-assign]
+    service.first(engine, CANARY)
+    port = int(service.url.rsplit(":", 1)[1])
+    with Load(service.url, clients=4) as load:
+        slow = []
+        for _ in range(200):
+            sock = socket.create_connection(("127.0.0.1", port), timeout=15)
+            sock.sendall(b"GET / HTTP/1.1\r\nhost: x\r\nx-drip: 1\r\n")
+            slow.append(sock)
+        served = load.total
+        for sock in slow:  # each is answered 408 and closed after its 2 s
+            answer = sock.recv(4096)
+            assert answer == b"" or answer.startswith(b"HTTP/1.1 408 "), answer[:40]
+            sock.close()
+        wait_until(lambda: load.total > served + 20, 30, "requests served meanwhile")
+        many = b"GET / HTTP/1.1\r\nhost: x\r\n" + b"x-a: 1\r\n" * 60 + b"\r\n"
+        with socket.create_connection(("127.0.0.1", port), timeout=15) as sock:
+            sock.sendall(many)
+            assert sock.recv(4096).startswith(b"HTTP/1.1 431 ")
+    assert load.lost() == 0, (load.statuses, load.failures[:5])
