@@ -183,3 +183,16 @@ def test_slow_header_clients_cannot_hold_the_router(engine: Engine, service: Ser
             sock.sendall(many)
             assert sock.recv(4096).startswith(b"HTTP/1.1 431 ")
     assert load.lost() == 0, (load.statuses, load.failures[:5])
+
+
+def test_a_router_port_taken_by_another_process_fails_the_deployment_at_once(
+    engine: Engine, service: ServiceRepo
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", service.ports["prod"]))
+        taken.listen()
+        service.release(engine, "v1", CANARY)
+        done = engine.wait(service.deploy(engine, "v1"), timeout=60)
+    assert done["status"] == "failed"
+    assert done["progress"]["reason"] == "router cannot start"
+    assert f"127.0.0.1:{service.ports['prod']}: the port is in use" in done["message"]

@@ -24,7 +24,7 @@ from pathlib import Path
 from code_engine.clock import Clock, utc_now
 from code_engine.deploy import environments as envs
 from code_engine.deploy.controller import lease
-from code_engine.deploy.controller.persist import load, note_error, persist
+from code_engine.deploy.controller.persist import fail_at_once, load, note_error, persist
 from code_engine.deploy.controller.runtime import EnvironmentRuntime, ProviderFactory
 from code_engine.deploy.plan import RouterPlan
 from code_engine.deploy.rollout import BlueGreen, MetricSample, Observations, decide
@@ -134,7 +134,11 @@ class Worker:
             except (RouterError, CodeError, OSError) as exc:
                 if active_id is not None:  # say why the deployment does not move
                     with self.db.session() as session:
-                        note_error(session, active_id, f"cannot run {item.key}: {exc}")
+                        message = f"cannot run {item.key}: {exc}"
+                        if getattr(exc, "retryable", True) is False:
+                            fail_at_once(session, active_id, "router cannot start", message, now)
+                        else:
+                            note_error(session, active_id, message)
                 raise
         if active_id is None:
             if serving is not None and self._check_due(env):

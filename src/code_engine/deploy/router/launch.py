@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -19,7 +21,7 @@ from code_engine.deploy.local.atomic import read_json, write_json_atomic
 from code_engine.deploy.local.proc import cmdline
 from code_engine.deploy.router.client import BuiltinRouter
 from code_engine.deploy.router.config import ProxyConfig
-from code_engine.deploy.router.errors import RouterError
+from code_engine.deploy.router.errors import RouterError, RouterPortInUse
 
 log = logging.getLogger(__name__)
 MAX_SOCKET_PATH = 100  # sun_path holds 108 bytes on Linux
@@ -113,6 +115,7 @@ def ensure_router(
             except RouterError as exc:
                 log.warning("router on port %s: %s", launch.port, exc)
         return router
+    check_port(launch.host, launch.port)
     launch.state_path.parent.mkdir(parents=True, exist_ok=True)
     launch.log_path.parent.mkdir(parents=True, exist_ok=True)
     with launch.log_path.open("ab") as log_file:
@@ -136,6 +139,23 @@ def ensure_router(
         process.kill()
     tail = _tail(launch.log_path)
     raise RouterError(f"router on port {launch.port} did not start; last log lines:\n{tail}")
+
+
+def check_port(host: str, port: int) -> None:
+    """Raise `RouterPortInUse` when another process listens on `host:port`."""
+    if port == 0:
+        return
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE:
+                return  # the router process reports anything else itself
+            raise RouterPortInUse(
+                f"the router cannot listen on {host}:{port}: the port is in use by another "
+                "process (EADDRINUSE); stop it or set another target.port in code.yaml"
+            ) from exc
 
 
 def stop_router(router: BuiltinRouter, timeout: float = 15.0) -> None:
