@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -9,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from code_engine.cli.main import run
 from code_engine.deploy.loadgen import LoadPlan, check_target, run_load
 from code_engine.errors import UserError
 
@@ -76,3 +78,65 @@ def test_only_loopback_targets(url: str, message: str) -> None:
 def test_bounded_in_rate_and_time(rps: float, duration: float, message: str) -> None:
     with pytest.raises(UserError, match=message):
         LoadPlan("http://127.0.0.1:1/", rps, duration)
+
+
+@pytest.fixture
+def code_server(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> Iterator[str]:
+    """A CODE API answering the status of `shop`, whose staging router is this server too."""
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            me = f"http://127.0.0.1:{self.server.server_address[1]}"
+            if self.path.startswith("/api/v1/deployments/status"):
+                rows = [{"environment": "staging", "url": me, "active": None}]
+                rows.append({"environment": "prod", "url": None, "active": None})
+                body = json.dumps(rows).encode()
+            else:
+                body = b"{}"
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, args=(0.02,), daemon=True).start()
+    monkeypatch.setenv("CODE_TOKEN", "t")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def codectl(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    try:
+        run(list(args))
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_codectl_load_sends_to_the_environment_router(
+    code_server: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    common = ("--service", "shop", "--server", code_server)
+    code, out, err = codectl(
+        capsys, "load", "staging", "--rps", "50", "--duration", "1s", *common, "-o", "json"
+    )
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["sent"] == 50 and summary["statuses"] == {"200": 50}
+    assert summary["url"] == f"{code_server}/"
+    code, _, err = codectl(capsys, "load", "prod", *common)
+    assert code == 2 and "nothing was deployed there yet" in err
+    code, _, err = codectl(capsys, "load", "qa", *common)
+    assert code != 0 and "no environment 'qa'" in err
+    code, _, err = codectl(capsys, "load", "staging", "--duration", "forever", *common)
+    assert code == 2 and "--duration" in err
