@@ -24,6 +24,7 @@ from code_engine.deploy.router import RouterError, TrafficRouter, VersionStats
 from code_engine.deploy.router.stats import LATENCY_BOUNDS_MS
 
 ZERO = VersionStats()
+MAX_MARKS = 32
 
 
 def difference(now: VersionStats, before: VersionStats) -> VersionStats:
@@ -74,7 +75,11 @@ class RouterStatsProvider:
         with self._lock:
             before = self._marks.get((version, since), ZERO)
             # keep marks a later window may start at; older ones can no longer be asked for
-            self._marks = {k: v for k, v in self._marks.items() if k[1] >= since}
+            kept = sorted((k for k in self._marks if k[1] > since), key=lambda k: k[1])
+            # a window starts where an earlier one ended: at `since`, or at one of the last
+            # looks (a paused canary is looked at every tick; only the newest can be judged)
+            keys = [(version, since), *kept[-MAX_MARKS:]]
+            self._marks = {k: self._marks[k] for k in keys if k in self._marks}
             self._marks[(version, until)] = current
         window = difference(current, before)
         latency = cumulative(window.buckets)
