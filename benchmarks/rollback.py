@@ -10,7 +10,12 @@ against the target (10 s), and the time the canary was routed against the floor 
 traffic: the time it needs to receive `min_requests` requests at its share of the load,
 plus one controller tick.
 
-    python benchmarks/rollback.py [--runs 3] [--clients 8] [--rps 200] [--weight 20]
+Then a canary that hangs every request (`HELLO_SLOW_RATE=1`, 60 s each) is deployed
+`--hang-runs` times: the time from its first routed weight to weight 0 is compared with
+the target of two analysis intervals (2 minutes at the defaults). Before hung requests
+counted, such a canary was judged "inconclusive: 0 requests" and kept its weight.
+
+    python benchmarks/rollback.py [--runs 3] [--hang-runs 2] [--clients 8] [--rps 200] [--weight 20]
 """
 
 from __future__ import annotations
@@ -43,6 +48,8 @@ from code_engine.store.migrate import upgrade
 
 TARGET_SECONDS = 10.0
 MIN_REQUESTS = 100  # the default of `analysis.min_requests`
+ANALYSIS_INTERVAL = 60.0  # the default of `analysis.interval`
+HANG = {"HELLO_SLOW_RATE": "1", "HELLO_SLOW_MS": "60000"}
 POLL = 0.5  # the worker's default tick
 HELLO = Path(__file__).resolve().parents[1] / "examples" / "hello" / "app.py"
 ACTOR = Actor("benchmark", frozenset({Binding(Role.admin)}))
@@ -55,7 +62,7 @@ environments:
       kind: local
       command: "{python} -m uvicorn app:app --host 127.0.0.1 --port {{port}} --no-access-log"
       port: {port}
-      env: {{HELLO_VERSION: "{{version}}", HELLO_ERROR_RATE: "{error_rate}"}}
+      env: {{HELLO_VERSION: "{{version}}"{env}}}
     strategy:
       kind: canary
       steps: [{{set_weight: {weight}}}, {{analysis: {{}}}}]
@@ -131,10 +138,9 @@ class Bench:
             drafts = [EnvironmentDraft("prod")]
             create_service(session, "bench", str(self.repo), "", drafts, utc_now())
 
-    def deploy(self, version: str, error_rate: float) -> int:
-        spec = SPEC.format(
-            python=sys.executable, port=self.port, error_rate=error_rate, weight=self.weight
-        )
+    def deploy(self, version: str, env: dict[str, str]) -> int:
+        extra = "".join(f', {k}: "{v}"' for k, v in env.items())
+        spec = SPEC.format(python=sys.executable, port=self.port, env=extra, weight=self.weight)
         (self.repo / "code.yaml").write_text(spec)
         self.git("add", "-A")
         self.git("commit", "-q", "--allow-empty", "-m", f"feat: {version}")
@@ -167,27 +173,42 @@ class Bench:
             stop_router(router)
 
 
-def one_run(bench: Bench, load: Load, version: str) -> dict[str, float]:
-    """Deploy a bad canary; time first 500 → weight 0 as the router reports it."""
+def routed_until_zero(bench: Bench, version: str) -> tuple[float, float]:
+    """When the router first gave `version` weight, and when it took the weight away."""
     router = bench.router()
-    load.reset()
-    deployment_id = bench.deploy(version, 0.05)
     routed_at: float | None = None
-    zero_at: float | None = None
-    while zero_at is None:
+    while True:
         weight = router.get_weights().get(version, 0)
         now = time.monotonic()
         if weight > 0 and routed_at is None:
             routed_at = now
         elif weight == 0 and routed_at is not None:
-            zero_at = now
+            return routed_at, now
         time.sleep(0.01)
+
+
+def one_run(bench: Bench, load: Load, version: str) -> dict[str, float]:
+    """Deploy a bad canary; time first 500 → weight 0 as the router reports it."""
+    load.reset()
+    deployment_id = bench.deploy(version, {"HELLO_ERROR_RATE": "0.05"})
+    routed_at, zero_at = routed_until_zero(bench, version)
     outcome = bench.wait(deployment_id)
     first = load.first_error or zero_at
     return {
         "rollback_seconds": zero_at - first,
-        "routed_seconds": zero_at - (routed_at or zero_at),
+        "routed_seconds": zero_at - routed_at,
         "errors_seen_seconds": (load.last_error or first) - first,
+        "rolled_back": float(outcome == "rolled_back"),
+    }
+
+
+def hang_run(bench: Bench, version: str) -> dict[str, float]:
+    """Deploy a canary that hangs every request; time its first weight → weight 0."""
+    deployment_id = bench.deploy(version, HANG)
+    routed_at, zero_at = routed_until_zero(bench, version)
+    outcome = bench.wait(deployment_id)
+    return {
+        "hang_rollback_seconds": zero_at - routed_at,
         "rolled_back": float(outcome == "rolled_back"),
     }
 
@@ -195,6 +216,7 @@ def one_run(bench: Bench, load: Load, version: str) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--hang-runs", type=int, default=2)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--rps", type=float, default=200.0, help="total request rate")
     parser.add_argument("--weight", type=int, default=20, help="canary weight, percent")
@@ -204,7 +226,7 @@ def main() -> None:
     thread, stop = start_worker_thread(bench.db, WorkerConfig(data_dir=bench.data_dir, poll=POLL))
     try:
         bench.setup()
-        if bench.wait(bench.deploy("good", 0.0)) != "succeeded":
+        if bench.wait(bench.deploy("good", {})) != "succeeded":
             raise SystemExit("the first, healthy release did not succeed")
         load = Load(f"http://127.0.0.1:{bench.port}/", args.clients, args.rps)
         for client in load.threads:
@@ -228,6 +250,26 @@ def main() -> None:
             floor_seconds=round(floor, 3),
             routed_over_floor=round(statistics.median(routed) / floor, 2),
         )
+        hangs = []
+        for run in range(1, args.hang_runs + 1):
+            result = hang_run(bench, f"hang{run}")
+            hangs.append(result["hang_rollback_seconds"])
+            emit(
+                figure="hang_rollback_seconds",
+                run=run,
+                **{k: round(v, 3) for k, v in result.items()},
+            )
+        if hangs:
+            target = 2 * ANALYSIS_INTERVAL
+            median = statistics.median(hangs)
+            emit(
+                figure="hang_rollback_seconds_median",
+                value=round(median, 3),
+                target=target,
+                meets_target=median <= target,
+                analysis_interval=ANALYSIS_INTERVAL,
+                intervals=round(median / ANALYSIS_INTERVAL, 3),
+            )
         load.stop.set()
     finally:
         stop.set()

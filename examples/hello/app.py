@@ -7,6 +7,9 @@ Environment knobs (read once when the app is created):
   Errors are spread by a counter, so 0.05 fails exactly 1 request in 20.
 - `HELLO_LATENCY_MS`: latency added to every request except `/healthz`.
 - `HELLO_FAIL_HEALTH`: when `1`/`true`, `/healthz` answers 503.
+- `HELLO_SLOW_RATE` and `HELLO_SLOW_MS`: fraction 0..1 of `/` requests that take
+  `HELLO_SLOW_MS` more (spread by a counter like errors): a tail, or a hang when long.
+- `HELLO_START_DELAY_MS`: the instance takes this long to start listening.
 
 WebSocket `/ws` echoes every message back; the text message `close` makes the instance
 close the connection (code 1000). Other WebSocket paths are refused with a 404.
@@ -17,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import time
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any
@@ -38,15 +42,20 @@ class Knobs:
     error_rate: float = 0.0
     latency_ms: float = 0.0
     fail_health: bool = False
+    slow_rate: float = 0.0
+    slow_ms: float = 0.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Knobs:
         rate = float(env.get("HELLO_ERROR_RATE", "0") or 0)
+        slow = float(env.get("HELLO_SLOW_RATE", "0") or 0)
         return cls(
             version=env.get("HELLO_VERSION", "dev"),
             error_rate=min(max(rate, 0.0), 1.0),
             latency_ms=float(env.get("HELLO_LATENCY_MS", "0") or 0),
             fail_health=env.get("HELLO_FAIL_HEALTH", "").lower() in TRUE_VALUES,
+            slow_rate=min(max(slow, 0.0), 1.0),
+            slow_ms=float(env.get("HELLO_SLOW_MS", "0") or 0),
         )
 
 
@@ -124,6 +133,7 @@ def create_app(env: Mapping[str, str]) -> Callable[[Scope, Receive, Send], Await
     """Build the ASGI callable for the knobs found in `env`."""
     knobs = Knobs.from_env(env)
     budget = ErrorBudget(knobs.error_rate)
+    slow = ErrorBudget(knobs.slow_rate)
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
@@ -138,6 +148,8 @@ def create_app(env: Mapping[str, str]) -> Callable[[Scope, Receive, Send], Await
             return
         query = parse_qs(scope.get("query_string", b"").decode())
         delay_ms = knobs.latency_ms + (float(query["ms"][0]) if path == "/work" else 0.0)
+        if path == "/" and knobs.slow_ms > 0 and slow.next_fails():
+            delay_ms += knobs.slow_ms
         if delay_ms > 0:
             await asyncio.sleep(delay_ms / 1000)
         if path == "/stream":
@@ -158,4 +170,5 @@ def create_app(env: Mapping[str, str]) -> Callable[[Scope, Receive, Send], Await
     return app
 
 
+time.sleep(float(os.environ.get("HELLO_START_DELAY_MS", "0") or 0) / 1000)
 app = create_app(os.environ)

@@ -164,6 +164,15 @@ def status(
         for row in rows
     ]
     render_rows(table, ("environment", "version", "url", "rolling out"), output, title=name)
+    for row in rows:  # why the last deployment of an environment did not make it
+        failed = row.get("last_failure")
+        if failed:
+            console(stderr=True).print(
+                f"{row['environment']}: deployment {failed['id']} of {failed['version']} "
+                f"{failed['status']}: {failed['message']}",
+                markup=False,
+                highlight=False,
+            )
 
 
 def history(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -77,4 +78,15 @@ def outcome(deployment: Mapping[str, Any]) -> None:
             f"{name} is paused: codectl resume {deployment.get('environment')} to go on"
         )
         return
-    raise CheckFailedError(f"{name} is {status}: {deployment.get('message', '')}")
+    message = f"{name} is {status}: {deployment.get('message', '')}"
+    needed = progress.get("traffic_needed") if status == "paused" else None
+    if needed:  # an analysis without enough traffic: say how to give it some
+        rate = max(1, math.ceil(float(needed["requests_per_second"]) * 1.2))
+        seconds = max(10, math.ceil(float(needed["seconds"])))
+        environment = deployment.get("environment")
+        message += (
+            f"\n  send traffic, e.g. codectl load {environment} --rps {rate} "
+            f"--duration {seconds}s, then codectl resume {environment}; "
+            f"or codectl abort {environment}"
+        )
+    raise CheckFailedError(message)

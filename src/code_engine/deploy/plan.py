@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from code_engine.deploy import rollout
+from code_engine.deploy.router.config import ProxyConfig
 from code_engine.errors import ConfigError
 from code_engine.spec import Analysis as SpecAnalysis
 from code_engine.spec import (
@@ -22,7 +23,7 @@ from code_engine.spec import (
 )
 from code_engine.spec import Strategy as SpecStrategy
 
-READY_TIMEOUT = timedelta(minutes=5)  # covers building the release's virtualenv once
+BUILD_ALLOWANCE = timedelta(minutes=10)  # building the release's virtualenv, once
 INSTANCE_READY_SECONDS = 60.0
 STOP_GRACE_SECONDS = 10.0
 
@@ -38,6 +39,10 @@ def analysis_spec(analysis: SpecAnalysis, slos: Slos) -> rollout.AnalysisSpec:
         max_error_rate=slos.error_rate_percent / 100.0,
         max_p95_ms=slos.p95_latency_ms,
         fail_fast=True,
+        max_p99_ms=slos.p99_ms,
+        slow_ms=slos.slow_ms,
+        max_slow_rate=slos.slow_request_percent / 100.0,
+        inconclusive_timeout=analysis.inconclusive_timeout,
     )
 
 
@@ -78,7 +83,9 @@ def rollout_spec(spec: ServiceSpec, environment: str, *, first: bool) -> rollout
     chosen: rollout.Strategy = (
         rollout.AllAtOnce() if first else rollout_strategy(strategy, spec.slos)
     )
-    return rollout.RolloutSpec(chosen, instances=target.instances, ready_timeout=READY_TIMEOUT)
+    # a backstop: each instance is failed sooner, `target.ready_timeout` after its start
+    deadline = BUILD_ALLOWANCE + 2 * target.ready_timeout
+    return rollout.RolloutSpec(chosen, instances=target.instances, ready_timeout=deadline)
 
 
 @dataclass(frozen=True)
@@ -116,6 +123,7 @@ def launch_of(spec: ServiceSpec, environment: str, version: str, sha: str, repo:
         instances=target.instances,
         health_path=target.health_path,
         env=dict(target.env),
+        ready_timeout=target.ready_timeout.total_seconds(),
     )
 
 
@@ -128,17 +136,30 @@ class RouterPlan:
     port: int | None = None
     scale_down_delay: float = 0.0
     preview_port: int | None = None
+    limits: ProxyConfig = field(default_factory=ProxyConfig)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RouterPlan:
-        return cls(**data)
+        return cls(**{**data, "limits": ProxyConfig.from_dict(data.get("limits"))})
 
 
 def router_plan(spec: ServiceSpec, environment: str) -> RouterPlan:
     target = local_target(spec, environment)
     strategy = spec.strategy_for(environment)
     delay = strategy.scale_down_delay if isinstance(strategy, BlueGreenStrategy) else timedelta(0)
-    return RouterPlan(target.router, target.port, delay.total_seconds(), target.preview_port)
+    limits = target.router_limits
+    config = ProxyConfig(
+        connect_timeout=limits.connect_timeout.total_seconds(),
+        response_timeout=limits.response_timeout.total_seconds(),
+        read_timeout=limits.read_timeout.total_seconds(),
+        client_header_timeout=limits.client_header_timeout.total_seconds(),
+        client_idle_timeout=limits.client_idle_timeout.total_seconds(),
+        max_header_bytes=limits.max_header_bytes,
+        max_headers=limits.max_headers,
+    )
+    return RouterPlan(
+        target.router, target.port, delay.total_seconds(), target.preview_port, config
+    )

@@ -9,7 +9,15 @@ from sqlalchemy.orm import Session
 
 from code_engine.catalog.store import list_environments, require_service
 from code_engine.deploy import environments as envs
-from code_engine.deploy.rollout import Analysis, Pause, SetWeight, Step, state_from_dict
+from code_engine.deploy.rollout import (
+    Analysis,
+    Pause,
+    Phase,
+    RolloutState,
+    SetWeight,
+    Step,
+    state_from_dict,
+)
 
 
 def describe_step(step: Step) -> str:
@@ -49,6 +57,22 @@ def progress(state: Mapping[str, Any]) -> dict[str, Any] | None:
         "url": state.get("url"),
         # a blue-green preview under way: where people and smoke tests reach it
         "preview_url": state.get("preview_url") if rollout.preview_version else None,
+        "traffic_needed": traffic_needed(rollout),
+    }
+
+
+def traffic_needed(rollout: RolloutState) -> dict[str, float] | None:
+    """While an analysis step runs: the request rate to the environment it needs to
+    decide, and how long its measurements take."""
+    step = rollout.current_step
+    if not isinstance(step, Analysis) or rollout.phase is not Phase.STEPPING:
+        return None
+    spec = step.spec
+    seconds = spec.interval.total_seconds()
+    share = rollout.current_weight / 100 if rollout.current_weight > 0 else 1.0
+    return {
+        "requests_per_second": round(spec.min_requests / seconds / share, 2),
+        "seconds": seconds * spec.count,
     }
 
 
@@ -83,6 +107,25 @@ def environment_status(
                     if active.status == envs.AWAITING_APPROVAL
                     else progress(active.state),
                 },
+                "last_failure": last_failure(latest, current),
             }
         )
     return result
+
+
+def last_failure(latest: Any, current: Any) -> dict[str, Any] | None:
+    """The newest run deployment when it failed after what serves now: why, and the
+    start errors of its versions (a full disk, a missing command, ...)."""
+    if latest is None or latest.status not in ("failed", "rolled_back"):
+        return None
+    if current is not None and current.id > latest.id:
+        return None
+    state = latest.state or {}
+    return {
+        "id": latest.id,
+        "version": latest.version,
+        "status": latest.status,
+        "reason": state.get("reason"),
+        "message": latest.message,
+        "errors": state.get("errors", {}),
+    }

@@ -41,6 +41,16 @@ def p95_seconds(selector: str) -> str:
     )
 
 
+def latency_buckets(selector: str) -> str:
+    """The cumulative latency histogram of the window: one series per `le` label."""
+    return f"sum by (le) (increase(http_request_duration_seconds_bucket{{{selector}}}[{{window}}]))"
+
+
+def status_total(selector: str, code: str) -> str:
+    """Responses with one status code (e.g. a load balancer's 504 or 502) over the window."""
+    return f'sum(increase(http_requests_total{{{selector},code="{code}"}}[{{window}}]))'
+
+
 def uptime_percent(selector: str) -> str:
     """The share of scrapes that found the service up over the window, in percent."""
     return f"100 * avg(avg_over_time(up{{{selector}}}[{{window}}]))"
@@ -116,6 +126,20 @@ class PrometheusClient:
 
     def query(self, promql: str, at: datetime) -> float | None:
         """One instant query; None for an empty result or NaN."""
+        return _value(self._ask(promql, at), promql)
+
+    def query_vector(self, promql: str, at: datetime) -> list[tuple[dict[str, str], float]]:
+        """One instant query answered by several series: (labels, value) of each."""
+        data = self._ask(promql, at)
+        result: Any = data.get("result")
+        if data.get("resultType") != "vector" or not isinstance(result, list):
+            raise PrometheusError(f"{promql!r} did not return an instant vector")
+        try:
+            return [(dict(item["metric"]), float(item["value"][1])) for item in result]
+        except (KeyError, IndexError, TypeError, ValueError) as exc:
+            raise PrometheusError(f"malformed Prometheus result for {promql!r}: {exc}") from exc
+
+    def _ask(self, promql: str, at: datetime) -> Mapping[str, Any]:
         url = f"{self.base_url}/api/v1/query"
         try:
             response = self._client.get(
@@ -127,7 +151,7 @@ class PrometheusClient:
             ) from exc
         except httpx.HTTPError as exc:
             raise PrometheusError(f"cannot reach Prometheus at {self.base_url}: {exc}") from exc
-        return _value(_payload(response, promql), promql)
+        return _payload(response, promql)
 
 
 def _payload(response: httpx.Response, promql: str) -> Mapping[str, Any]:

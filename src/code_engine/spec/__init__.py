@@ -23,7 +23,7 @@ from code_engine.spec.strategy import (
     SetWeightStep,
     Strategy,
 )
-from code_engine.spec.targets import KubernetesTarget, LocalTarget, Target
+from code_engine.spec.targets import KubernetesTarget, LocalTarget, RouterLimits, Target
 
 __all__ = [
     "SPEC_FILENAME",
@@ -44,6 +44,7 @@ __all__ = [
     "Protection",
     "QualityGates",
     "Retention",
+    "RouterLimits",
     "ServiceSpec",
     "SetWeightStep",
     "Slos",

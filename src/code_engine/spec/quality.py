@@ -14,8 +14,44 @@ class Slos(SpecModel):
         default=200, gt=0, description="95th percentile response time must stay below this."
     )
     error_rate_percent: float = Field(
-        default=0.1, ge=0, le=100, description="Share of 5xx responses must stay below this."
+        default=0.1,
+        ge=0,
+        le=100,
+        description="Share of failed requests must stay below this: 5xx answers, the "
+        "router's timeouts (504) and connection errors (502), and requests still in flight "
+        "for longer than `slow_request_ms`.",
     )
+    p99_latency_ms: float | None = Field(
+        default=None,
+        gt=0,
+        description="99th percentile response time must stay below this; unset is five "
+        "times `p95_latency_ms`.",
+    )
+    slow_request_ms: float | None = Field(
+        default=None,
+        gt=0,
+        description="A request slower than this, or still unanswered after it, is slow; "
+        "unset is five times `p95_latency_ms`.",
+    )
+    slow_request_percent: float = Field(
+        default=0.5,
+        ge=0,
+        le=100,
+        description="Share of slow requests must stay below this. The defaults fail a "
+        "release that answers 1 % of requests ten times slower than `p95_latency_ms`, or "
+        "leaves them hanging.",
+    )
+
+    @property
+    def p99_ms(self) -> float:
+        """The p99 objective, explicit or derived from the p95 one."""
+        return self.p99_latency_ms or 5 * self.p95_latency_ms
+
+    @property
+    def slow_ms(self) -> float:
+        """The slow-request threshold, explicit or derived from the p95 objective."""
+        return self.slow_request_ms or 5 * self.p95_latency_ms
+
     availability_percent: float = Field(
         default=99.9, ge=0, le=100, description="Share of successful health probes to keep."
     )

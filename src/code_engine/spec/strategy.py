@@ -32,7 +32,14 @@ class Analysis(SpecModel):
     min_requests: int = Field(
         default=100,
         ge=0,
-        description="Requests a measurement needs to count; fewer make it inconclusive.",
+        description="Requests a measurement needs to count; fewer make it inconclusive "
+        "(a window where requests hang and none is answered fails whatever its size).",
+    )
+    inconclusive_timeout: PositiveDuration | None = Field(
+        default=timedelta(minutes=10),
+        description="How long a rollout paused on an inconclusive analysis waits for a "
+        "person (`codectl resume` or `codectl abort`) before it rolls back; `null` waits "
+        "for ever. Meanwhile the canary keeps its weight only while its traffic does not fail.",
     )
 
     @model_validator(mode="after")

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 import shlex
+from datetime import timedelta
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, WithJsonSchema, model_validator
 from pydantic_core import PydanticCustomError
 
 from code_engine.spec.base import DnsLabel, NonBlank, SpecModel, rule_error
+from code_engine.spec.duration import PositiveDuration
 
 PORT_PLACEHOLDER = "{port}"
 ENV_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
@@ -51,6 +53,46 @@ EnvName = Annotated[
 ]
 
 
+class RouterLimits(SpecModel):
+    """Timeouts and request limits of the environment's router (builtin and HAProxy)."""
+
+    connect_timeout: PositiveDuration = Field(
+        default=timedelta(seconds=5),
+        description="Time to open a connection to an instance; failing counts as a "
+        "connection error (502) against its release.",
+    )
+    response_timeout: PositiveDuration = Field(
+        default=timedelta(seconds=30),
+        description="Time an instance has to send the head of its response; after it the "
+        "router answers 504 and counts a timeout against the release.",
+    )
+    read_timeout: PositiveDuration = Field(
+        default=timedelta(seconds=60),
+        description="Longest silence of an instance while it sends a response body; after "
+        "it the response is cut and counted as a timeout.",
+    )
+    client_header_timeout: PositiveDuration = Field(
+        default=timedelta(seconds=10),
+        description="Time a client has to send a whole request head (from its connection "
+        "or its previous request); slower clients get 408 and are disconnected, so slow "
+        "senders cannot hold connections open.",
+    )
+    client_idle_timeout: PositiveDuration = Field(
+        default=timedelta(seconds=75),
+        description="How long an idle keep-alive client connection stays open.",
+    )
+    max_header_bytes: int = Field(
+        default=32768,
+        ge=1024,
+        le=1048576,
+        description="Largest request head (request line and headers) in bytes; larger "
+        "ones get 431.",
+    )
+    max_headers: int = Field(
+        default=100, ge=8, le=1000, description="Most header lines in a request; more get 431."
+    )
+
+
 class LocalTarget(SpecModel):
     """Run the release as supervised processes on this host, behind a weighted router."""
 
@@ -89,6 +131,16 @@ class LocalTarget(SpecModel):
         description="Stable port of the router's preview listener, which sends all its "
         "requests to the release a blue-green rollout previews (503 when none is); unset "
         "picks a free one and keeps it.",
+    )
+
+    ready_timeout: PositiveDuration = Field(
+        default=timedelta(seconds=60),
+        description="Time each instance has, once started, to answer 2xx on `health_path`; "
+        "the release is failed with the last health answer otherwise. Building the "
+        "release's virtualenv comes before and is not counted.",
+    )
+    router_limits: RouterLimits = Field(
+        default=RouterLimits(), description="Timeouts and request limits of the router."
     )
 
     @model_validator(mode="after")

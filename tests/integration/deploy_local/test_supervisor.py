@@ -99,7 +99,10 @@ def test_never_ready_raises_with_the_log_tail_and_leaves_nothing_running(
 ) -> None:
     spec = hello_spec("2.0.0", HELLO_FAIL_HEALTH="1")
     spec = LaunchSpec(**{**spec.__dict__, "ready_timeout": 2.0})
-    with pytest.raises(InstanceStartError, match="not ready after 2s") as caught:
+    with pytest.raises(
+        InstanceStartError,
+        match=r"not ready within 2 s \(last health answer: GET /healthz on port \d+: HTTP 503",
+    ) as caught:
         supervisor.start(spec)
     assert caught.value.log_tail, "the error carries the end of the instance log"
     assert supervisor.instances() == []
@@ -107,9 +110,12 @@ def test_never_ready_raises_with_the_log_tail_and_leaves_nothing_running(
 
 def test_command_that_exits_immediately_fails_fast(supervisor: Supervisor, tmp_path: Path) -> None:
     spec = LaunchSpec("1", "{python} -c 'import sys; print(\"boom\"); sys.exit(4)'", cwd=tmp_path)
-    with pytest.raises(InstanceStartError, match=r"exited \(code 4\)") as caught:
+    with pytest.raises(
+        InstanceStartError, match=r"exited with code 4 before it was ready"
+    ) as caught:
         supervisor.start(spec)
     assert "boom" in caught.value.log_tail
+    assert caught.value.kind == "crashed" and not caught.value.retryable
 
 
 def test_a_new_supervisor_adopts_running_instances(

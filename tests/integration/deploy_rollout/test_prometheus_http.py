@@ -52,10 +52,16 @@ class FakePrometheus:
     delay: float = 0.0
 
     def answer(self, query: str) -> Reply:
-        kind = (
-            "p95" if "histogram_quantile" in query else "errors" if "5.." in query else "requests"
-        )
-        return self.replies.get(kind, (200, vector("0")))
+        kinds = [
+            ("histogram_quantile", "p95"),
+            ("sum by (le) (increase", "buckets"),
+            ('code="504"', "timeouts"),
+            ('code="502"', "connect_errors"),
+            ("5..", "errors"),
+        ]
+        kind = next((k for marker, k in kinds if marker in query), "requests")
+        default = (200, vector()) if kind == "buckets" else (200, vector("0"))
+        return self.replies.get(kind, default)
 
 
 @pytest.fixture
@@ -97,7 +103,36 @@ def provider(prometheus: FakePrometheus) -> Iterator[PrometheusProvider]:
         yield p
 
 
-def test_sample_asks_three_queries_at_the_window_end(
+def buckets(*pairs: tuple[str, str]) -> dict[str, Any]:
+    result = [{"metric": {"le": le}, "value": [STAMP, count]} for le, count in pairs]
+    return {"status": "success", "data": {"resultType": "vector", "result": result}}
+
+
+def test_the_tail_timeouts_and_connection_errors_are_asked_too(
+    prometheus: FakePrometheus, provider: PrometheusProvider
+) -> None:
+    prometheus.replies = {
+        "requests": (200, vector("1000")),
+        "errors": (200, vector("12")),
+        "timeouts": (200, vector("10")),
+        "connect_errors": (200, vector("2")),
+        "buckets": (200, buckets(("0.1", "970"), ("1", "980"), ("5", "1000"), ("+Inf", "1000"))),
+    }
+    sample = provider.sample("v2", SINCE, UNTIL)
+    assert (sample.timeouts, sample.connect_errors) == (10.0, 2.0)
+    assert sample.latency_buckets == (
+        (0.1, 970.0),
+        (1.0, 980.0),
+        (5.0, 1000.0),
+        (float("inf"), 1000.0),
+    )
+    assert not any("histogram_quantile" in q["query"][0] for q in prometheus.requests[1:])
+    measured = evaluate(sample, AnalysisSpec(max_error_rate=0.05, max_p99_ms=5000))
+    assert measured.verdict is Verdict.FAIL
+    assert measured.reason == "2.00% of requests slower than 1000 ms, above 0.50%"
+
+
+def test_sample_asks_its_queries_at_the_window_end(
     prometheus: FakePrometheus, provider: PrometheusProvider
 ) -> None:
     prometheus.replies = {
@@ -108,11 +143,13 @@ def test_sample_asks_three_queries_at_the_window_end(
     sample = provider.sample("v2", SINCE, UNTIL)
     assert (sample.requests, sample.errors, sample.p95_ms) == (1200.0, 3.0, 125.0)
     assert (sample.version, sample.since, sample.until) == ("v2", SINCE, UNTIL)
-    assert [r["path"] for r in prometheus.requests] == [["/api/v1/query"]] * 3
+    # requests, errors, the histogram (empty here), so the p95, then timeouts, 502s
+    assert [r["path"] for r in prometheus.requests] == [["/api/v1/query"]] * 6
     assert {r["time"][0] for r in prometheus.requests} == {f"{STAMP:.3f}"}
     queries = [r["query"][0] for r in prometheus.requests]
     assert queries[0] == ('sum(increase(http_requests_total{service="hello",version="v2"}[60s]))')
     assert 'code=~"5.."' in queries[1] and "[60s]" in queries[2]
+    assert "histogram_quantile(0.95" in queries[3] and 'code="504"' in queries[4]
     assert evaluate(sample, AnalysisSpec()).verdict is Verdict.FAIL  # 0.25% errors
 
 

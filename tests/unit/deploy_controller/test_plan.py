@@ -17,6 +17,7 @@ from code_engine.deploy.rollout import (
     SetWeight,
     plan_of,
 )
+from code_engine.deploy.router import ProxyConfig
 from code_engine.errors import ConfigError
 from code_engine.spec import ServiceSpec, load_spec_text
 
@@ -60,6 +61,11 @@ def test_canary_steps_and_analysis_judged_against_the_slos(spec: ServiceSpec) ->
         max_error_rate=0.005,
         max_p95_ms=250,
         fail_fast=True,
+        # the tail objectives default to five times the p95 one
+        max_p99_ms=1250,
+        slow_ms=1250,
+        max_slow_rate=0.005,
+        inconclusive_timeout=timedelta(minutes=10),
     )
     assert rollout.strategy == Canary(
         (SetWeight(20), Pause(timedelta(seconds=30)), Analysis(analysis), Pause(None))
@@ -94,6 +100,35 @@ def test_launches_and_routers(spec: ServiceSpec) -> None:
     assert plan.RouterPlan.from_dict(plan.RouterPlan("haproxy", 1).to_dict()).port == 1
     old = {"kind": "builtin", "port": 9000, "scale_down_delay": 0.0}  # stored before previews
     assert plan.RouterPlan.from_dict(old).preview_port is None
+    assert plan.RouterPlan.from_dict(old).limits == ProxyConfig()
+
+
+def test_tail_objectives_timeouts_and_router_limits_come_from_code_yaml() -> None:
+    text = (
+        SPEC.replace(
+            "slos: {p95_latency_ms: 250, error_rate_percent: 0.5}",
+            "slos: {p95_latency_ms: 250, p99_latency_ms: 400, slow_request_ms: 800, "
+            "slow_request_percent: 2}",
+        )
+        .replace(
+            'command: "run --port {port}", instances: 2, port: 9000}',
+            'command: "run --port {port}", instances: 2, port: 9000, ready_timeout: 2m, '
+            "router_limits: {response_timeout: 5s, client_header_timeout: 3s, max_headers: 20}}",
+        )
+        .replace("failure_limit: 1}", "failure_limit: 1, inconclusive_timeout: 90s}")
+    )
+    spec = load_spec_text(text)
+    [*_, analysis_step, _] = plan.rollout_spec(spec, "staging", first=False).strategy.steps  # type: ignore[union-attr]
+    assert isinstance(analysis_step, Analysis)
+    analysis = analysis_step.spec
+    assert (analysis.max_p99_ms, analysis.slow_ms, analysis.max_slow_rate) == (400, 800, 0.02)
+    assert analysis.inconclusive_timeout == timedelta(seconds=90)
+    assert plan.launch_of(spec, "staging", "1", "abc", "/r").ready_timeout == 120.0
+    limits = plan.router_plan(spec, "staging").limits
+    assert (limits.response_timeout, limits.client_header_timeout) == (5.0, 3.0)
+    assert limits.max_headers == 20 and limits.read_timeout == 60.0
+    restored = plan.RouterPlan.from_dict(plan.router_plan(spec, "staging").to_dict())
+    assert restored == plan.router_plan(spec, "staging")
 
 
 def test_other_targets_are_refused_clearly(spec: ServiceSpec) -> None:

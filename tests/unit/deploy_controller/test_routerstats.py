@@ -60,11 +60,11 @@ def test_each_window_counts_only_its_own_requests() -> None:
     router.record("v1", 50)
     first = provider.sample("v2", T0, T0 + S)
     assert (first.requests, first.errors) == (12, 2)
-    assert first.p95_ms is not None and first.p95_ms <= LATENCY_BOUNDS_MS[4]
+    assert (p95 := first.p95()) is not None and p95 <= LATENCY_BOUNDS_MS[4]
     router.record("v2", 5, ms=300)
     second = provider.sample("v2", T0 + S, T0 + 2 * S)
     assert (second.requests, second.errors) == (5, 0)
-    assert second.p95_ms is not None and second.p95_ms > 250
+    assert (p95 := second.p95()) is not None and p95 > 250
 
 
 def test_an_unknown_window_start_counts_since_the_reset() -> None:
@@ -87,7 +87,7 @@ def test_probes_of_an_open_window_do_not_shift_it() -> None:
 
 def test_a_version_without_traffic_has_none() -> None:
     sample = RouterStatsProvider(FakeRouter()).sample("v9", T0, T0 + S)
-    assert (sample.requests, sample.p95_ms) == (0, None)
+    assert (sample.requests, sample.p95()) == (0, None)
 
 
 def test_an_unreachable_router_is_a_metric_error() -> None:
@@ -109,3 +109,37 @@ def test_a_router_without_histogram_is_judged_by_its_mean_latency() -> None:
     router.stats = lambda: {"v2": haproxy_like}  # type: ignore[method-assign]
     sample = provider.sample("v2", T0, T0 + S)
     assert (sample.requests, sample.p95_ms) == (40, 310.0)
+
+
+def test_looking_at_a_paused_canary_every_tick_keeps_few_marks() -> None:
+    router = FakeRouter()
+    provider = RouterStatsProvider(router)
+    provider.reset("v2", T0)
+    router.record("v2", 5)
+    for tick in range(1, 500):  # the same window start, looked at again and again
+        sample = provider.sample("v2", T0, T0 + tick * S)
+    assert sample.requests == 5
+    assert len(provider._marks) <= 40
+    router.record("v2", 3)
+    later = provider.sample("v2", T0 + 499 * S, T0 + 500 * S)  # a window from the last look
+    assert later.requests == 3
+
+
+def test_timeouts_connection_errors_and_waiting_requests_reach_the_sample() -> None:
+    router = FakeRouter()
+    provider = RouterStatsProvider(router)
+    provider.reset("v2", T0)
+    router.book.record("v2", 504, 30_000.0, "timeout")
+    router.book.record("v2", 502, 1.0, "connect")
+    router.record("v2", 8)
+    waiting = router.book.snapshot({"v2": 2}, {"v2": [5.0, 3000.0]})
+    router.stats = lambda: waiting  # type: ignore[method-assign]
+    sample = provider.sample("v2", T0, T0 + S)
+    assert (sample.requests, sample.errors, sample.timeouts, sample.connect_errors) == (
+        10,
+        2,
+        1,
+        1,
+    )
+    assert sample.stuck(1000.0) == pytest.approx(1.0)
+    assert sample.slow(1000.0) == pytest.approx(1.0)  # the 30 s one

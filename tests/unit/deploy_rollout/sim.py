@@ -173,8 +173,8 @@ def drive(
         if world_events and tick in world_events:
             world_events[tick](world)
         commands = script(persisted, world) if script else []
-        if persisted.status is Status.PAUSED and not commands:
-            break  # held for a person
+        if persisted.status is Status.PAUSED and not commands and _held_for_good(decisions):
+            break  # held for a person, with nothing left to watch
         decision = decide(persisted, world.observe(commands), world.now)
         decisions.append(decision)
         persisted = decision.state  # written before the world actions are applied
@@ -199,6 +199,13 @@ def drive(
             later = world.now + poll
             world.now = max(world.now + timedelta(milliseconds=1), min(wakeup or later, later))
     return Run(persisted, world, decisions, history)
+
+
+def _held_for_good(decisions: list[Decision]) -> bool:
+    """The last decision waits on nothing: no wakeup, no world action (an inconclusive
+    pause keeps measuring the canary and rolls back at its deadline)."""
+    last = decisions[-1] if decisions else None
+    return last is None or (last.wakeup is None and not last.world_actions)
 
 
 def rollout(spec: RolloutSpec, *, stable: str | None = "v1", canary: str = "v2") -> RolloutState:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from datetime import timedelta
 
@@ -13,6 +14,7 @@ from code_engine.deploy.rollout import (
     AnalysisSpec,
     MetricSample,
     Verdict,
+    count_above,
     evaluate,
     histogram_quantile,
     p95_from_histogram,
@@ -128,3 +130,76 @@ def test_quantile_stays_within_the_finite_bounds(
         assert value is None
     else:
         assert value is not None and 0.0 <= value <= bounds[-1]
+
+
+def tail(
+    answered: float, slow: float, slow_seconds: float = 2.0
+) -> tuple[tuple[float, float], ...]:
+    """Cumulative buckets: `answered - slow` requests within 50 ms, `slow` at `slow_seconds`."""
+    fast = answered - slow
+    return ((0.05, fast), (0.1, fast), (1.0, fast), (slow_seconds + 1, answered), (INF, answered))
+
+
+def in_flight(over_a_second: float) -> tuple[tuple[float, float], ...]:
+    return ((0.5, 0.0), (1.0, 0.0), (30.0, over_a_second), (INF, over_a_second))
+
+
+def test_a_one_percent_tail_at_ten_times_the_objective_fails() -> None:
+    # 1% of requests at 2 s, ten times the p95 objective: p95 stays at 50 ms
+    measured = evaluate(sample(1000, latency_buckets=tail(1000, 10)), SPEC)
+    assert measured.verdict is Verdict.FAIL
+    assert measured.reason == "1.00% of requests slower than 1000 ms, above 0.50%"
+    assert measured.p95_ms is not None and measured.p95_ms < 200
+    assert measured.slow_rate == pytest.approx(0.01)
+
+
+def test_p99_objective() -> None:
+    spec = AnalysisSpec(min_requests=100, max_p99_ms=500.0, slow_ms=5000.0)
+    measured = evaluate(sample(1000, latency_buckets=tail(1000, 20, 1.0)), spec)
+    assert measured.verdict is Verdict.FAIL
+    assert measured.reason.startswith("p99 ") and "above 500 ms" in measured.reason
+    fine = evaluate(sample(1000, latency_buckets=tail(1000, 0)), spec)
+    assert fine.verdict is Verdict.PASS and fine.p99_ms is not None
+
+
+def test_requests_hanging_in_flight_count_as_failed_and_slow() -> None:
+    spec = AnalysisSpec(min_requests=100, max_error_rate=0.01)
+    measured = evaluate(
+        sample(970, latency_buckets=tail(970, 0), in_flight_buckets=in_flight(30)), spec
+    )
+    assert measured.verdict is Verdict.FAIL
+    assert measured.stuck == 30
+    assert measured.error_rate == pytest.approx(30 / 1000)
+    assert "30 in flight for more than 1000 ms" in measured.reason
+
+
+def test_a_window_where_nothing_was_answered_fails_whatever_its_size() -> None:
+    hung = evaluate(sample(0, in_flight_buckets=in_flight(3)), SPEC)
+    assert hung.verdict is Verdict.FAIL
+    assert hung.reason == "no request answered: 3 in flight for more than 1000 ms"
+    timed_out = evaluate(sample(4, 4, timeouts=3, connect_errors=1), SPEC)
+    assert timed_out.verdict is Verdict.FAIL
+    assert timed_out.reason == "no request answered: 3 timed out, 1 connection errors"
+    # young requests in flight are not stuck: nothing to judge yet
+    young = ((0.5, 5.0), (1.0, 5.0), (INF, 5.0))
+    assert evaluate(sample(0, in_flight_buckets=young), SPEC).verdict is Verdict.INCONCLUSIVE
+
+
+def test_router_timeouts_among_answers_count_in_the_error_rate() -> None:
+    measured = evaluate(sample(1000, 20, p95_ms=20.0, timeouts=20), SPEC)
+    assert measured.verdict is Verdict.FAIL
+    assert measured.reason == "error rate 2.00% above 0.10% (20 timed out)"
+    assert measured.timeouts == 20
+
+
+@given(
+    st.lists(st.floats(0, 100, allow_nan=False), min_size=1, max_size=6),
+    st.floats(0, 10, allow_nan=False),
+)
+def test_count_above_is_between_zero_and_the_total(counts: list[float], bound: float) -> None:
+    bounds = [0.1 * (i + 1) for i in range(len(counts))] + [INF]
+    cumulative = list(itertools.accumulate(counts))
+    buckets = list(zip(bounds, [*cumulative, cumulative[-1]], strict=True))
+    above = count_above(buckets, bound)
+    assert 0.0 <= above <= cumulative[-1] + 1e-9
+    assert count_above(buckets, 0.0) == pytest.approx(cumulative[-1])

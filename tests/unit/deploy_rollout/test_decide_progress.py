@@ -187,8 +187,14 @@ CASES = [
             t(
                 Status.PAUSED,
                 "inconclusive analysis",
-                "1 of 1 measurements inconclusive: 3 requests, fewer than 10",
+                "1 of 1 measurements inconclusive: 3 requests, fewer than 10; each measurement "
+                "needs 10 requests to v2 within 1 min, about 0.8 requests/s at 20%; send "
+                "traffic (e.g. codectl load) and resume, or abort; unattended, it rolls back "
+                "after 10 min",
             ),
+            # the paused canary keeps being watched, until the inconclusive timeout
+            Measure("v2", T0 + MIN, T0 + 2 * MIN),
+            ScheduleWakeup(T0 + 12 * MIN),
         ),
         step=2,
         extra={"reason": "inconclusive analysis"},

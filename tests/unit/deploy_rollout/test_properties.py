@@ -16,15 +16,19 @@ from code_engine.deploy.rollout import (
     BlueGreen,
     Canary,
     Command,
+    Decision,
     InstanceState,
     MetricSample,
     Pause,
+    PauseReason,
+    RecordMeasurement,
     RolloutSpec,
     RolloutState,
     SetWeight,
     Status,
     Step,
     Strategy,
+    Verdict,
     state_from_dict,
     state_to_dict,
 )
@@ -39,6 +43,7 @@ specs = st.builds(
     failure_limit=st.integers(0, 1),
     inconclusive_limit=st.integers(0, 1),
     min_requests=st.integers(0, 200),
+    inconclusive_timeout=st.none() | seconds,
 )
 steps: st.SearchStrategy[Step] = st.one_of(
     st.builds(SetWeight, st.integers(0, 100)),
@@ -54,6 +59,7 @@ traffic = st.tuples(
     st.sampled_from([0.0, 0.5, 5.0, 50.0]),  # requests per second
     st.sampled_from([0.0, 0.0005, 0.05]),  # error rate
     st.sampled_from([None, 50.0, 150.0, 900.0]),  # p95 in ms
+    st.sampled_from([0.0, 0.0, 3.0]),  # requests hanging in flight at the end of a window
 )
 ticks = st.integers(0, 80)
 rarely = st.integers(0, 9).map(lambda i: i == 0)
@@ -62,16 +68,20 @@ start_delays = st.integers(0, 9).flatmap(
 )
 
 
-def stream_metrics(stream: list[tuple[float, float, float | None]]) -> Metrics:
+Traffic = tuple[float, float, float | None, float]
+
+
+def stream_metrics(stream: list[Traffic]) -> Metrics:
     """Each new window takes the next element; a window asked again gets the same answer."""
     answered: dict[tuple[datetime, datetime], MetricSample] = {}
 
     def sample(version: str, since: datetime, until: datetime) -> MetricSample:
         if (since, until) not in answered:
-            rps, error_rate, p95 = stream[len(answered) % len(stream)]
+            rps, error_rate, p95, stuck = stream[len(answered) % len(stream)]
             requests = rps * (until - since).total_seconds()
+            ages = ((1.0, 0.0), (30.0, stuck), (float("inf"), stuck))
             answered[since, until] = MetricSample(
-                version, since, until, requests, requests * error_rate, p95
+                version, since, until, requests, requests * error_rate, p95, in_flight_buckets=ages
             )
         return answered[since, until]
 
@@ -98,13 +108,28 @@ def check_end(state: RolloutState, world: World) -> None:
         assert state.status is Status.PAUSED
 
 
+def check_hangs_and_pauses(state: RolloutState, decisions: list[Decision]) -> None:
+    """Hung requests with no answer always fail a measurement; a pause for an inconclusive
+    analysis outlives the run only when its step waits for a person without a deadline."""
+    for decision in decisions:
+        for action in decision.record_actions:
+            if isinstance(action, RecordMeasurement):
+                m = action.measurement
+                if m.stuck > 0 and m.requests == 0:
+                    assert m.verdict is Verdict.FAIL, m
+    pause = state.pause
+    if state.status is Status.PAUSED and pause and pause.reason is PauseReason.INCONCLUSIVE:
+        step = state.current_step
+        assert isinstance(step, Analysis) and step.spec.inconclusive_timeout is None
+
+
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 # Found by this property: the router lost its table while the outgoing version was already
 # stopped, and the rollout used to end SUCCEEDED with nothing routed.
 @example(
     strategy=AllAtOnce(),
     first_deployment=False,
-    stream=[(0.0, 0.0, None)],
+    stream=[(0.0, 0.0, None, 0.0)],
     start_delay=timedelta(seconds=75),
     crash_on_start=False,
     crashes={0: 1},
@@ -126,7 +151,7 @@ def check_end(state: RolloutState, world: World) -> None:
 def test_rollouts_never_route_to_stopped_versions_and_always_settle(
     strategy: Strategy,
     first_deployment: bool,
-    stream: list[tuple[float, float, float | None]],
+    stream: list[Traffic],
     start_delay: timedelta | None,
     crash_on_start: bool,
     crashes: dict[int, int],
@@ -162,6 +187,7 @@ def test_rollouts_never_route_to_stopped_versions_and_always_settle(
     assert world.violations == []
     assert run.status.terminal or run.status is Status.PAUSED, run.state
     check_end(run.state, world)
+    check_hangs_and_pauses(run.state, run.decisions)
     for state in run.persisted:
         data = json.loads(json.dumps(state_to_dict(state)))
         assert state_from_dict(data) == state

@@ -98,11 +98,59 @@ def test_errors_showing_up_later_roll_back_from_the_second_analysis() -> None:
 
 
 def test_low_traffic_is_inconclusive_and_pauses() -> None:
-    run = simulate(metrics=steady(rps=0.5))
+    waits = AnalysisSpec(interval=MIN, count=3, inconclusive_timeout=None)
+    run = simulate(RolloutSpec(Canary((SetWeight(20), Analysis(waits)))), steady(rps=0.5))
     assert run.status is Status.PAUSED
     assert run.state.reason == "inconclusive analysis"
+    assert "about 8.3 requests/s at 20%" in run.state.message
     assert run.state.analysis is not None and run.state.analysis.inconclusives == 1
     assert run.world.weights == {"v1": 80, "v2": 20}
+
+
+def test_an_unattended_inconclusive_pause_rolls_back_at_its_timeout() -> None:
+    run = simulate(metrics=steady(rps=0.5))
+    assert run.status is Status.ROLLED_BACK
+    assert run.state.reason == "inconclusive analysis timed out"
+    paused_at = next(d.state.updated_at for d in run.decisions if d.state.status is Status.PAUSED)
+    assert paused_at is not None and run.state.finished_at is not None
+    assert timedelta(minutes=10) <= run.state.finished_at - paused_at < timedelta(minutes=11)
+    assert world_weights(run)[-1] == {"v1": 100, "v2": 0}
+    assert run.world.violations == []
+
+
+def hanging(rps: float = 0.5, stuck: float = 2.0) -> Metrics:
+    """Few requests, none answered: some of them are held in flight for seconds."""
+
+    def sample(version: str, since: datetime, until: datetime) -> MetricSample:
+        ages = ((1.0, 0.0), (5.0, stuck), (float("inf"), stuck))
+        return MetricSample(version, since, until, 0.0, 0.0, None, in_flight_buckets=ages)
+
+    return sample
+
+
+def test_a_canary_that_hangs_every_request_fails_instead_of_pausing() -> None:
+    run = simulate(metrics=hanging())
+    assert run.status is Status.ROLLED_BACK
+    assert run.state.reason == "analysis failed"
+    [failing] = run.state.failing_measurements
+    assert failing.verdict is Verdict.FAIL and failing.stuck == 2.0
+    assert "no request answered" in failing.reason
+    assert world_weights(run)[-1] == {"v1": 100, "v2": 0}
+
+
+def test_a_paused_canary_whose_traffic_starts_failing_is_rolled_back_at_once() -> None:
+    quiet, hung = steady(rps=0.5), hanging()
+
+    def lonely(version: str, since: datetime, until: datetime) -> MetricSample:
+        return (hung if until >= T0 + 2 * MIN else quiet)(version, since, until)
+
+    waits = AnalysisSpec(interval=MIN, count=3, inconclusive_timeout=None)
+    run = simulate(RolloutSpec(Canary((SetWeight(20), Analysis(waits)))), lonely)
+    assert run.status is Status.ROLLED_BACK
+    assert Status.PAUSED in statuses(run)
+    assert run.state.message.startswith("failing while paused: no request answered")
+    assert run.state.finished_at is not None and run.state.finished_at < T0 + 5 * MIN
+    assert world_weights(run)[-1] == {"v1": 100, "v2": 0}
 
 
 def test_resume_after_inconclusive_continues() -> None:

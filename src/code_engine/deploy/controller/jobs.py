@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
+from code_engine.deploy.local.errors import is_retryable
 from code_engine.observe.logging import get_logger
 
 log = get_logger(__name__)
@@ -21,6 +22,9 @@ log = get_logger(__name__)
 class JobFailure:
     error: str
     at: float
+    retryable: bool = False  # a passing shortage: the job may be tried again
+    kind: str = "crashed"  # what an `InstanceStartError` said happened
+    summary: str = ""  # the error without the log lines
 
 
 class Jobs:
@@ -50,7 +54,13 @@ class Jobs:
         except Exception as exc:  # noqa: BLE001 - reported to the observer, never lost
             log.warning("job failed", job=key, error=str(exc))
             with self._lock:
-                self._failures[key] = JobFailure(str(exc), self._clock())
+                self._failures[key] = JobFailure(
+                    str(exc),
+                    self._clock(),
+                    retryable=is_retryable(exc),
+                    kind=str(getattr(exc, "kind", "cannot_start")),
+                    summary=str(getattr(exc, "summary", str(exc).split("\n", 1)[0])),
+                )
         finally:
             with self._lock:
                 if self._running.get(key) is threading.current_thread():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -16,14 +16,16 @@ from code_engine.deploy.plan import Launch, RouterPlan
 from code_engine.deploy.rollout import (
     Command,
     Decision,
-    Measurement,
+    Phase,
     PromoteCanaryToStable,
     RecordMeasurement,
     RolloutState,
+    Status,
     Transition,
     state_from_dict,
     state_to_dict,
 )
+from code_engine.deploy.rollout.codec import measurement_to_dict
 from code_engine.deploy.service import resource
 
 CONTROLLER = "controller"
@@ -55,19 +57,6 @@ def load(session: Session, deployment_id: int) -> Loaded:
         router=RouterPlan.from_dict(state.get("router", {})),
         commands=commands,
     )
-
-
-def measurement_to_dict(m: Measurement) -> dict[str, Any]:
-    return {
-        "since": m.since.isoformat(),
-        "taken_at": m.taken_at.isoformat(),
-        "requests": m.requests,
-        "errors": m.errors,
-        "error_rate": m.error_rate,
-        "p95_ms": m.p95_ms,
-        "verdict": m.verdict.value,
-        "reason": m.reason,
-    }
 
 
 def persist(
@@ -144,3 +133,26 @@ def note_error(session: Session, deployment_id: int, error: str) -> None:
 
 def _key(entry: dict[str, Any]) -> tuple[int, str, int]:
     return (int(entry["step"]), str(entry["run_started_at"]), int(entry["index"]))
+
+
+def fail_at_once(
+    session: Session, deployment_id: int, reason: str, message: str, now: datetime
+) -> None:
+    """End a deployment the controller cannot run at all (nothing was started or routed for
+    it, e.g. its router's port is taken): failed, with why."""
+    loaded = load(session, deployment_id)
+    state = loaded.rollout
+    if state.status.terminal:
+        return
+    failed = replace(
+        state,
+        status=Status.FAILED,
+        phase=Phase.DONE,
+        reason=reason,
+        message=message,
+        started_at=state.started_at or now,
+        finished_at=now,
+        updated_at=now,
+    )
+    decision = Decision(failed, (Transition(str(deployment_id), Status.FAILED, reason, message),))
+    persist(session, loaded, decision, [], now, {"errors": {"controller": message}})

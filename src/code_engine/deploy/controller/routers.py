@@ -66,10 +66,13 @@ def open_router(data_dir: Path, service: str, environment: str, plan: RouterPlan
     if plan.kind == "haproxy":
         workdir = run_dir(data_dir, service, environment) / "haproxy"
         settings = HAProxySettings(workdir=workdir, port=port, host=HOST, preview_port=preview_port)
+        settings = settings.with_limits(plan.limits)
         haproxy = HAProxyRouter(settings)
         haproxy.ensure_running()
         return OpenRouter(haproxy, f"http://{HOST}:{port}", preview_url)
-    launch = RouterLaunch.for_environment(data_dir, service, environment, port, preview_port)
+    launch = RouterLaunch.for_environment(
+        data_dir, service, environment, port, preview_port, plan.limits
+    )
     builtin = ensure_router(launch)
     actual = int(builtin.health().get("port", port))
     return OpenRouter(builtin, f"http://{HOST}:{actual}", preview_url)

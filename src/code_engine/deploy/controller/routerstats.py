@@ -4,7 +4,8 @@ Router counters are cumulative since the last reset. A window (since, until] is 
 difference between the counters now and the snapshot taken when the previous window
 ended (every sample remembers its end). When that snapshot is unknown — after the
 controller restarted — the window counts everything since the last reset, which is
-never less data than asked for.
+never less data than asked for. Requests still waiting are a picture of `until`: their
+ages, not a difference.
 
 A router without a latency histogram (HAProxy keeps only the mean of its last 1024
 responses) is judged by that mean against the p95 objective: a lower bound of the truth,
@@ -13,14 +14,17 @@ so a slow canary is still caught; use Prometheus for a real p95 there.
 
 from __future__ import annotations
 
+import itertools
+import math
 import threading
 from datetime import datetime
 
 from code_engine.deploy.rollout import MetricError, MetricSample
 from code_engine.deploy.router import RouterError, TrafficRouter, VersionStats
-from code_engine.deploy.router.stats import quantile
+from code_engine.deploy.router.stats import LATENCY_BOUNDS_MS
 
 ZERO = VersionStats()
+MAX_MARKS = 32
 
 
 def difference(now: VersionStats, before: VersionStats) -> VersionStats:
@@ -33,7 +37,19 @@ def difference(now: VersionStats, before: VersionStats) -> VersionStats:
         in_flight=now.in_flight,
         latency_sum_ms=max(0.0, now.latency_sum_ms - before.latency_sum_ms),
         buckets=tuple(max(0, a - b) for a, b in zip(now.buckets, before.buckets, strict=True)),
+        timeouts=max(0, now.timeouts - before.timeouts),
+        connect_errors=max(0, now.connect_errors - before.connect_errors),
+        in_flight_buckets=now.in_flight_buckets,
     )
+
+
+def cumulative(counts: tuple[int, ...]) -> tuple[tuple[float, float], ...] | None:
+    """Router buckets (per bucket, bounds in ms) as cumulative Prometheus-style buckets
+    with bounds in seconds; None when the router keeps no histogram (all zero)."""
+    if not any(counts):
+        return None
+    bounds = [b / 1000.0 for b in LATENCY_BOUNDS_MS] + [math.inf]
+    return tuple(zip(bounds, itertools.accumulate(float(n) for n in counts), strict=True))
 
 
 class RouterStatsProvider:
@@ -59,17 +75,27 @@ class RouterStatsProvider:
         with self._lock:
             before = self._marks.get((version, since), ZERO)
             # keep marks a later window may start at; older ones can no longer be asked for
-            self._marks = {k: v for k, v in self._marks.items() if k[1] >= since}
+            kept = sorted((k for k in self._marks if k[1] > since), key=lambda k: k[1])
+            # a window starts where an earlier one ended: at `since`, or at one of the last
+            # looks (a paused canary is looked at every tick; only the newest can be judged)
+            keys = [(version, since), *kept[-MAX_MARKS:]]
+            self._marks = {k: self._marks[k] for k in keys if k in self._marks}
             self._marks[(version, until)] = current
         window = difference(current, before)
-        p95 = quantile(window.buckets, 0.95)
-        if p95 is None and window.requests and not any(current.buckets):
-            p95 = current.mean_ms  # no histogram at this router: its mean latency
+        latency = cumulative(window.buckets)
+        mean = None
+        if latency is None and window.requests and not any(current.buckets):
+            mean = current.mean_ms  # no histogram at this router: its mean latency
+        waiting = cumulative(current.in_flight_buckets)
         return MetricSample(
             version,
             since,
             until,
             requests=float(window.requests),
             errors=float(window.errors),
-            p95_ms=p95,
+            p95_ms=mean,
+            latency_buckets=latency,
+            timeouts=float(window.timeouts),
+            connect_errors=float(window.connect_errors),
+            in_flight_buckets=waiting or ((math.inf, 0.0),),
         )

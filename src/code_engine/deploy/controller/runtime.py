@@ -28,6 +28,7 @@ from code_engine.deploy.rollout import (
     ResetStats,
     SetWeights,
     StartCanary,
+    StartFailure,
     WorldAction,
 )
 from code_engine.deploy.router import RouterError, TrafficRouter
@@ -98,8 +99,18 @@ class EnvironmentRuntime:
         launch = launches.get(version)
         expected = launch.instances if launch is not None else 1
         starting = self.jobs.running(("start", version))
-        failed = self.jobs.failure(("start", version)) is not None
-        return version_state(version, infos, expected, starting=starting, failed=failed)
+        failure = self.jobs.failure(("start", version))
+        failed = failure is not None and not failure.retryable  # else it is tried again
+        return version_state(
+            version, infos, expected, starting=starting or failure is not None, failed=failed
+        )
+
+    def start_failure(self, version: str | None) -> StartFailure | None:
+        """Why `version` cannot start, when trying again will not help."""
+        failure = None if version is None else self.jobs.failure(("start", version))
+        if failure is None or failure.retryable:
+            return None
+        return StartFailure(failure.kind, failure.summary or failure.error[:500])
 
     def errors(self) -> dict[str, str]:
         """The last failure of starting each version (a build or a command that failed)."""

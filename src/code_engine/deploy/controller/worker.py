@@ -23,7 +23,7 @@ from pathlib import Path
 from code_engine.clock import Clock, utc_now
 from code_engine.deploy import environments as envs
 from code_engine.deploy.controller import lease
-from code_engine.deploy.controller.persist import load, note_error, persist
+from code_engine.deploy.controller.persist import fail_at_once, load, note_error, persist
 from code_engine.deploy.controller.runtime import EnvironmentRuntime, ProviderFactory
 from code_engine.deploy.local.identity import InstanceUser
 from code_engine.deploy.plan import RouterPlan
@@ -135,7 +135,11 @@ class Worker:
             except (RouterError, CodeError, OSError) as exc:
                 if active_id is not None:  # say why the deployment does not move
                     with self.db.session() as session:
-                        note_error(session, active_id, f"cannot run {item.key}: {exc}")
+                        message = f"cannot run {item.key}: {exc}"
+                        if getattr(exc, "retryable", True) is False:
+                            fail_at_once(session, active_id, "router cannot start", message, now)
+                        else:
+                            note_error(session, active_id, message)
                 raise
         if active_id is None:
             if serving is not None and self._check_due(env):
@@ -181,6 +185,7 @@ class Worker:
             weights=weights,
             sample=env.samples.get(deployment_id),
             commands=tuple(command for _, command in loaded.commands),
+            canary_failure=runtime.start_failure(state.canary_version),
         )
         decision = decide(state, observations, now)
         if decision.state != state or decision.record_actions or loaded.commands:

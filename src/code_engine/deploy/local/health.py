@@ -18,3 +18,21 @@ def http_probe(host: str, port: int, path: str, timeout: float = 2.0) -> bool:
         return False
     finally:
         connection.close()
+
+
+def http_answer(host: str, port: int, path: str, timeout: float = 2.0) -> str:
+    """What GET `path` on `host:port` answers now, in words: `HTTP 503`, `connection
+    refused`, `no answer within 2 s`."""
+    connection = http.client.HTTPConnection(host, port, timeout=timeout)
+    try:
+        connection.request("GET", path, headers={"User-Agent": "code-engine-probe"})
+        response = connection.getresponse()
+        return f"HTTP {response.status} {response.reason}".strip()
+    except TimeoutError:
+        return f"no answer within {timeout:g} s"
+    except ConnectionRefusedError:
+        return "connection refused"
+    except (OSError, http.client.HTTPException) as exc:
+        return f"no HTTP answer: {exc or type(exc).__name__}"
+    finally:
+        connection.close()

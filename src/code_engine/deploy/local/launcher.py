@@ -3,16 +3,17 @@ its own session so it outlives the controller."""
 
 from __future__ import annotations
 
+import contextlib
 import shlex
 import subprocess
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from code_engine.deploy.local.backoff import RestartPolicy
 from code_engine.deploy.local.command import command_argv, render_env
-from code_engine.deploy.local.errors import InstanceStartError
+from code_engine.deploy.local.errors import CANNOT_START, InstanceStartError, start_error
 from code_engine.deploy.local.identity import InstanceUser, unreachable_parent
 from code_engine.deploy.local.logfiles import LogLimits, last_lines, rotate_if_needed
 from code_engine.deploy.local.model import InstanceRecord, InstanceState, LaunchSpec
@@ -64,46 +65,58 @@ class Launcher:
         self.user = user
 
     def spawn(self, record: InstanceRecord, spec: LaunchSpec) -> subprocess.Popen[bytes]:
-        """Start the process of `record`; updates its pid, start ticks, time and state."""
+        """Start the process of `record`; updates its pid, start ticks, time and state.
+
+        Any error of the system (no such command, a full disk, no permission) is raised as
+        an `InstanceStartError` saying what and where, retryable or not.
+        """
         values = spec.placeholders(record.port)
         argv = command_argv(spec.command, values)
         env = {**self.base_env, **render_env(spec.env, values), "PORT": str(record.port)}
-        # its own user when CODE runs as root (identity.py); files it creates are its own
-        switch: dict[str, Any] = {"umask": 0o077}
         if self.user is not None:
             blocked = unreachable_parent(spec.cwd, self.user.uid, {self.user.gid})
             if blocked is not None:
                 raise InstanceStartError(
                     f"cannot start {record.version}: its user {self.user.name!r} cannot enter "
-                    f"{blocked}; put CODE_DATA_DIR where it can (see SECURITY.md)"
+                    f"{blocked}; put CODE_DATA_DIR where it can (see SECURITY.md)",
+                    kind=CANNOT_START,
                 )
             env.update(self.user.environment())
-            switch.update(user=self.user.uid, group=self.user.gid, extra_groups=[])
         log_path = Path(record.log_path)
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-        rotate_if_needed(log_path, self.limits)
         label = f"{record.version} instance {record.index} on port {record.port}"
-        log_marker(log_path, f"starting {label}: {shlex.join(argv)}", self.clock)
-        with log_path.open("ab") as log:
-            try:
-                process = subprocess.Popen(  # noqa: S603 - the service's own command
-                    argv,
-                    cwd=spec.cwd,
-                    env=env,
-                    stdin=subprocess.DEVNULL,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,  # own process group; survives the controller
-                    close_fds=True,
-                    **switch,
-                )
-            except OSError as exc:
-                raise InstanceStartError(f"cannot start {label}: {exc}") from exc
+        try:
+            log_path.parent.mkdir(parents=True, exist_ok=True)
+            rotate_if_needed(log_path, self.limits)
+            log_marker(log_path, f"starting {label}: {shlex.join(argv)}", self.clock)
+            with log_path.open("ab") as log:
+                process = self.popen(argv, spec.cwd, env, log)
+        except OSError as exc:
+            raise start_error(label, exc) from exc
         record.pid = process.pid
         record.start_ticks = start_ticks(process.pid)
         record.started_at = self.clock()
         record.state = InstanceState.STARTING
         return process
+
+    def popen(
+        self, argv: list[str], cwd: Path, env: dict[str, str], log: BinaryIO
+    ) -> subprocess.Popen[bytes]:
+        """The process-start seam: run `argv` in its own session, output to `log`, as the
+        instances' own user when there is one (identity.py); files it creates are its own."""
+        switch: dict[str, Any] = {"umask": 0o077}
+        if self.user is not None:
+            switch.update(user=self.user.uid, group=self.user.gid, extra_groups=[])
+        return subprocess.Popen(  # noqa: S603 - the service's own command
+            argv,
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # own process group; survives the controller
+            close_fds=True,
+            **switch,
+        )
 
     @staticmethod
     def exited(
@@ -126,7 +139,9 @@ def note_exit(record: InstanceRecord, code: int | None, now: float, policy: Rest
     how = f"exited with code {code}" if code is not None else "exited"
     if decision.delay is None:
         record.state = InstanceState.CRASHED
-        log_marker(Path(record.log_path), f"{how}; {record.streak} rapid crashes, giving up")
+        note = f"{how}; {record.streak} rapid crashes, giving up"
     else:
         record.state, record.restart_at = InstanceState.BACKOFF, now + decision.delay
-        log_marker(Path(record.log_path), f"{how}; restarting in {decision.delay:g}s")
+        note = f"{how}; restarting in {decision.delay:g}s"
+    with contextlib.suppress(OSError):  # a full disk must not stop the supervision
+        log_marker(Path(record.log_path), note)

@@ -3,6 +3,7 @@ service environment, restarts crashed ones, and finds them again after a restart
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -149,7 +150,7 @@ class Supervisor:
                     record.streak = 0
                     started.append(record)
                     self._spawn(record, spec)
-            except InstanceStartError:
+            except BaseException:  # nothing half-started stays behind, whatever failed
                 self._launching.discard(spec.version)
                 self._drop(started)
                 raise
@@ -266,7 +267,10 @@ class Supervisor:
         records = list(records)
         stop_processes(records, grace, self._running, self.clock, self.sleep)
         for record in records:
-            log_marker(Path(record.log_path), f"stopped {record.version} instance {record.index}")
+            with contextlib.suppress(OSError):  # e.g. a full disk: the stop still counts
+                log_marker(
+                    Path(record.log_path), f"stopped {record.version} instance {record.index}"
+                )
         self._drop(records)
 
     def _running(self, record: InstanceRecord) -> bool:

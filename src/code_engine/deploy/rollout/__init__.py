@@ -20,6 +20,7 @@ from code_engine.deploy.rollout.analysis import (
     MetricError,
     MetricProvider,
     MetricSample,
+    count_above,
     evaluate,
     histogram_quantile,
     p95_from_histogram,
@@ -48,7 +49,12 @@ from code_engine.deploy.rollout.model import (
     new_rollout,
     plan_of,
 )
-from code_engine.deploy.rollout.observations import Command, InstanceState, Observations
+from code_engine.deploy.rollout.observations import (
+    Command,
+    InstanceState,
+    Observations,
+    StartFailure,
+)
 
 __all__ = [
     "Action",
@@ -84,11 +90,13 @@ __all__ = [
     "SetWeights",
     "StartCanary",
     "Status",
+    "StartFailure",
     "Step",
     "Strategy",
     "Transition",
     "Verdict",
     "WorldAction",
+    "count_above",
     "decide",
     "evaluate",
     "histogram_quantile",

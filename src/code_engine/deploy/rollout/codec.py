@@ -60,12 +60,19 @@ def spec_to_dict(spec: AnalysisSpec) -> Data:
         "max_error_rate": spec.max_error_rate,
         "max_p95_ms": spec.max_p95_ms,
         "fail_fast": spec.fail_fast,
+        "max_p99_ms": spec.max_p99_ms,
+        "slow_ms": spec.slow_ms,
+        "max_slow_rate": spec.max_slow_rate,
+        "inconclusive_timeout": _seconds(spec.inconclusive_timeout),
     }
 
 
 def spec_from_dict(data: Data) -> AnalysisSpec:
-    """Inverse of `spec_to_dict`."""
-    return AnalysisSpec(**{**data, "interval": timedelta(seconds=data["interval"])})
+    """Inverse of `spec_to_dict`; a spec stored before a field existed gets its default."""
+    fields = {**data, "interval": timedelta(seconds=data["interval"])}
+    if "inconclusive_timeout" in data:
+        fields["inconclusive_timeout"] = _parse_seconds(data["inconclusive_timeout"])
+    return AnalysisSpec(**fields)
 
 
 def step_to_dict(step: Step) -> Data:
@@ -120,7 +127,8 @@ def strategy_from_dict(data: Data) -> Strategy:
     raise ConfigError(f"unknown rollout strategy {kind!r}")
 
 
-def _measurement(m: Measurement) -> Data:
+def measurement_to_dict(m: Measurement) -> Data:
+    """A measurement as JSON-ready data."""
     return {
         "since": _time(m.since),
         "taken_at": _time(m.taken_at),
@@ -130,6 +138,11 @@ def _measurement(m: Measurement) -> Data:
         "p95_ms": m.p95_ms,
         "verdict": m.verdict.value,
         "reason": m.reason,
+        "p99_ms": m.p99_ms,
+        "slow_rate": m.slow_rate,
+        "stuck": m.stuck,
+        "timeouts": m.timeouts,
+        "connect_errors": m.connect_errors,
     }
 
 
@@ -143,6 +156,11 @@ def _parse_measurement(d: Data) -> Measurement:
         d["p95_ms"],
         Verdict(d["verdict"]),
         d["reason"],
+        p99_ms=d.get("p99_ms"),
+        slow_rate=d.get("slow_rate"),
+        stuck=d.get("stuck", 0.0),
+        timeouts=d.get("timeouts", 0.0),
+        connect_errors=d.get("connect_errors", 0.0),
     )
 
 
@@ -153,7 +171,7 @@ def _run(run: AnalysisRun | None) -> Data | None:
         "step_index": run.step_index,
         "started_at": _time(run.started_at),
         "next_at": _time(run.next_at),
-        "measurements": [_measurement(m) for m in run.measurements],
+        "measurements": [measurement_to_dict(m) for m in run.measurements],
         "pending_since": _time(run.pending_since),
         "pending_until": _time(run.pending_until),
     }
@@ -200,7 +218,7 @@ def state_to_dict(state: RolloutState) -> Data:
             "reason": pause.reason.value,
         },
         "analysis": _run(state.analysis),
-        "failing_measurements": [_measurement(m) for m in state.failing_measurements],
+        "failing_measurements": [measurement_to_dict(m) for m in state.failing_measurements],
         "outcome": None if state.outcome is None else state.outcome.value,
         "abort_requested": state.abort_requested,
         "reason": state.reason,

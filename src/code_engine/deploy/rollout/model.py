@@ -66,6 +66,13 @@ class AnalysisSpec:
     # Between measurements, judge the open window as it grows and fail at once when it
     # already holds `min_requests` and breaks an SLO, instead of waiting for `interval`.
     fail_fast: bool = False
+    # The tail: p99, and the share of requests slower than `slow_ms` (requests still in
+    # flight for longer count as slow, and as failed).
+    max_p99_ms: float = 1000.0
+    slow_ms: float = 1000.0
+    max_slow_rate: float = 0.005
+    # An inconclusive pause nobody resolves rolls back after this; None waits for a person.
+    inconclusive_timeout: timedelta | None = timedelta(minutes=10)
 
     def __post_init__(self) -> None:
         if self.interval <= timedelta(0):
@@ -76,8 +83,12 @@ class AnalysisSpec:
             raise ConfigError("analysis limits must not be negative")
         if not 0.0 <= self.max_error_rate <= 1.0:
             raise ConfigError("max_error_rate must be between 0 and 1")
-        if self.max_p95_ms <= 0:
-            raise ConfigError("max_p95_ms must be positive")
+        if self.max_p95_ms <= 0 or self.max_p99_ms <= 0 or self.slow_ms <= 0:
+            raise ConfigError("latency objectives must be positive")
+        if not 0.0 <= self.max_slow_rate <= 1.0:
+            raise ConfigError("max_slow_rate must be between 0 and 1")
+        if self.inconclusive_timeout is not None and self.inconclusive_timeout <= timedelta(0):
+            raise ConfigError("inconclusive_timeout must be positive")
 
 
 @dataclass(frozen=True)
@@ -188,6 +199,11 @@ class Measurement:
     p95_ms: float | None
     verdict: Verdict
     reason: str
+    p99_ms: float | None = None
+    slow_rate: float | None = None  # share of requests slower than the tail threshold
+    stuck: float = 0.0  # requests in flight longer than the tail threshold at `taken_at`
+    timeouts: float = 0.0  # answered 504 by the router: the instance did not answer in time
+    connect_errors: float = 0.0  # the router could not connect, or the instance hung up
 
 
 @dataclass(frozen=True)

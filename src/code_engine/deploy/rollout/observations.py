@@ -33,6 +33,27 @@ class Command(str, Enum):
 
 
 @dataclass(frozen=True)
+class StartFailure:
+    """Why a version could not start, when it will not by trying again.
+
+    `kind`: `crashed` (exited before it was ready), `not_ready` (never answered its health
+    path in time), `cannot_start` (a full disk, no such command, no permission, ...) or
+    `port_in_use`; `message` says it with the path or the last health answer.
+    """
+
+    kind: str
+    message: str
+
+    @property
+    def reason(self) -> str:
+        """A short reason for the deployment's status."""
+        return {
+            "not_ready": "canary not ready",
+            "crashed": "canary crashed",
+        }.get(self.kind, "canary cannot start")
+
+
+@dataclass(frozen=True)
 class Observations:
     """One tick's view of the world; the executor reads instances and weights every tick."""
 
@@ -41,6 +62,7 @@ class Observations:
     weights: Mapping[str, int] | None = None  # as verified at the router; None when unknown
     sample: MetricSample | None = None  # answer to the last `Measure`
     commands: tuple[Command, ...] = field(default=())
+    canary_failure: StartFailure | None = None  # why the canary cannot start, if it cannot
 
 
 def same_weights(observed: Mapping[str, int] | None, desired: Mapping[str, int]) -> bool:

@@ -69,6 +69,9 @@ def start_rollback(state: RolloutState, outcome: Status, reason: str, message: s
 def canary_lost(state: RolloutState, obs: Observations) -> RolloutState:
     """The canary stopped being ready: roll back (`failed` if it never served traffic)."""
     outcome = Status.ROLLED_BACK if state.canary_had_traffic else Status.FAILED
+    failure = obs.canary_failure
+    if failure is not None and obs.canary is InstanceState.CRASHED:
+        return start_rollback(state, outcome, failure.reason, failure.message)
     reason = "canary crashed" if obs.canary is InstanceState.CRASHED else "canary not running"
     return start_rollback(
         state, outcome, reason, f"canary {state.canary_version} is {obs.canary.value}"

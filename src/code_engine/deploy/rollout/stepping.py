@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from code_engine.deploy.rollout.actions import Measure, RecordMeasurement, ResetStats
 from code_engine.deploy.rollout.analysis import MetricSample, evaluate
@@ -19,6 +19,7 @@ from code_engine.deploy.rollout.model import (
     RolloutState,
     SetWeight,
     Status,
+    Step,
     Verdict,
 )
 from code_engine.deploy.rollout.observations import InstanceState, Observations
@@ -49,7 +50,7 @@ def stepping(state: RolloutState, obs: Observations, now: datetime) -> Progress:
     if not verified:
         return Progress(state, actions)
     if held(state):
-        return Progress(state)
+        return _held(state, step, obs, now)
     if isinstance(step, SetWeight):
         moved = replace(
             state,
@@ -60,6 +61,79 @@ def stepping(state: RolloutState, obs: Observations, now: datetime) -> Progress:
     if isinstance(step, Pause):
         return pausing(state, step, now)
     return analysing(state, step, obs, now)
+
+
+def _held(state: RolloutState, step: Step, obs: Observations, now: datetime) -> Progress:
+    """Held for a person. After an inconclusive analysis the canary keeps being watched:
+    it is rolled back as soon as its traffic fails, or when nobody decided in time."""
+    pause = state.pause
+    run = state.analysis
+    inconclusive = pause is not None and pause.reason is PauseReason.INCONCLUSIVE
+    if not inconclusive or pause is None or run is None or not isinstance(step, Analysis):
+        return Progress(state)
+    spec = step.spec
+    deadline = None
+    if spec.inconclusive_timeout is not None:
+        deadline = pause.since + spec.inconclusive_timeout
+        if now >= deadline:
+            message = (
+                f"analysis inconclusive and nobody resumed or aborted within "
+                f"{_duration(spec.inconclusive_timeout)}"
+            )
+            return Progress(
+                start_rollback(
+                    state, Status.ROLLED_BACK, "inconclusive analysis timed out", message
+                )
+            )
+    version = state.canary_version
+    since = run.measurements[-1].taken_at if run.measurements else run.started_at
+    sample = obs.sample
+    if sample is not None and (sample.version, sample.since) == (version, since):
+        if since < sample.until <= now:
+            measurement = evaluate(sample, spec)
+            if measurement.verdict is Verdict.FAIL:
+                return _fail_while_held(state, run, measurement)
+    if now <= since:
+        return Progress(state, wakeup=deadline)
+    return Progress(state, (Measure(version, since, now),), deadline)
+
+
+def _fail_while_held(state: RolloutState, run: AnalysisRun, measurement: Measurement) -> Progress:
+    """The paused canary's traffic fails: record it and roll back at once."""
+    index = len(run.measurements)
+    run = replace(run, measurements=(*run.measurements, measurement))
+    record = RecordMeasurement(
+        state.deployment_id, run.step_index, run.started_at, index, measurement
+    )
+    failing = (*state.failing_measurements, measurement)
+    failed = replace(state, analysis=run, failing_measurements=failing)
+    message = f"failing while paused: {measurement.reason}"
+    return Progress(
+        start_rollback(failed, Status.ROLLED_BACK, "analysis failed", message), (record,)
+    )
+
+
+def traffic_needed(state: RolloutState, spec: AnalysisSpec) -> str:
+    """What an analysis needs to decide, and what happens without it, for a pause message."""
+    seconds = spec.interval.total_seconds()
+    share = state.current_weight / 100 if state.current_weight > 0 else 1.0
+    rate = spec.min_requests / seconds / share
+    where = f"at {state.current_weight}%" if state.current_weight > 0 else "on the preview port"
+    text = (
+        f"each measurement needs {spec.min_requests} requests to {state.canary_version} "
+        f"within {_duration(spec.interval)}, about {rate:.1f} requests/s {where}; "
+        "send traffic (e.g. codectl load) and resume, or abort"
+    )
+    if spec.inconclusive_timeout is not None:
+        text += f"; unattended, it rolls back after {_duration(spec.inconclusive_timeout)}"
+    return text
+
+
+def _duration(value: timedelta) -> str:
+    seconds = int(value.total_seconds())
+    if seconds % 60 or not seconds:
+        return f"{value.total_seconds():g} s"
+    return f"{seconds // 60} min"
 
 
 def pausing(state: RolloutState, step: Pause, now: datetime) -> Progress:
@@ -161,7 +235,10 @@ def _judge(
         )
     if run.inconclusives > spec.inconclusive_limit:
         pause = PauseInfo(now, None, PauseReason.INCONCLUSIVE)
-        message = f"{run.inconclusives} of {done} measurements inconclusive: {measurement.reason}"
+        message = (
+            f"{run.inconclusives} of {done} measurements inconclusive: {measurement.reason}; "
+            f"{traffic_needed(state, spec)}"
+        )
         paused = replace(
             state,
             pause=pause,

@@ -6,6 +6,7 @@ with `ensure_router`), `HAProxyRouter` a real HAProxy through its runtime API, a
 """
 
 from code_engine.deploy.router.client import BuiltinRouter
+from code_engine.deploy.router.config import ProxyConfig
 from code_engine.deploy.router.errors import RouterError
 from code_engine.deploy.router.haproxy import HAProxyRouter
 from code_engine.deploy.router.haproxy_config import HAProxySettings
@@ -19,6 +20,7 @@ __all__ = [
     "HAProxyRouter",
     "HAProxySettings",
     "InProcessRouter",
+    "ProxyConfig",
     "RouterError",
     "RouterLaunch",
     "TrafficRouter",

@@ -47,6 +47,11 @@ class ClientConnection(asyncio.Protocol):
         self.url = b""
         self.headers: list[tuple[bytes, bytes]] = []
         self.last_active = time.monotonic()
+        # since when a request head is awaited (from the connection or the previous request)
+        # and not complete; None while a request is being answered or its body read
+        self.head_started: float | None = self.last_active
+        self.head_bytes = 0  # of the head being read
+        self.head_lines = 0
         self.read_paused = False
         self.closed = False
         self.between_messages = True  # the parser is not inside a request
@@ -67,9 +72,14 @@ class ClientConnection(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         self.last_active = time.monotonic()
+        config = self.server.config
         if self.between_messages and not self.pipeline and self.holder is None:
-            head = plain_request(data, self.peer_ip)
+            small = len(data) <= config.max_header_bytes
+            head = plain_request(data, self.peer_ip) if small else None
+            if head is not None and data.count(b"\n") - 2 > config.max_headers:
+                head = None  # too many header lines: the parser path refuses it
             if head is not None:  # the common case: no parser callbacks, no rebuilt head
+                self.head_started = None
                 plain = Exchange(
                     self.server,
                     self,
@@ -82,13 +92,19 @@ class ClientConnection(asyncio.Protocol):
                 self.pipeline.append(plain)
                 plain.start()
                 return
+        if self.head_started is not None:
+            self.head_bytes += len(data)
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade as exc:
             if not self._upgrade(data[int(exc.args[0]) :]):
                 return
         except httptools.HttpParserError:
-            self._refuse(400, b"malformed HTTP request")
+            if not self.closed:  # else already refused by a callback (431)
+                self._refuse(400, b"malformed HTTP request")
+            return
+        if self.head_started is not None and self.head_bytes > config.max_header_bytes:
+            self._refuse(431, b"request header fields too large")
             return
         exchange, self.to_start = self.to_start, None
         if exchange is not None:
@@ -111,14 +127,25 @@ class ClientConnection(asyncio.Protocol):
         self.between_messages = False
         self.url = b""
         self.headers = []
+        self.head_lines = 0
+        if self.head_started is None:
+            self.head_started = time.monotonic()
 
     def on_url(self, url: bytes) -> None:
         self.url += url
 
     def on_header(self, name: bytes, value: bytes) -> None:
         self.headers.append((name, value))
+        self.head_lines += 1
 
     def on_headers_complete(self) -> None:
+        config = self.server.config
+        size = len(self.url) + sum(len(n) + len(v) + 4 for n, v in self.headers)
+        if self.head_lines > config.max_headers or size > config.max_header_bytes:
+            self.parsing = None
+            self._refuse(431, b"request header fields too large")
+            raise httptools.HttpParserCallbackError("header limits")
+        self.head_started, self.head_bytes = None, 0
         parser = self.parser
         method = parser.get_method()
         upgrade = parser.should_upgrade()
@@ -178,6 +205,8 @@ class ClientConnection(asyncio.Protocol):
         if self.to_start is exchange:
             self.to_start = None
         self.last_active = time.monotonic()
+        if not self.pipeline and self.between_messages:
+            self.head_started = None  # idle keep-alive: the idle timeout applies
         if exchange.close_client:
             self.close()
             return
@@ -210,6 +239,12 @@ class ClientConnection(asyncio.Protocol):
         self.holder = hold_client(self.transport, self, early)
         return True
 
+    def refuse(self, status: int, message: bytes) -> None:
+        """Answer with an error of the router and close the connection."""
+        self._refuse(status, message)
+
     def _refuse(self, status: int, message: bytes) -> None:
-        self.write([simple_response(status, message, close=True)])
+        self.head_started = None
+        if not self.pipeline:  # never in the middle of another response
+            self.write([simple_response(status, message, close=True)])
         self.close()

@@ -15,6 +15,7 @@ from code_engine.deploy.router.headers import (
     simple_response,
     switching_head,
 )
+from code_engine.deploy.router.stats import CONNECT, TIMEOUT
 from code_engine.deploy.router.table import Address
 from code_engine.deploy.router.tunnel import hold_client, open_tunnel
 from code_engine.deploy.router.upstream import UpstreamConnection
@@ -35,10 +36,11 @@ class Exchange:
     """
 
     __slots__ = (
-        "address", "body_mode", "client", "close_client", "done", "eof_body", "head", "http10",
-        "is_head", "keep_alive", "out", "out_mode", "passthrough_ok", "pending",
-        "pending_size", "request_done", "response_started", "retried", "reused", "server",
-        "started", "status", "switched_ms", "task", "upgrade", "upstream", "version",
+        "address", "body_mode", "client", "close_client", "done", "eof_body", "failure",
+        "head", "http10", "is_head", "keep_alive", "last_read", "out", "out_mode",
+        "passthrough_ok", "pending", "pending_size", "request_done", "response_started",
+        "retried", "reused", "server", "started", "status", "switched_ms", "task", "upgrade",
+        "upstream", "version",
 )  # fmt: skip
 
     def __init__(
@@ -76,6 +78,8 @@ class Exchange:
         self.retried = False
         self.status = 0
         self.started = 0.0
+        self.last_read = 0.0  # when the instance last sent part of a streamed response
+        self.failure: str | None = None  # TIMEOUT or CONNECT when the instance failed it
         self.version = ""
         self.address: Address = ("", 0)
         self.upstream: UpstreamConnection | None = None
@@ -102,7 +106,7 @@ class Exchange:
         try:
             conn = await self.server.pool.connect(self.address)
         except (TimeoutError, OSError):
-            self.fail(502, b"cannot connect to the instance")
+            self.fail(502, b"cannot connect to the instance", CONNECT)
             return
         if self.done:
             self.server.pool.release(conn)
@@ -153,6 +157,7 @@ class Exchange:
     def response_head(self, status: int, reason: bytes, headers: Headers, no_body: bool) -> None:
         self.status = status
         self.response_started = True
+        self.last_read = time.perf_counter()
         head, upstream_mode, self.out_mode, self.close_client = response_head(
             status,
             reason,
@@ -207,6 +212,7 @@ class Exchange:
         self.out.append(data)
 
     def response_body(self, data: bytes) -> None:
+        self.last_read = time.perf_counter()
         if self.out_mode is BodyMode.CHUNKED:
             self.out += chunk(data)
         else:
@@ -239,6 +245,7 @@ class Exchange:
                     self.out.append(LAST_CHUNK)
             else:
                 self.status = 502  # the client got a truncated response
+                self.failure = CONNECT
                 self.close_client = True
             self.flush()
             self._finish()
@@ -248,14 +255,15 @@ class Exchange:
             self.retried, self.reused = True, False
             self.task = asyncio.ensure_future(self._connect())
             return
-        self.fail(502, b"the instance closed the connection")
+        self.fail(502, b"the instance closed the connection", CONNECT)
 
     # -- endings -----------------------------------------------------------------------
-    def fail(self, status: int, message: bytes) -> None:
-        """Answer with an error made by the proxy itself."""
+    def fail(self, status: int, message: bytes, failure: str | None = None) -> None:
+        """Answer with an error made by the proxy itself (`failure`: the instance's fault)."""
         if self.done:
             return
         self.status = status
+        self.failure = failure
         if self.upstream is not None:
             self.upstream.discard()
             self.upstream = None
@@ -272,6 +280,31 @@ class Exchange:
         waiting = not self.done and not self.response_started and self.started > 0
         return waiting and now - self.started > timeout
 
+    def stalled(self, now: float, timeout: float) -> bool:
+        """Whether the instance went silent for longer than `timeout` inside a response body
+        (an upgraded connection is a tunnel, which may be idle)."""
+        streaming = not self.done and self.response_started and self.status != 101
+        return streaming and self.last_read > 0 and now - self.last_read > timeout
+
+    def cut(self) -> None:
+        """End a response the instance stopped sending: the client connection closes."""
+        if self.done:
+            return
+        self.failure = TIMEOUT
+        if self.upstream is not None:
+            self.upstream.discard()
+            self.upstream = None
+        self.close_client = True
+        self.flush()
+        self._finish()
+
+    def age_ms(self, now: float) -> float | None:
+        """How long this request has waited for its response; None for a tunnel or when
+        it is not routed yet."""
+        if self.done or not self.version or self.status == 101:
+            return None
+        return (now - self.started) * 1000
+
     def abort(self) -> None:
         """The client went away: drop the upstream connection, count nothing."""
         if self.done:
@@ -287,6 +320,6 @@ class Exchange:
         self.done = True
         if self.version:
             elapsed_ms = (time.perf_counter() - self.started) * 1000
-            self.server.stats.record(self.version, self.status, elapsed_ms)
+            self.server.stats.record(self.version, self.status, elapsed_ms, self.failure)
             self.server.leave(self.version)
         self.client.exchange_done(self)

@@ -168,7 +168,8 @@ class HAProxyRouter:
 
     def stats(self) -> dict[str, VersionStats]:
         servers = server_names(self.backends)
-        return version_stats(self.api.show_stat(), self.settings.backends, servers)
+        rows = self.api.show_stat()
+        return version_stats(rows, self.settings.backends, servers, self.api.show_sess())
 
     def reset_stats(self) -> None:
         self.api.command("clear counters all")

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+
+from code_engine.deploy.router.config import ProxyConfig
 
 MAX_SERVER_WEIGHT = 256
 NO_PREVIEW = "no version of this service is under preview"
@@ -31,9 +33,24 @@ class HAProxySettings:
     server_timeout_ms: int = 60000
     client_timeout_ms: int = 75000
     tunnel_timeout_ms: int = 3_600_000  # an idle WebSocket (or other upgraded) connection
+    client_header_timeout_ms: int = 10000  # `timeout http-request`: slow clients get 408
+    max_header_bytes: int = 32768  # larger request heads get 431
+    max_headers: int = 100  # more header lines get 431
     # Retries would hide a failing instance from analysis and shift traffic between
     # versions; a refused connection is answered 503 at once, like the builtin router's 502.
     retries: int = 0
+
+    def with_limits(self, limits: ProxyConfig) -> HAProxySettings:
+        """These settings with the timeouts and limits of the builtin router's config."""
+        return replace(
+            self,
+            connect_timeout_ms=round(limits.connect_timeout * 1000),
+            server_timeout_ms=round(limits.response_timeout * 1000),
+            client_timeout_ms=round(limits.client_idle_timeout * 1000),
+            client_header_timeout_ms=round(limits.client_header_timeout * 1000),
+            max_header_bytes=limits.max_header_bytes,
+            max_headers=limits.max_headers,
+        )
 
     @property
     def config_path(self) -> Path:
@@ -104,6 +121,9 @@ def render_config(
         f"    stats socket {socket_path} mode 600 level admin expose-fd listeners",
         "    stats timeout 30s",
         *([f"    maxconn {settings.maxconn}"] if settings.maxconn else []),
+        # room for the largest head allowed, so that a larger one meets the 431 rule below
+        f"    tune.bufsize {max(16384, settings.max_header_bytes + 8192)}",
+        f"    tune.http.maxhdr {max(101, settings.max_headers * 2)}",
         "",
         "defaults",
         "    mode http",
@@ -118,9 +138,11 @@ def render_config(
         f"    timeout server {settings.server_timeout_ms}ms",
         f"    timeout http-keep-alive {settings.client_timeout_ms}ms",
         f"    timeout tunnel {settings.tunnel_timeout_ms}ms",
+        f"    timeout http-request {settings.client_header_timeout_ms}ms",
         "",
         "frontend web",
         f"    bind {settings.host}:{settings.port}",
+        *_header_limits(settings),
         "    http-request set-header X-Forwarded-Proto http",
         "    http-request set-header X-Forwarded-Host %[req.hdr(host)]",
         f"    default_backend {settings.backend}",
@@ -136,6 +158,17 @@ def render_config(
     return "\n".join(lines) + "\n"
 
 
+def _header_limits(settings: HAProxySettings) -> list[str]:
+    answer = (
+        "    http-request return status 431 content-type text/plain "
+        'string "request header fields too large" if'
+    )
+    return [
+        f"{answer} {{ req.hdr_cnt() gt {settings.max_headers} }}",
+        f"{answer} {{ req.hdrs,length gt {settings.max_header_bytes} }}",
+    ]
+
+
 def _preview_sections(
     settings: HAProxySettings, servers: Mapping[str, tuple[str, str]], preview: str | None
 ) -> list[str]:
@@ -144,6 +177,7 @@ def _preview_sections(
         "",
         "frontend preview",
         f"    bind {settings.host}:{settings.preview_port}",
+        *_header_limits(settings),
         "    http-request set-header X-Forwarded-Proto http",
         "    http-request set-header X-Forwarded-Host %[req.hdr(host)]",
         # weight 0 makes a server unusable, so no usable server means nothing under preview

@@ -7,7 +7,8 @@ import threading
 from collections.abc import Coroutine, Mapping, Sequence
 from typing import Any, TypeVar
 
-from code_engine.deploy.router.proxy import ProxyConfig, ProxyServer
+from code_engine.deploy.router.config import ProxyConfig
+from code_engine.deploy.router.proxy import ProxyServer
 from code_engine.deploy.router.stats import VersionStats
 
 T = TypeVar("T")

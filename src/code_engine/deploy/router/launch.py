@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -13,8 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from code_engine.deploy.local.atomic import read_json, write_json_atomic
+from code_engine.deploy.local.proc import cmdline
 from code_engine.deploy.router.client import BuiltinRouter
-from code_engine.deploy.router.errors import RouterError
+from code_engine.deploy.router.config import ProxyConfig
+from code_engine.deploy.router.errors import RouterError, RouterPortInUse
 from code_engine.observe.logging import get_logger
 
 log = get_logger(__name__)
@@ -42,6 +48,11 @@ class RouterLaunch:
     host: str = "127.0.0.1"
     python: str = sys.executable
     preview_port: int | None = None
+    limits: ProxyConfig = ProxyConfig()
+
+    @property
+    def limits_path(self) -> Path:
+        return self.state_path.with_name("router-limits.json")
 
     @classmethod
     def for_environment(
@@ -51,6 +62,7 @@ class RouterLaunch:
         environment: str,
         port: int,
         preview_port: int | None = None,
+        limits: ProxyConfig | None = None,
     ) -> RouterLaunch:
         run_dir = data_dir / "run" / service / environment
         return cls(
@@ -59,6 +71,7 @@ class RouterLaunch:
             state_path=run_dir / "router.json",
             log_path=data_dir / "logs" / service / environment / "router.log",
             preview_port=preview_port,
+            limits=limits or ProxyConfig(),
         )
 
     def argv(self) -> list[str]:
@@ -67,7 +80,16 @@ class RouterLaunch:
             self.python, "-m", "code_engine.deploy.router.serve",
             "--host", self.host, "--port", str(self.port),
             "--control", self.control, "--state", str(self.state_path), *preview,
+            "--limits", str(self.limits_path),
         ]  # fmt: skip
+
+    def write_limits(self) -> bool:
+        """Write the limits file; True when it changed."""
+        wanted = self.limits.to_dict()
+        if read_json(self.limits_path) == wanted:
+            return False
+        write_json_atomic(self.limits_path, wanted)
+        return True
 
 
 def ensure_router(
@@ -77,14 +99,23 @@ def ensure_router(
 ) -> BuiltinRouter:
     """The router answering on `launch.control`, started in its own session if none does."""
     router = BuiltinRouter(launch.control)
+    launch.state_path.parent.mkdir(parents=True, exist_ok=True)
+    changed = launch.write_limits()
     health = router.health_or_none()
     if health is not None:
+        pid = int(health.get("pid", 0))
+        # a running router reads its limits again on SIGHUP (one started without them
+        # would die of it: it gets them when it is next started)
+        if changed and "--limits" in cmdline(pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGHUP)
         if launch.preview_port is not None and health.get("preview_port") != launch.preview_port:
             try:  # started without a preview listener, or with another port
                 router.listen_preview(launch.preview_port)
             except RouterError as exc:
                 log.warning("router refused the preview listener", port=launch.port, error=str(exc))
         return router
+    check_port(launch.host, launch.port)
     launch.state_path.parent.mkdir(parents=True, exist_ok=True)
     launch.log_path.parent.mkdir(parents=True, exist_ok=True)
     with launch.log_path.open("ab") as log_file:
@@ -108,6 +139,23 @@ def ensure_router(
         process.kill()
     tail = _tail(launch.log_path)
     raise RouterError(f"router on port {launch.port} did not start; last log lines:\n{tail}")
+
+
+def check_port(host: str, port: int) -> None:
+    """Raise `RouterPortInUse` when another process listens on `host:port`."""
+    if port == 0:
+        return
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE:
+                return  # the router process reports anything else itself
+            raise RouterPortInUse(
+                f"the router cannot listen on {host}:{port}: the port is in use by another "
+                "process (EADDRINUSE); stop it or set another target.port in code.yaml"
+            ) from exc
 
 
 def stop_router(router: BuiltinRouter, timeout: float = 15.0) -> None:

@@ -13,25 +13,14 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
+from code_engine.deploy.router.config import ProxyConfig
 from code_engine.deploy.router.downstream import ClientConnection
-from code_engine.deploy.router.stats import StatsBook, VersionStats
+from code_engine.deploy.router.stats import TIMEOUT, StatsBook, VersionStats
 from code_engine.deploy.router.table import RoutingTable
 from code_engine.deploy.router.upstream import UpstreamPool
 
-
-@dataclass(frozen=True)
-class ProxyConfig:
-    """Timeouts and limits of the proxy, in seconds and connections."""
-
-    connect_timeout: float = 5.0
-    response_timeout: float = 60.0  # until the instance starts answering
-    client_idle_timeout: float = 75.0
-    # Below uvicorn's 5 s keep-alive so the pool rarely reuses a connection being closed.
-    upstream_idle_timeout: float = 3.0
-    max_idle_per_address: int = 512
-    sweep_interval: float = 1.0
+__all__ = ["ProxyConfig", "ProxyServer"]
 
 
 class ProxyServer:
@@ -116,7 +105,20 @@ class ProxyServer:
         return True
 
     def snapshot(self) -> dict[str, VersionStats]:
-        return self.stats.snapshot(self.in_flight)
+        """Statistics per version, with the ages of the requests waiting now."""
+        now = time.perf_counter()
+        ages: dict[str, list[float]] = {}
+        for client in self.clients:
+            for exchange in client.pipeline:
+                age = exchange.age_ms(now)
+                if age is not None:
+                    ages.setdefault(exchange.version, []).append(age)
+        return self.stats.snapshot(self.in_flight, ages)
+
+    def reconfigure(self, config: ProxyConfig) -> None:
+        """New timeouts and limits; they apply to requests from now on."""
+        self.config = config
+        self.pool.connect_timeout = config.connect_timeout
 
     # -- housekeeping ------------------------------------------------------------------
     async def _sweep_forever(self) -> None:
@@ -126,17 +128,24 @@ class ProxyServer:
             self.sweep(time.monotonic(), time.perf_counter())
 
     def sweep(self, now: float, perf_now: float) -> None:
-        """Close idle connections and answer 504 for instances that never answered."""
+        """Close idle and slow clients; answer 504 for instances that never answered, cut
+        responses an instance stopped sending."""
         config = self.config
         self.pool.sweep(now, config.upstream_idle_timeout)
         for client in list(self.clients):
+            started = client.head_started
+            if started is not None and now - started > config.client_header_timeout:
+                client.refuse(408, b"the request head did not arrive in time")
+                continue
             if client.idle():
                 if now - client.last_active > config.client_idle_timeout:
                     client.close()
                 continue
             head = client.pipeline[0]
             if head.timed_out(perf_now, config.response_timeout):
-                head.fail(504, b"the instance did not answer in time")
+                head.fail(504, b"the instance did not answer in time", TIMEOUT)
+            elif head.stalled(perf_now, config.read_timeout):
+                head.cut()
 
     async def close(self, grace: float = 10.0) -> None:
         """Stop accepting, let in-flight requests finish for up to `grace`, then close."""

@@ -1,7 +1,7 @@
 """Run the builtin router as its own process.
 
     python -m code_engine.deploy.router.serve --port 18080 --control /run/hello/router.sock \
-        [--host 127.0.0.1] [--state router.json] [--preview-port 18090]
+        [--host 127.0.0.1] [--state router.json] [--preview-port 18090] [--limits limits.json]
 
 It outlives the controller that started it; the controller finds it again through the
 control socket. With `--state`, the routing config survives a router restart too.
@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from code_engine.deploy.local.atomic import read_json, write_json_atomic
+from code_engine.deploy.router.config import ProxyConfig
 from code_engine.deploy.router.control import ControlServer
 from code_engine.deploy.router.errors import RouterError
 from code_engine.deploy.router.proxy import ProxyServer
@@ -31,6 +32,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--preview-port", type=int, help="listen port of the preview listener")
     parser.add_argument("--state", type=Path, help="JSON file keeping backends and weights")
     parser.add_argument("--grace", type=float, default=10.0, help="drain time on SIGTERM")
+    parser.add_argument(
+        "--limits", type=Path, help="JSON file of timeouts and limits, read again on SIGHUP"
+    )
     return parser.parse_args(argv)
 
 
@@ -49,8 +53,14 @@ def restore(proxy: ProxyServer, state: Path | None) -> None:
         sys.stderr.write(f"router: ignoring saved state {state}: {exc}\n")
 
 
+def read_limits(path: Path | None) -> ProxyConfig:
+    """The timeouts and limits in `path` (defaults for what it does not say)."""
+    data = None if path is None else read_json(path)
+    return ProxyConfig.from_dict(data if isinstance(data, dict) else None)
+
+
 async def serve(args: argparse.Namespace) -> None:
-    proxy = ProxyServer()
+    proxy = ProxyServer(config=read_limits(args.limits))
     restore(proxy, args.state)
     state: Path | None = args.state
 
@@ -73,6 +83,7 @@ async def serve(args: argparse.Namespace) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
+    loop.add_signal_handler(signal.SIGHUP, lambda: proxy.reconfigure(read_limits(args.limits)))
     await stop.wait()
     sys.stderr.write("router: draining\n")
     control.close()
