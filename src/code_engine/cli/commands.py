@@ -9,6 +9,7 @@ from code_engine.cli import (
     auth_cmd,
     deploy_cmd,
     dora_cmd,
+    dr_cmd,
     logs_cmd,
     release_cmd,
     resources_cmd,
@@ -31,5 +32,6 @@ def register(app: typer.Typer) -> None:
         logs_cmd,
         assess_cmd,
         dora_cmd,
+        dr_cmd,
     ):
         module.register(app)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 from code_engine.dora import tables as dora_tables  # noqa: F401 - registers its table
+from code_engine.dr import tables as dr_tables  # noqa: F401 - registers its tables
 from code_engine.store import tables  # noqa: F401 - registers every table on the metadata
 from code_engine.store.base import Base
 
