@@ -63,8 +63,12 @@ class PostgresSource:
         return f"postgresql://{host}:{self.params.get('port', '5432')}/{self.database}"
 
     def versions(self) -> tuple[str, dict[str, str]]:
-        with psycopg.connect(self._conninfo(self.database), connect_timeout=10) as conn:
-            server = str(conn.execute("SHOW server_version").fetchone()[0])  # type: ignore[index]
+        try:
+            with psycopg.connect(self._conninfo(self.database), connect_timeout=10) as conn:
+                row = conn.execute("SHOW server_version").fetchone()
+        except psycopg.Error as exc:
+            raise DrError(f"{self.describe()}: cannot connect ({str(exc).strip()})") from None
+        server = str(row[0]) if row else "unknown"
         tools = {}
         for tool in ("pg_dump", "pg_restore"):
             done = subprocess.run(  # noqa: S603 - fixed argv
