@@ -10,9 +10,9 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from tests.integration.dr.conftest import Shop
 
 from code_engine.dr.sources.postgres import libpq_url
-from tests.integration.dr.conftest import Shop
 
 pytestmark = pytest.mark.postgres
 POSTGRES_URL = os.environ.get("CODE_TEST_POSTGRES_URL", "")
@@ -39,11 +39,11 @@ def pg_source(shop: Shop, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
         conn.execute("CREATE TABLE items (id serial PRIMARY KEY, name text NOT NULL)")
         conn.execute("INSERT INTO items (name) SELECT 'item ' || g FROM generate_series(1, 500) g")
     spec = shop.root / "code.yaml"
-    spec.write_text(
-        spec.read_text()
-        + "    - name: ledger\n      kind: postgres\n      url_env: LEDGER_URL\n"
-        + '      smoke: ["SELECT count(*) FROM items"]\n'
+    ledger = (
+        "    - name: ledger\n      kind: postgres\n      url_env: LEDGER_URL\n"
+        '      smoke: ["SELECT count(*) FROM items"]\n'
     )
+    spec.write_text(spec.read_text() + ledger)
     monkeypatch.setenv("LEDGER_URL", url)
     yield name
     with admin() as conn:

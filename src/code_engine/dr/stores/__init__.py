@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -20,7 +21,10 @@ def open_store(location: str) -> Store:
         url = urlsplit(location)
         if not url.netloc:
             raise DrError(f"{location}: an S3 store needs a bucket: s3://bucket/prefix")
-        return S3Store(url.netloc, url.path.strip("/"))
+        attempts = os.environ.get("AWS_MAX_ATTEMPTS", "")
+        return S3Store(
+            url.netloc, url.path.strip("/"), max_attempts=int(attempts) if attempts.isdigit() else 5
+        )
     if location.startswith("file://"):
         return DirectoryStore(Path(urlsplit(location).path))
     if "://" in location:

@@ -38,7 +38,7 @@ class S3Store:
     ) -> None:
         self.bucket, self.prefix = bucket, prefix.strip("/")
         config = Config(
-            retries={"max_attempts": max_attempts, "mode": "standard"},
+            retries={"total_max_attempts": max_attempts, "mode": "standard"},
             connect_timeout=timeout,
             read_timeout=timeout,
             signature_version="s3v4",
@@ -64,8 +64,9 @@ class S3Store:
             if code in _MISSING:
                 return IntegrityError(f"{self.url}/{what}: object missing")
             status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            answer = " ".join(str(part) for part in (status, code) if part and part != str(status))
             return StoreUnavailableError(
-                f"{self.url}: {what}: the store answered {code or status} after retries"
+                f"{self.url}: {what}: the store answered {answer} after retries"
             )
         return StoreUnavailableError(f"{self.url}: {what}: store unreachable ({exc})")
 
