@@ -1,0 +1,73 @@
+"""Scheduled backups and drills: missed runs once, and run by the real `codectl worker`."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import select
+from tests.integration.dr.conftest import Shop
+
+from code_engine.cli.context import load_settings
+from code_engine.dr.config import load_config
+from code_engine.dr.schedule import DrScheduler
+from code_engine.dr.tables import BackupRow, DrillRow
+from code_engine.store.engine import make_database
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime.now(timezone.utc)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def test_a_missed_backup_runs_once_then_waits_for_its_slot(shop: Shop) -> None:
+    settings = load_settings()
+    db = make_database(settings.resolved_database_url)
+    clock = Clock()
+    scheduler = DrScheduler(db, load_config(settings), clock)
+    assert [d.kind for d in scheduler.tick()] == ["backup", "drill"]
+    assert scheduler.tick() == []
+    clock.now += timedelta(hours=3)  # the worker was down for 36 five-minute slots
+    assert [d.kind for d in scheduler.tick()] == ["backup"]
+    assert scheduler.tick() == []
+    with db.session() as session:
+        rows = session.scalars(select(BackupRow)).all()
+        assert {r.trigger for r in rows} == {"schedule"} and len(rows) == 8  # 4 sources, twice
+        drills = session.scalars(select(DrillRow)).all()
+        assert [d.status for d in drills] == ["passed"]
+    assert len(shop.json("dr", "list")) == 8
+    db.dispose()
+
+
+def test_the_worker_runs_the_schedules(shop: Shop) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "code_engine", "worker", "--poll", "0.2"],
+        env={**os.environ, "CODE_LOG_FORMAT": "console"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    db = make_database(load_settings().resolved_database_url)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            with db.session() as session:
+                drills = session.scalars(select(DrillRow)).all()
+                backups = session.scalars(select(BackupRow)).all()
+            if drills:
+                break
+            assert proc.poll() is None, "the worker exited"
+            assert time.monotonic() < deadline, "no scheduled drill"
+            time.sleep(0.2)
+        assert drills[0].status == "passed" and drills[0].trigger == "schedule"
+        assert {b.source for b in backups} == {"code-database", "code-data", "orders", "uploads"}
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(30)
+        db.dispose()
