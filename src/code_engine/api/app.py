@@ -15,6 +15,7 @@ from code_engine.api.routers import (
     audit,
     changes,
     deployments,
+    dr,
     events,
     health,
     incidents,
@@ -26,6 +27,7 @@ from code_engine.api.routers import (
 )
 from code_engine.api.runtime import Runtime, build_runtime
 from code_engine.clock import Clock, utc_now
+from code_engine.dr import metrics as dr_metrics
 from code_engine.observe import dora_collector
 from code_engine.observe.middleware import ObserveMiddleware
 from code_engine.observe.tracing import create_tracer_provider, instrument
@@ -45,6 +47,7 @@ ROUTERS = (
     events.router,
     assessments.router,
     audit.router,
+    dr.router,
     metrics.router,
     webhooks.router,
     web_router,
@@ -61,6 +64,7 @@ def create_app(
     """Build the app; the database is migrated on start unless `migrate=False`."""
     runtime = build_runtime(settings, clock, database)
     dora_gauges = dora_collector.register(runtime.metrics.registry, runtime.db, clock, settings)
+    dr_metrics.register_from_settings(runtime.metrics.registry, runtime.db, clock, settings)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from code_engine.dr import records
 from code_engine.dr.config import DrConfig, load_config
 from code_engine.dr.drill import DrillResult, drill
 from code_engine.dr.prune import prune
@@ -14,6 +15,7 @@ __all__ = [
     "backup",
     "drill",
     "list_all",
+    "records",
     "load_config",
     "prune",
     "restore",

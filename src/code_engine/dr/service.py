@@ -242,8 +242,13 @@ def restore(
 ) -> list[dict[str, Any]]:
     """Restore beside the live data, into `target`, or in place (`force`, after a safety copy)."""
     config = ctx.config
-    key = config.key()
-    snaps = choose(ctx, snapshot_id, day, to_time, source)
+    try:
+        key = config.key()
+        snaps = choose(ctx, snapshot_id, day, to_time, source)
+    except CodeError as exc:
+        asked = {"id": snapshot_id, "date": str(day) if day else None, "source": source}
+        ctx.audit("dr.restore", source or "all", "failed", {**asked, "error": str(exc)})
+        raise
     if target is not None and len(snaps) > 1:
         raise UserError("--target needs one source: add --source")
     results = []
