@@ -27,9 +27,9 @@ log = logging.getLogger(__name__)
 
 def _scratch_target(ctx: DrContext, item: Source, snap: Snapshot) -> str:
     suffix = f"drill-{secrets.token_hex(3)}"
+    ctx.config.scratch.mkdir(parents=True, exist_ok=True)
     if item.kind == "postgres":
         return item.beside(snap.manifest.id).replace("_restored_", "_drill_")
-    ctx.config.scratch.mkdir(parents=True, exist_ok=True)
     return str(ctx.config.scratch / f"{item.name}-{snap.manifest.id}-{suffix}")
 
 
