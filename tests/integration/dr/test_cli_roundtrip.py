@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import subprocess
 from pathlib import Path
 
 from tests.integration.dr.conftest import Shop, order_names
@@ -79,3 +80,29 @@ def test_drill_records_rto_and_rpo_and_prune_is_a_dry_run(shop: Shop) -> None:
     before = len(shop.json("dr", "list"))
     shop.json("dr", "prune", "--yes")
     assert len(shop.json("dr", "list")) == before - 1
+
+
+def test_assess_reads_recorded_drills_not_files(shop: Shop, tmp_path: Path) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from code_engine.assess import assess_repository
+    from code_engine.cli.assess_cmd import recorded_drills
+
+    repo = tmp_path / "repo"
+    (repo / "docs" / "dr" / "drills").mkdir(parents=True)
+    (repo / "docs" / "dr" / "drills" / "2099-01-01.md").write_text("# drill in the future\n")
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    subprocess.run(["git", "-C", str(repo), "add", "."], check=True)
+    now = datetime.now(timezone.utc)
+
+    def failing(drills: list[datetime] | None) -> bool:
+        return "dr.drill" in assess_repository(repo, drills=drills).failing_ids
+
+    assert failing(None)  # a file dated in the future proves nothing
+    assert recorded_drills() == []  # the engine keeps records, none passed yet
+    assert failing([])
+    assert failing([now + timedelta(days=3)])
+    shop.json("dr", "backup")
+    assert shop.codectl("dr", "drill")[0] == 0
+    recorded = recorded_drills()
+    assert recorded and not failing(recorded)
