@@ -249,3 +249,16 @@ def key_generate(
     except FileExistsError:
         raise UserError(f"{path}: exists; a key is never overwritten") from None
     console().print(f"key {key.id} written to {path}; set CODE_DR_KEY_FILE={path}")
+
+
+def recovery_warning(status: dict[str, Any]) -> str | None:
+    """The line `codectl status` prints when no restorable point is younger than the RPO."""
+    if not status.get("rpo_breached"):
+        return None
+    late = []
+    for s in status["sources"]:
+        if s["rpo_breached"]:
+            age = s["age_seconds"]
+            late.append(f"{s['source']} ({'never' if age is None else f'{age / 3600:.1f} h ago'})")
+    rpo = status["rpo_objective_seconds"] / 3600
+    return f"recovery: no restorable point younger than the RPO of {rpo:g} h: {', '.join(late)}"
