@@ -17,6 +17,7 @@ from code_engine import __version__
 from code_engine.dr.domain import Objectives
 from code_engine.dr.errors import DrError
 from code_engine.dr.keys import BackupKey, generate_key_file, load_key
+from code_engine.dr.pitr import PitrSetup
 from code_engine.dr.retention import RetentionPolicy
 from code_engine.dr.sources import DirectorySource, PostgresSource, Source, SqliteSource
 from code_engine.errors import UserError
@@ -45,7 +46,7 @@ class DrConfig:
     key_env: str = field(default="", repr=False)
     key_file: Path | None = None
     dev_key: bool = False
-    pitr: tuple[str, ...] = ()
+    pitr: dict[str, PitrSetup] = field(default_factory=dict)
 
     def key(self) -> BackupKey:
         """The backup key; in dev a missing key file is created once (outside every snapshot)."""
@@ -104,6 +105,23 @@ def _service_source(spec: BackupSource, base: Path) -> Source:
     return DirectorySource(spec.name, path)
 
 
+def _pitr_setup(spec: BackupSource, source: Source, store: str, base: Path) -> PitrSetup:
+    if "://" in store:
+        raise DrError(
+            f"source {spec.name}: pitr keeps its pgBackRest repository in a directory store"
+        )
+    params = source.params if isinstance(source, PostgresSource) else {}
+    host = params.get("host", "")
+    pg_data = Path(spec.pg_data or "")
+    return PitrSetup(
+        stanza=spec.name,
+        pg_data=pg_data if pg_data.is_absolute() else base / pg_data,
+        pg_port=int(params.get("port", "5432")),
+        repository=Path(store) / "pgbackrest" / spec.name,
+        socket_dir=Path(host) if host.startswith("/") else Path("/var/run/postgresql"),
+    )
+
+
 def load_config(settings: Settings) -> DrConfig:
     """The DR configuration of this engine."""
     backup: Backup | None = None
@@ -120,12 +138,12 @@ def load_config(settings: Settings) -> DrConfig:
         key_file, dev_key = settings.data_dir / DEV_KEY_FILE, True
     sources = _own_sources(settings, store, key_file)
     smoke: dict[str, tuple[str, ...]] = {DATABASE_SOURCE: DATABASE_SMOKE}
-    pitr: list[str] = []
+    pitr: dict[str, PitrSetup] = {}
     for spec in backup.sources if backup else []:
         sources.append(_service_source(spec, base))
         smoke[spec.name] = tuple(spec.smoke)
         if spec.pitr:
-            pitr.append(spec.name)
+            pitr[spec.name] = _pitr_setup(spec, sources[-1], store, base)
     retention = RetentionPolicy()
     if backup:
         r = backup.retention
@@ -146,5 +164,5 @@ def load_config(settings: Settings) -> DrConfig:
         key_env=settings.dr_key.get_secret_value(),
         key_file=key_file,
         dev_key=dev_key,
-        pitr=tuple(pitr),
+        pitr=pitr,
     )

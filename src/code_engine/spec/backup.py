@@ -58,6 +58,9 @@ class BackupSource(SpecModel):
         default=False,
         description="postgres: point-in-time recovery through pgBackRest (CODE beside the server).",
     )
+    pg_data: NonBlank | None = Field(
+        default=None, description="postgres with pitr: the cluster's data directory."
+    )
 
     @model_validator(mode="after")
     def _location_fits_kind(self) -> BackupSource:
@@ -67,6 +70,8 @@ class BackupSource(SpecModel):
             raise rule_error(f"a {self.kind} source needs path", "path")
         if self.pitr and self.kind != "postgres":
             raise rule_error("pitr applies to postgres sources only", "pitr")
+        if self.pitr and not self.pg_data:
+            raise rule_error("pitr needs pg_data: the cluster's data directory", "pg_data")
         return self
 
 

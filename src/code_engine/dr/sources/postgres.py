@@ -48,7 +48,7 @@ class PostgresSource:
             raise DrError(f"source {name}: not a PostgreSQL URL ({exc})") from None
         self.database = self.params.get("dbname", "postgres")
 
-    def _conninfo(self, database: str) -> str:
+    def conninfo(self, database: str) -> str:
         return make_conninfo(**{**self.params, "dbname": database})
 
     def _env(self, database: str) -> dict[str, str]:
@@ -64,7 +64,7 @@ class PostgresSource:
 
     def versions(self) -> tuple[str, dict[str, str]]:
         try:
-            with psycopg.connect(self._conninfo(self.database), connect_timeout=10) as conn:
+            with psycopg.connect(self.conninfo(self.database), connect_timeout=10) as conn:
                 row = conn.execute("SHOW server_version").fetchone()
         except psycopg.Error as exc:
             raise DrError(f"{self.describe()}: cannot connect ({str(exc).strip()})") from None
@@ -109,7 +109,7 @@ class PostgresSource:
         return self.database
 
     def _admin(self) -> psycopg.Connection[Any]:
-        return psycopg.connect(self._conninfo("postgres"), autocommit=True, connect_timeout=10)
+        return psycopg.connect(self.conninfo("postgres"), autocommit=True, connect_timeout=10)
 
     def _exists(self, admin: psycopg.Connection[Any], database: str) -> bool:
         row = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone()
@@ -156,7 +156,7 @@ class PostgresSource:
     def check(self, target: str, smoke: tuple[str, ...]) -> CheckReport:
         checks: dict[str, Any] = {}
         try:
-            with psycopg.connect(self._conninfo(target), connect_timeout=10) as conn:
+            with psycopg.connect(self.conninfo(target), connect_timeout=10) as conn:
                 checks["select_1"] = conn.execute("SELECT 1").fetchone()[0]  # type: ignore[index]
                 tables = conn.execute(
                     "SELECT count(*) FROM pg_tables WHERE schemaname NOT IN "
