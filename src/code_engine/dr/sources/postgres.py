@@ -66,7 +66,7 @@ class PostgresSource:
         try:
             with psycopg.connect(self.conninfo(self.database), connect_timeout=10) as conn:
                 row = conn.execute("SHOW server_version").fetchone()
-        except psycopg.Error as exc:
+        except Exception as exc:  # noqa: BLE001 - any failure to connect is the same fault here
             raise DrError(f"{self.describe()}: cannot connect ({str(exc).strip()})") from None
         server = str(row[0]) if row else "unknown"
         tools = {}
