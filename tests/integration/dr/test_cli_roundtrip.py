@@ -106,3 +106,21 @@ def test_assess_reads_recorded_drills_not_files(shop: Shop, tmp_path: Path) -> N
     assert shop.codectl("dr", "drill")[0] == 0
     recorded = recorded_drills()
     assert recorded and not failing(recorded)
+
+
+def test_a_directory_restored_in_place_keeps_the_old_entries_aside(shop: Shop) -> None:
+    snap = shop.json("dr", "backup", "--source", "uploads")[0]["id"]
+    (shop.root / "uploads" / "a.txt").write_text("changed")
+    (shop.root / "uploads" / "new.txt").write_text("added after the backup")
+    result = shop.json("dr", "restore", "--id", snap, "--force")[0]
+    assert (shop.root / "uploads" / "a.txt").read_text() == "first upload"
+    assert (shop.root / "uploads" / "new.txt").exists()  # not in the snapshot: left alone
+    assert (Path(result["previous"]) / "a.txt").read_text() == "changed"
+    code, _, err = shop.codectl("dr", "restore", "--id", snap, "--target", str(shop.root))
+    assert code == 2 and "exists" in err
+    code, _, err = shop.codectl("dr", "verify")
+    assert code == 2 and "--all" in err
+    code, _, err = shop.codectl("dr", "restore", "--to-time", "2024-01-01T00:00:00")
+    assert code == 2 and "offset" in err
+    code, out, _ = shop.codectl("dr", "key", "generate", str(shop.key_file))
+    assert code == 2

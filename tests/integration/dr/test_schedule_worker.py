@@ -71,3 +71,34 @@ def test_the_worker_runs_the_schedules(shop: Shop) -> None:
         proc.send_signal(signal.SIGTERM)
         proc.wait(30)
         db.dispose()
+
+
+def test_the_schedule_thread_runs_and_stops(shop: Shop, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import threading
+
+    from code_engine.dr.schedule import start_from_settings
+
+    settings = load_settings()
+    db = make_database(settings.resolved_database_url)
+    stop = threading.Event()
+    thread = start_from_settings(db, settings, stop)
+    assert thread is not None
+    deadline = time.monotonic() + 60
+    while True:
+        with db.session() as session:
+            if session.scalars(select(DrillRow)).first() is not None:
+                break
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    stop.set()
+    thread.join(30)
+    assert not thread.is_alive()
+    monkeypatch.setenv("CODE_DR_SPEC", str(shop.root / "missing.yaml"))
+    monkeypatch.setenv("LEDGER_URL", "")
+    (shop.root / "bad.yaml").write_text(
+        (shop.root / "code.yaml").read_text()
+        + "    - {name: ledger, kind: postgres, url_env: LEDGER_URL}\n"
+    )
+    monkeypatch.setenv("CODE_DR_SPEC", str(shop.root / "bad.yaml"))
+    assert start_from_settings(db, load_settings(), stop) is None  # logged, not fatal
+    db.dispose()
