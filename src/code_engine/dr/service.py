@@ -101,6 +101,11 @@ def backup(ctx: DrContext, source: str | None = None, store: str | None = None) 
             if replica is not None:
                 ctx.on_step(f"copying {manifest.id} to the replica {replica.url}")
                 verify_objects(copy_snapshot(Snapshot(manifest, "", primary), replica), key)
+            if item.name in config.pitr:
+                from code_engine.dr import pitr
+
+                ctx.on_step(f"pgBackRest: incremental backup of {item.name}")
+                pitr.backup(config.pitr[item.name], "incr")  # full when none exists yet
             done.append(manifest)
         except CodeError as exc:
             error, failure = str(exc), failure or exc

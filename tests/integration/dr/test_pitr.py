@@ -134,6 +134,10 @@ def test_codectl_drives_pgbackrest(
         "ledger", setup.pg_data, setup.pg_port, repo, socket_dir=setup.socket_dir
     )
     pitr._run(ledger_setup, "check")
+    # `dr backup` of a pitr source also drives an incremental pgBackRest backup
+    shop.json("dr", "backup", "--source", "ledger")
+    kinds = [b["type"] for b in pitr.info(ledger_setup)["backup"]]
+    assert kinds == ["full", "incr"]
     restored = shop.json("dr", "restore", "--to-time", moment.isoformat(), "--source", "ledger")[0]
     target = Path(restored["target"])
     assert restored["pitr"] and target.parent == setup.pg_data.parent
