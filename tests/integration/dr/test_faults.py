@@ -85,7 +85,11 @@ def test_a_full_disk_at_the_target_leaves_nothing(shop: Shop, tmp_path: Path) ->
     snap, _ = _orders_snapshot(shop)
     small = tmp_path / "small"
     small.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=128k", "tmpfs", str(small)], check=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=128k", "tmpfs", str(small)], capture_output=True
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.decode().strip()}")
     try:
         code, _, err = shop.codectl(
             "dr", "restore", "--id", snap, "--target", str(small / "orders.db")
