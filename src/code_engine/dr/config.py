@@ -71,7 +71,9 @@ class DrConfig:
 def _own_sources(settings: Settings, store: str, key_file: Path | None) -> list[Source]:
     url = make_url(settings.resolved_database_url)
     sources: list[Source] = []
+    # releases (virtualenvs), run state and logs are rebuilt or transient, not state to restore
     excluded = ["code.db", "code.db-wal", "code.db-shm", "code.db.*", "logs", "dr-scratch"]
+    excluded += ["releases", "run", "demo"]
     if url.get_backend_name() == "sqlite":
         path = Path(url.database or "")
         sources.append(SqliteSource(DATABASE_SOURCE, path))

@@ -1,7 +1,8 @@
 """Scheduled backups and drills: a pure `decide` and an executor the worker runs.
 
 A run whose time came while no worker was up runs once when one starts, however many slots
-were missed; a source never backed up is backed up at the first tick.
+were missed. With no run recorded at all, the first slot after the worker started is the first
+run (a fresh install is not backed up and drilled the moment a worker starts).
 """
 
 from __future__ import annotations
@@ -34,39 +35,40 @@ class ScheduleState:
 @dataclass(frozen=True)
 class Due:
     kind: Kind
-    slot: datetime | None  # the scheduled time that was reached (None: never ran before)
-
-
-def _due(expression: str, last: datetime | None, now: datetime) -> tuple[bool, datetime | None]:
-    if last is None:
-        return True, None
-    slot = parse_cron(expression).next_after(last)
-    return (slot is not None and slot <= now), slot
+    slot: datetime  # the scheduled time that was reached
 
 
 def decide(
-    backup_schedule: str, drill_schedule: str, state: ScheduleState, now: datetime
+    backup_schedule: str,
+    drill_schedule: str,
+    state: ScheduleState,
+    now: datetime,
+    started: datetime,
 ) -> list[Due]:
-    """What to run now: at most one backup, then at most one drill."""
+    """What to run now: at most one backup, then at most one drill, however many slots passed.
+
+    `started` (when the worker started) stands in for a run that was never recorded.
+    """
     actions = []
     for kind, expression, last in (
         ("backup", backup_schedule, state.last_backup_at),
         ("drill", drill_schedule, state.last_drill_at),
     ):
-        due, slot = _due(expression, last, now)
-        if due:
+        slot = parse_cron(expression).next_after(last or started)
+        if slot is not None and slot <= now:
             actions.append(Due(kind, slot))  # type: ignore[arg-type]
     return actions
 
 
-def next_wake(backup_schedule: str, drill_schedule: str, state: ScheduleState) -> datetime | None:
+def next_wake(
+    backup_schedule: str, drill_schedule: str, state: ScheduleState, started: datetime
+) -> datetime | None:
     slots = [
-        parse_cron(expr).next_after(last)
+        parse_cron(expr).next_after(last or started)
         for expr, last in (
             (backup_schedule, state.last_backup_at),
             (drill_schedule, state.last_drill_at),
         )
-        if last is not None
     ]
     present = [s for s in slots if s is not None]
     return min(present, default=None)
@@ -85,6 +87,7 @@ class DrScheduler:
 
     def __init__(self, db: Database, config: DrConfig, clock: Clock = utc_now) -> None:
         self.db, self.config, self.clock = db, config, clock
+        self.started = clock()
 
     def tick(self) -> list[Due]:
         """Run whatever is due now; returns what ran."""
@@ -92,7 +95,9 @@ class DrScheduler:
         from code_engine.dr.service import DrContext, backup
 
         state = read_state(self.db)
-        due = decide(self.config.schedule, self.config.drill_schedule, state, self.clock())
+        due = decide(
+            self.config.schedule, self.config.drill_schedule, state, self.clock(), self.started
+        )
         for item in due:
             ctx = DrContext(
                 self.config, db=self.db, clock=self.clock, principal="worker", trigger="schedule"
@@ -111,7 +116,10 @@ class DrScheduler:
             try:
                 self.tick()
                 wake = next_wake(
-                    self.config.schedule, self.config.drill_schedule, read_state(self.db)
+                    self.config.schedule,
+                    self.config.drill_schedule,
+                    read_state(self.db),
+                    self.started,
                 )
                 delay = idle if wake is None else (wake - self.clock()).total_seconds()
             except Exception:  # the database may be away: try again later

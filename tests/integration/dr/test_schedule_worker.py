@@ -13,10 +13,11 @@ from sqlalchemy import select
 from tests.integration.dr.conftest import Shop
 
 from code_engine.cli.context import load_settings
+from code_engine.dr import records
 from code_engine.dr.config import load_config
 from code_engine.dr.schedule import DrScheduler
 from code_engine.dr.tables import BackupRow, DrillRow
-from code_engine.store.engine import make_database
+from code_engine.store.engine import Database, make_database
 
 
 class Clock:
@@ -32,21 +33,42 @@ def test_a_missed_backup_runs_once_then_waits_for_its_slot(shop: Shop) -> None:
     db = make_database(settings.resolved_database_url)
     clock = Clock()
     scheduler = DrScheduler(db, load_config(settings), clock)
-    assert [d.kind for d in scheduler.tick()] == ["backup", "drill"]
+    assert scheduler.tick() == []  # a fresh install waits for its first slot
+    clock.now += timedelta(minutes=6)  # the spec's schedule: every five minutes
+    assert [d.kind for d in scheduler.tick()] == ["backup"]
     assert scheduler.tick() == []
     clock.now += timedelta(hours=3)  # the worker was down for 36 five-minute slots
     assert [d.kind for d in scheduler.tick()] == ["backup"]
     assert scheduler.tick() == []
+    clock.now += timedelta(days=32)  # past the first of the month, 04:00: the drill is due
+    assert [d.kind for d in scheduler.tick()] == ["backup", "drill"]
     with db.session() as session:
         rows = session.scalars(select(BackupRow)).all()
-        assert {r.trigger for r in rows} == {"schedule"} and len(rows) == 8  # 4 sources, twice
+        assert {r.trigger for r in rows} == {"schedule"} and len(rows) == 12  # 4 sources, 3x
         drills = session.scalars(select(DrillRow)).all()
-        assert [d.status for d in drills] == ["passed"]
-    assert len(shop.json("dr", "list")) == 8
+        assert [d.trigger for d in drills] == ["schedule"]
+    assert len(shop.json("dr", "list")) == 12
     db.dispose()
 
 
+def _missed_runs(db: Database) -> None:
+    """A backup and a drill recorded 40 days ago: the worker was down since."""
+    old = datetime.now(timezone.utc) - timedelta(days=40)
+    with db.session() as session:
+        records.record_backup(
+            session, source="code-data", kind="directory", store="x", started_at=old,
+            finished_at=old, trigger="schedule", error="long ago",
+        )  # fmt: skip
+        records.record_drill(
+            session, started_at=old, finished_at=old, passed=True, trigger="schedule",
+            rto_seconds=1.0, rpo_seconds=1.0, rto_objective=3600, rpo_objective=3600, sources={},
+        )  # fmt: skip
+
+
 def test_the_worker_runs_the_schedules(shop: Shop) -> None:
+    seed = make_database(load_settings().resolved_database_url)
+    _missed_runs(seed)
+    seed.dispose()
     proc = subprocess.Popen(
         [sys.executable, "-m", "code_engine", "worker", "--poll", "0.2"],
         env={**os.environ, "CODE_LOG_FORMAT": "console"},
@@ -58,8 +80,8 @@ def test_the_worker_runs_the_schedules(shop: Shop) -> None:
         deadline = time.monotonic() + 120
         while True:
             with db.session() as session:
-                drills = session.scalars(select(DrillRow)).all()
-                backups = session.scalars(select(BackupRow)).all()
+                drills = session.scalars(select(DrillRow).where(DrillRow.id > 1)).all()
+                backups = session.scalars(select(BackupRow).where(BackupRow.id > 1)).all()
             if drills:
                 break
             assert proc.poll() is None, "the worker exited"
@@ -80,13 +102,14 @@ def test_the_schedule_thread_runs_and_stops(shop: Shop, monkeypatch) -> None:  #
 
     settings = load_settings()
     db = make_database(settings.resolved_database_url)
+    _missed_runs(db)
     stop = threading.Event()
     thread = start_from_settings(db, settings, stop)
     assert thread is not None
     deadline = time.monotonic() + 60
     while True:
         with db.session() as session:
-            if session.scalars(select(DrillRow)).first() is not None:
+            if session.scalars(select(DrillRow).where(DrillRow.id > 1)).first() is not None:
                 break
         assert time.monotonic() < deadline
         time.sleep(0.1)
