@@ -305,7 +305,18 @@ def pitr_setup(
         )
         return
     pitr.create_stanza(setup)
+    _audit_pitr("dr.pitr.setup", source, {"stanza": setup.stanza, "config": str(setup.config_path)})
     console().print(f"stanza {setup.stanza} created and checked ({setup.config_path})")
+
+
+def _audit_pitr(action: str, source: str, detail: dict[str, Any]) -> None:
+    settings = load_settings()
+    db = open_database(settings)
+    try:
+        ctx = DrContext(load_config(settings), db=db, principal=f"local:{getpass.getuser()}")
+        ctx.audit(action, source, "ok", detail)
+    finally:
+        db.dispose()
 
 
 @pitr_app.command("backup")
@@ -319,6 +330,7 @@ def pitr_backup(
 
     _, setup = _pitr_source(source)
     data = pitr.backup(setup, kind)
+    _audit_pitr("dr.pitr.backup", source, {"type": kind})
     rows = [
         {"label": b["label"], "type": b["type"], "stop": b["timestamp"]["stop"]}
         for b in data.get("backup", [])
