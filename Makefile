@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 # Test processes (pytest-xdist): one per core of a 2-core machine; TEST_WORKERS=0 runs in one.
 TEST_WORKERS ?= 2
 
-.PHONY: dev-setup dev-run dev-test ci-lint ci-test ci-security ci-build self-assess logs changelog metrics-dashboard clean
+.PHONY: dev-setup dev-run dev-test ci-lint ci-test ci-security ci-build self-assess logs changelog metrics-dashboard dr-backup dr-restore clean
 SERVICE ?= hello
 ENV ?= dev
 # the demo runs the interpreter of this virtualenv, wherever it is: as your own user
@@ -58,6 +58,14 @@ metrics-dashboard: dev-setup ## Open the DORA dashboard of the running server in
 
 logs: dev-setup ## Tail a service's instance logs: make logs SERVICE=hello ENV=dev
 	$(BIN)/codectl logs $(SERVICE) --env $(ENV) --follow
+
+dr-backup: dev-setup ## Back up CODE's database and data directory (store: CODE_DR_STORE, default .data/backups)
+	$(BIN)/codectl db upgrade
+	$(BIN)/codectl dr backup
+
+dr-restore: dev-setup ## Restore the newest snapshot of a day beside the live data: make dr-restore DATE=YYYY-MM-DD
+	@test -n "$(DATE)" || { echo "usage: make dr-restore DATE=YYYY-MM-DD"; exit 2; }
+	$(BIN)/codectl dr restore --date $(DATE)
 
 changelog: dev-setup ## Regenerate CHANGELOG.md from the Conventional Commits
 	$(BIN)/git-cliff --config cliff.toml -o CHANGELOG.md

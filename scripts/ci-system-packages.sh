@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite drives for real (idempotent; skips what is there):
 # PostgreSQL (store), HAProxy (second traffic router), Prometheus (analysis provider, promtool),
-# Chromium (dashboard browser test), git.
+# pgBackRest (point-in-time recovery), Chromium (dashboard browser test), git.
 set -euo pipefail
 need=()
 command -v pg_ctlcluster >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v git >/dev/null 2>&1 || need+=(git)
 command -v haproxy >/dev/null 2>&1 || need+=(haproxy)
 command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
+command -v pgbackrest >/dev/null 2>&1 || need+=(pgbackrest)
 command -v wrk >/dev/null 2>&1 || need+=(wrk)
 command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || need+=(chromium)
 command -v node >/dev/null 2>&1 || need+=(nodejs npm)

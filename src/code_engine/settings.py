@@ -122,8 +122,24 @@ class Settings(BaseSettings):
     dora_metrics_refresh_seconds: float = Field(
         60, ge=0, le=86_400, description="Recompute the code_dora_* gauges this often; 0: none."
     )
+    dr_store: str = Field(
+        "", description="Backup store: a directory or s3://bucket/prefix; default data_dir/backups."
+    )
+    dr_replica_store: str = Field("", description="Second backup store (cross-region replica).")
+    dr_key: SecretStr = Field(
+        SecretStr(""), description="Backup encryption key (32 bytes, base64)."
+    )
+    dr_key_file: Path | None = Field(
+        None, description="File holding the backup key; dev default data_dir/dr-backup.key."
+    )
+    dr_spec: Path | None = Field(
+        None, description="A code.yaml whose `backup:` section governs CODE's own backups."
+    )
+    dr_scratch_dir: Path | None = Field(
+        None, description="Scratch space for drills and restore tests; default data_dir/dr-scratch."
+    )
 
-    @field_validator("data_dir", "jwt_keys_dir", mode="after")
+    @field_validator("data_dir", "jwt_keys_dir", "dr_key_file", "dr_spec", mode="after")
     @classmethod
     def _expand(cls, value: Path | None) -> Path | None:
         return value.expanduser() if value is not None else None

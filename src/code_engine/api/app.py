@@ -21,6 +21,7 @@ from code_engine.api.routers import (
     audit,
     changes,
     deployments,
+    dr,
     events,
     health,
     incidents,
@@ -33,6 +34,7 @@ from code_engine.api.routers import (
 from code_engine.api.security_headers import SecurityHeadersMiddleware
 from code_engine.clock import Clock, utc_now
 from code_engine.dora.gauges import register as register_dora_gauges
+from code_engine.dr import metrics as dr_metrics
 from code_engine.observe.middleware import ObserveMiddleware
 from code_engine.observe.tracing import create_tracer_provider, instrument
 from code_engine.runtime import Runtime, build_runtime
@@ -51,6 +53,7 @@ ROUTERS = (
     events.router,
     assessments.router,
     audit.router,
+    dr.router,
     metrics.router,
     webhooks.router,
 )
@@ -66,6 +69,7 @@ def create_app(
     """Build the app; the database is migrated on start unless `migrate=False`."""
     runtime = build_runtime(settings, clock, database)
     dora_gauges = register_dora_gauges(runtime.metrics.registry, runtime.db, clock, settings)
+    dr_metrics.register_from_settings(runtime.metrics.registry, runtime.db, clock, settings)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

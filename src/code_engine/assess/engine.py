@@ -19,15 +19,16 @@ def assess_repository(
     *,
     categories: Iterable[Category] | None = None,
     clock: Clock = utc_now,
-    drills: Sequence[datetime] = (),
+    drills: Sequence[datetime] | None = None,
 ) -> Report:
     """Assess the git work tree at `path`; `UserError` when it is not one or a file is unreadable.
 
-    `drills` are completion times of restore drills CODE itself ran for this service.
+    `drills` are completion times of passed restore drills CODE ran and recorded; when given
+    (even empty) they are the only drill evidence, files claiming drills are not read.
     """
     now = clock()
     wanted = list(Category) if categories is None else [c for c in Category if c in set(categories)]
-    view = RepoView.open(Path(path), now, tuple(drills))
+    view = RepoView.open(Path(path), now, None if drills is None else tuple(drills))
     prefilter = secrets.start(view) if Category.SECURITY in wanted else None
     try:
         # git grep runs on another core while the other checks read and parse

@@ -28,7 +28,7 @@ class RepoView:
         files: Iterable[str],
         git: GitFacts,
         now: datetime,
-        drills: tuple[datetime, ...] = (),
+        drills: tuple[datetime, ...] | None = None,
     ) -> None:
         self.root = root
         self._root = str(root)
@@ -47,7 +47,9 @@ class RepoView:
         self._memo: dict[str, Any] = {}
 
     @classmethod
-    def open(cls, path: Path, now: datetime, drills: tuple[datetime, ...] = ()) -> RepoView:
+    def open(
+        cls, path: Path, now: datetime, drills: tuple[datetime, ...] | None = None
+    ) -> RepoView:
         """The view of the work tree at `path`; `UserError` when it is not a git work tree."""
         root = path.resolve()
         require_work_tree(root)

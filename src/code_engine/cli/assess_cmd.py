@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime
 from enum import Enum
 from pathlib import Path
 
@@ -53,7 +54,9 @@ def assess(
     ),
 ) -> None:
     """Measure the repository's DevOps maturity (Level 0-3) across the nine categories."""
-    report = assess_repository(path, categories=_categories(category) or None)
+    report = assess_repository(
+        path, categories=_categories(category) or None, drills=recorded_drills()
+    )
     if output is AssessOutput.json:
         print_json(report_to_dict(report))
     elif output is AssessOutput.sarif:
@@ -100,3 +103,31 @@ def _store(server: str | None, service: str, report: dict[str, object]) -> dict[
         f"/api/v1/services/{service}/assessments", report
     )
     return stored
+
+
+def recorded_drills() -> list[datetime] | None:
+    """Passed drills in this engine's database; None when it keeps no DR records (yet)."""
+    from sqlalchemy import inspect
+    from sqlalchemy.engine import make_url
+
+    from code_engine.cli.context import load_settings, open_database
+    from code_engine.clock import utc_now
+    from code_engine.dr.records import passed_drill_times
+
+    settings = load_settings()
+    url = make_url(settings.resolved_database_url)
+    if url.get_backend_name() == "sqlite" and not Path(url.database or "").is_file():
+        return None
+    try:
+        db = open_database(settings, migrate=False)
+    except Exception:  # noqa: BLE001 - no reachable database: assess from the files alone
+        return None
+    try:
+        if not inspect(db.engine).has_table("dr_drills"):
+            return None
+        with db.session() as session:
+            return list(passed_drill_times(session, utc_now()))
+    except Exception:  # noqa: BLE001 - an unreachable database is no evidence either way
+        return None
+    finally:
+        db.dispose()

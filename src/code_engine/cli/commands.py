@@ -9,6 +9,7 @@ from code_engine.cli import (
     auth_cmd,
     deploy_cmd,
     dora_cmd,
+    dr_cmd,
     load_cmd,
     logs_cmd,
     release_cmd,
@@ -33,5 +34,6 @@ def register(app: typer.Typer) -> None:
         logs_cmd,
         assess_cmd,
         dora_cmd,
+        dr_cmd,
     ):
         module.register(app)

@@ -11,6 +11,7 @@ import typer
 
 from code_engine.cli.client import ApiClient
 from code_engine.cli.deploy_watch import describe, outcome, watch
+from code_engine.cli.dr_cmd import recovery_warning
 from code_engine.cli.options import SERVER
 from code_engine.cli.output import OutputFormat, console, print_json, render_object, render_rows
 from code_engine.errors import UserError
@@ -146,10 +147,12 @@ def status(
 ) -> None:
     """What serves each environment, and what is rolling out."""
     name = service_name(service, spec)
-    rows = ApiClient(server).get(
-        "/api/v1/deployments/status", service=name, environment=environment
-    )
+    client = ApiClient(server)
+    rows = client.get("/api/v1/deployments/status", service=name, environment=environment)
+    recovery = recovery_warning(client.get("/api/v1/dr/status"))
     if output is OutputFormat.json:
+        if recovery:  # stdout stays the JSON document
+            console(stderr=True).print(recovery, highlight=False)
         print_json(rows)
         return
     table = [
@@ -173,6 +176,8 @@ def status(
                 markup=False,
                 highlight=False,
             )
+    if recovery:
+        console().print(f"[red]{recovery}[/]", highlight=False)
 
 
 def history(

@@ -74,6 +74,9 @@ def worker(poll: float = POLL, prometheus_url: str = PROMETHEUS) -> None:
     signal.signal(signal.SIGTERM, stop_on)
     signal.signal(signal.SIGINT, stop_on)
     console(stderr=True).print(f"CODE worker running (data: {settings.data_dir})")
+    from code_engine.dr.schedule import start_from_settings
+
+    start_from_settings(db, settings, stop)  # backup and drill schedules (docs/dr.md)
     Worker(db, worker_config(settings, poll, prometheus_url)).run(stop)
 
 

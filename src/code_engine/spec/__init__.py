@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from code_engine.spec.backup import Backup, Retention
+from code_engine.spec.backup import Backup, BackupSource, Retention
 from code_engine.spec.cron import CronSchedule, parse_cron
 from code_engine.spec.duration import Duration, format_duration, parse_duration
 from code_engine.spec.environment import Environment, Protection
@@ -31,6 +31,7 @@ __all__ = [
     "Analysis",
     "AnalysisStep",
     "Backup",
+    "BackupSource",
     "BlueGreenStrategy",
     "CanaryStep",
     "CanaryStrategy",

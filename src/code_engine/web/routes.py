@@ -19,7 +19,7 @@ from code_engine.dora.operations import default_source
 from code_engine.dora.window import parse_days, resolve_window
 from code_engine.runtime import Runtime, get_runtime
 from code_engine.web import session as web_session
-from code_engine.web.views import dashboard, with_operations
+from code_engine.web.views import dashboard, recovery_evidence, with_operations
 
 router = APIRouter(include_in_schema=False)
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
@@ -78,11 +78,13 @@ def home(
             environment=env,
             incident_link_window=timedelta(hours=runtime.settings.dora_incident_link_hours),
         )
+        recovery = recovery_evidence(session, runtime.settings, runtime.clock())
     # after the transaction: the sources answer over the network, not from the store
     source = default_source(runtime.settings, RouterTraffic.builtin(runtime.settings.data_dir))
     panels = with_operations(panels, source, environment=env, start=start, end=end)
     context = {
         "panels": panels,
+        "recovery": recovery,
         "principal": principal.name,
         "environment": env,
         "window": window,

@@ -6,6 +6,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,6 +23,7 @@ from code_engine.dora.operations import (
 )
 from code_engine.dora.render import TITLES
 from code_engine.dora.report import ServiceReport, service_reports
+from code_engine.settings import Settings
 from code_engine.store.tables import DeploymentRow, IncidentRow, ServiceRow
 from code_engine.web.sparkline import Sparkline, sparkline
 
@@ -319,3 +321,16 @@ def dashboard(
             )
         )
     return panels
+
+
+def recovery_evidence(session: Session, settings: Settings, now: datetime) -> dict[str, Any] | None:
+    """Last backups, last drill and RPO/RTO for the operations view; None without DR config."""
+    from code_engine.dr import load_config
+    from code_engine.dr.evidence import gather
+    from code_engine.errors import CodeError
+
+    try:
+        config = load_config(settings)
+    except CodeError:
+        return None
+    return gather(session, config.objectives, [s.name for s in config.sources], now).as_dict()

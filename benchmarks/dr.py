@@ -1,0 +1,205 @@
+"""Backup and restore throughput of `codectl dr` against the raw tools, in the same run.
+
+PostgreSQL: a pgbench database (scale 70 is about 1 GB) backed up by `codectl dr backup`
+(zstd + AES-256-GCM) against `pg_dump -Fc`, restored by `codectl dr restore` against
+`pg_restore -j 2`. SQLite: a file of about `--sqlite-mb` MB against `sqlite3 .backup` and
+`.restore`. Target: at least 0.9x the raw tool's throughput both ways. Prints a JSON line per
+figure (throughput in MB/s of live data, ratio to the raw tool, bytes stored) and a drill's RTO.
+
+    python benchmarks/dr.py [--scale 70] [--sqlite-mb 1024] [--postgres-url URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+TARGET_RATIO = 0.9
+SPEC = """\
+service: bench
+repo: .
+environments:
+  - name: dev
+    target: {{kind: local, command: "app {{port}}"}}
+backup:
+  store: {store}
+  sources:
+    - name: bench-pg
+      kind: postgres
+      url_env: BENCH_PG_URL
+      smoke: ["SELECT count(*) FROM pgbench_accounts"]
+    - {{name: bench-sqlite, kind: sqlite, path: {sqlite}, smoke: ["SELECT count(*) FROM rows"]}}
+"""
+
+
+def emit(**figure: Any) -> None:
+    print(json.dumps(figure), flush=True)
+
+
+def timed(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, str]:
+    start = time.perf_counter()
+    done = subprocess.run(argv, capture_output=True, text=True, env=env)
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(argv[:3])} failed: {done.stderr.strip()[-500:]}")
+    return elapsed, done.stdout
+
+
+def libpq(url: str) -> str:
+    scheme, _, rest = url.partition("://")
+    return f"postgresql://{rest}" if scheme.startswith("postgresql") else url
+
+
+STARTUP: list[float] = []
+
+
+def figure(name: str, size: int, ours: float, raw: float, **extra: Any) -> None:
+    """End to end (the command as a user runs it), and without the fixed cost of a command."""
+    mb = size / 1e6
+    ratio = raw / ours
+    work = max(ours - STARTUP[0], 1e-6)
+    emit(
+        benchmark=f"dr_{name}",
+        live_mb=round(mb, 1),
+        codectl_seconds=round(ours, 3),
+        raw_seconds=round(raw, 3),
+        codectl_mb_per_s=round(mb / ours, 1),
+        raw_mb_per_s=round(mb / raw, 1),
+        ratio=round(ratio, 3),
+        ratio_without_startup=round(raw / work, 3),
+        target=TARGET_RATIO,
+        met=ratio >= TARGET_RATIO,
+        **extra,
+    )
+
+
+def make_sqlite(path: Path, megabytes: int) -> None:
+    """Rows of mixed text: compressible like real application data, not all zeros."""
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE rows (id INTEGER PRIMARY KEY, name TEXT, payload TEXT)")
+    words = [secrets.token_hex(4) for _ in range(5000)]
+    while path.stat().st_size < megabytes * 1_000_000:
+        batch = [
+            (f"row {i}", " ".join(words[(i * 7 + j) % 5000] for j in range(20)))
+            for i in range(20000)
+        ]
+        conn.executemany("INSERT INTO rows (name, payload) VALUES (?, ?)", batch)
+        conn.commit()
+    conn.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=int, default=70, help="pgbench scale (70: about 1 GB)")
+    parser.add_argument("--sqlite-mb", type=int, default=1024, help="size of the SQLite file")
+    parser.add_argument(
+        "--postgres-url",
+        default=os.environ.get("CODE_TEST_POSTGRES_URL", ""),
+        help="a server where a scratch database may be created",
+    )
+    args = parser.parse_args()
+    if not args.postgres_url:
+        raise SystemExit("give --postgres-url (or set CODE_TEST_POSTGRES_URL)")
+    work = Path(tempfile.mkdtemp(prefix="code-dr-bench-"))
+    codectl = [sys.executable, "-m", "code_engine"]
+    name = f"code_bench_dr_{secrets.token_hex(3)}"
+    base = libpq(args.postgres_url).rpartition("/")[0]
+    admin = psycopg.connect(libpq(args.postgres_url), autocommit=True)
+    created = [name, f"{name}_raw", f"{name}_ours"]
+    try:
+        admin.execute(f'CREATE DATABASE "{name}"')
+        timed(["pgbench", "-i", "-q", "-s", str(args.scale), f"{base}/{name}"])
+        pg_size = int(admin.execute("SELECT pg_database_size(%s)", (name,)).fetchone()[0])  # type: ignore[index]
+        sqlite_path = work / "app.db"
+        make_sqlite(sqlite_path, args.sqlite_mb)
+        store = work / "store"
+        (work / "code.yaml").write_text(SPEC.format(store=store, sqlite=sqlite_path))
+        key = work / "secrets" / "dr.key"
+        subprocess.run(
+            [*codectl, "dr", "key", "generate", str(key)], check=True, capture_output=True
+        )
+        env = {
+            **os.environ,
+            "CODE_DATA_DIR": str(work / "data"),
+            "CODE_DR_SPEC": str(work / "code.yaml"),
+            "CODE_DR_KEY_FILE": str(key),
+            "BENCH_PG_URL": f"{base}/{name}",
+            "NO_COLOR": "1",
+        }
+        subprocess.run([*codectl, "db", "upgrade"], check=True, capture_output=True, env=env)
+        # the fixed cost of one `codectl dr` command: process start, settings, database check
+        STARTUP.append(min(timed([*codectl, "dr", "list", "-o", "json"], env)[0] for _ in range(3)))
+        emit(benchmark="dr_codectl_fixed_cost", seconds=round(STARTUP[0], 3))
+
+        # PostgreSQL: raw pg_dump -Fc / pg_restore -j 2, then codectl dr backup / restore
+        dump = work / "raw.dump"
+        raw_dump, _ = timed(["pg_dump", "-Fc", "-f", str(dump), f"{base}/{name}"])
+        admin.execute(f'CREATE DATABASE "{name}_raw"')
+        raw_restore, _ = timed(
+            ["pg_restore", "-j", "2", "--no-owner", "-d", f"{base}/{name}_raw", str(dump)]
+        )
+        ours_dump, out = timed(
+            [*codectl, "dr", "backup", "--source", "bench-pg", "-o", "json"], env
+        )
+        taken = json.loads(out)[0]
+        ours_restore, _ = timed(
+            [
+                *codectl,
+                "dr",
+                "restore",
+                "--id",
+                taken["id"],
+                "--target",
+                f"{name}_ours",
+                "-o",
+                "json",
+            ],
+            env,
+        )
+        figure("postgres_backup", pg_size, ours_dump, raw_dump, stored_bytes=taken["stored_bytes"],
+               raw_tool_bytes=dump.stat().st_size, scale=args.scale)  # fmt: skip
+        figure("postgres_restore", pg_size, ours_restore, raw_restore, scale=args.scale)
+
+        # SQLite: sqlite3 .backup / .restore, then codectl dr backup / restore
+        copy = work / "raw-copy.db"
+        sqlite_size = sqlite_path.stat().st_size
+        raw_backup, _ = timed(["sqlite3", str(sqlite_path), f".backup {copy}"])
+        raw_back, _ = timed(["sqlite3", str(work / "raw-restored.db"), f".restore {copy}"])
+        ours_backup, out = timed(
+            [*codectl, "dr", "backup", "--source", "bench-sqlite", "-o", "json"], env
+        )
+        taken_sqlite = json.loads(out)[0]
+        ours_back, _ = timed([*codectl, "dr", "restore", "--id", taken_sqlite["id"], "--target",
+                              str(work / "ours-restored.db"), "-o", "json"], env)  # fmt: skip
+        figure("sqlite_backup", sqlite_size, ours_backup, raw_backup,
+               stored_bytes=taken_sqlite["stored_bytes"])  # fmt: skip
+        figure("sqlite_restore", sqlite_size, ours_back, raw_back)
+
+        # a drill over every source: restore into scratch, checks, smoke queries
+        for own in ("code-database", "code-data"):
+            timed([*codectl, "dr", "backup", "--source", own], env)
+        _, out = timed([*codectl, "dr", "drill", "-o", "json"], env)
+        drill = json.loads(out)
+        emit(benchmark="dr_drill", rto_seconds=drill["rto_seconds"], status=drill["status"],
+             rto_objective_seconds=drill["rto_objective_seconds"])  # fmt: skip
+    finally:
+        for database in created:
+            admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        admin.close()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

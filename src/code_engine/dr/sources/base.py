@@ -1,0 +1,87 @@
+"""The source protocol: dump into a stream, restore a stream into a new target, check it."""
+
+from __future__ import annotations
+
+import errno
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO, Protocol
+
+from code_engine.dr.errors import DiskFullError, DrError
+
+COPY_BLOCK = 4 * 1024 * 1024
+
+
+class Writable(Protocol):
+    def write(self, data: bytes | bytearray | memoryview) -> int: ...
+
+
+class Readable(Protocol):
+    def read(self, size: int = -1) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """What the integrity check and smoke queries of a restored copy found."""
+
+    target: str
+    checks: dict[str, Any] = field(default_factory=dict)
+
+
+class Source(Protocol):
+    """One thing CODE backs up. `restore` only ever writes a target that does not exist yet."""
+
+    name: str
+    kind: str
+
+    def describe(self) -> str:
+        """Where the live data is (path or URL without password)."""
+
+    def versions(self) -> tuple[str, dict[str, str]]:
+        """The engine's version and the versions of the tools used."""
+
+    def dump(self, out: Writable, scratch: Path) -> dict[str, Any]:
+        """Write a consistent copy to `out`; returns details for the manifest."""
+
+    def beside(self, snapshot_id: str) -> str:
+        """The default restore target: a new one next to the live data."""
+
+    def live(self) -> str:
+        """The live target (used by an in-place restore)."""
+
+    def restore(self, data: Readable, target: str, scratch: Path) -> None:
+        """Restore into the new `target`, leaving nothing behind on failure."""
+
+    def check(self, target: str, smoke: tuple[str, ...]) -> CheckReport:
+        """Integrity check and smoke queries; `IntegrityError` when they fail."""
+
+    def replace_live(self, target: str, snapshot_id: str) -> str:
+        """Put the restored `target` in place of the live data; returns where the old went."""
+
+    def discard(self, target: str) -> None:
+        """Remove a scratch target after a drill or a restore test."""
+
+
+def copy_stream(src: Readable | BinaryIO, out: Writable) -> int:
+    total = 0
+    while True:
+        block = src.read(COPY_BLOCK)
+        if not block:
+            return total
+        out.write(block)
+        total += len(block)
+
+
+def os_error(exc: OSError, where: str) -> DrError:
+    """ENOSPC becomes `DiskFullError`; any other OS error names the path."""
+    if exc.errno == errno.ENOSPC:
+        return DiskFullError(f"{where}: no space left on the device; the target was not changed")
+    return DrError(f"{where}: {exc.strerror or exc}")
+
+
+def remove_path(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)

@@ -1,0 +1,154 @@
+"""Point-in-time recovery through pgBackRest on a private PostgreSQL 15 cluster: back up, write
+more rows, restore to a time in between, and get exactly the rows written up to that time."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from tests.integration.dr.conftest import Shop
+from tests.support.seaweedfs import free_ports
+
+from code_engine.dr import pitr
+from code_engine.dr.errors import SnapshotNotFoundError
+
+REQUIRE = os.environ.get("CODE_TEST_REQUIRE_PGBACKREST") == "1"
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+
+
+def _owner(*argv: str) -> None:
+    subprocess.run(["runuser", "-u", "postgres", "--", *argv], check=True, capture_output=True)
+
+
+def _start(data: Path, port: int, socket: Path, *options: str) -> None:
+    opts = " ".join([f"-p {port}", f"-k {socket}", "-c listen_addresses=''", *options])
+    _owner(str(PG_BIN / "pg_ctl"), "-D", str(data), "-o", opts, "-w", "-t", "60", "start",
+           "-l", str(data.parent / f"{data.name}.log"))  # fmt: skip
+
+
+def _stop(data: Path) -> None:
+    subprocess.run(
+        ["runuser", "-u", "postgres", "--", str(PG_BIN / "pg_ctl"), "-D", str(data), "-m",
+         "immediate", "stop"], capture_output=True,
+    )  # fmt: skip
+
+
+def _connect(port: int, socket: Path) -> psycopg.Connection:
+    return psycopg.connect(host=str(socket), port=port, user="postgres", dbname="postgres",
+                           autocommit=True)  # fmt: skip
+
+
+@pytest.fixture
+def cluster() -> Iterator[tuple[pitr.PitrSetup, Path]]:
+    missing = [t for t in ("pgbackrest", "runuser") if shutil.which(t) is None]
+    if missing or not (PG_BIN / "initdb").exists() or os.geteuid() != 0:
+        if REQUIRE:
+            pytest.fail(f"CODE_TEST_REQUIRE_PGBACKREST=1 but cannot run: {missing or 'not root'}")
+        pytest.skip("pgBackRest PITR needs pgbackrest, PostgreSQL 15 binaries and root")
+    base = Path(tempfile.mkdtemp(prefix="code-pitr-"))
+    base.chmod(0o755)
+    shutil.chown(base, "postgres", "postgres")
+    data, socket = base / "pgdata", base / "sock"
+    socket.mkdir()
+    shutil.chown(socket, "postgres", "postgres")
+    _owner(str(PG_BIN / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres")
+    (port,) = free_ports(1)
+    setup = pitr.PitrSetup("code", data, port, base / "pgbackrest", socket_dir=socket)
+    pitr.write_config(setup)
+    settings = pitr.server_settings(setup)
+    with (data / "postgresql.auto.conf").open("a") as conf:
+        for name, value in settings.items():
+            conf.write(f"{name} = '{value}'\n")
+    try:
+        _start(data, port, socket)
+        yield setup, base
+    finally:
+        _stop(data)
+        _stop(base / "restored")
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def test_restore_to_a_time_between_two_writes(cluster: tuple[pitr.PitrSetup, Path]) -> None:
+    setup, base = cluster
+    pitr.create_stanza(setup)
+    with _connect(setup.pg_port, setup.socket_dir) as conn:
+        conn.execute("CREATE TABLE events (id serial PRIMARY KEY, what text)")
+        conn.execute("INSERT INTO events (what) VALUES ('before the backup')")
+    assert pitr.backup(setup, "full")["backup"][0]["type"] == "full"
+    with _connect(setup.pg_port, setup.socket_dir) as conn:
+        conn.execute("INSERT INTO events (what) SELECT 'kept ' || g FROM generate_series(1, 3) g")
+        moment = conn.execute("SELECT clock_timestamp()").fetchone()[0]  # type: ignore[index]
+        conn.execute("INSERT INTO events (what) VALUES ('after the recovery point')")
+    pitr._run(setup, "check")  # switches the WAL segment and waits until it is archived
+
+    with pytest.raises(SnapshotNotFoundError, match="earliest point"):
+        pitr.restore_to_time(setup, moment.replace(year=2000), base / "too-early")
+    target = pitr.restore_to_time(setup, moment, base / "restored")
+    (other,) = free_ports(1)
+    _start(target, other, setup.socket_dir, "-c archive_mode=off")
+    with _connect(other, setup.socket_dir) as conn:
+        for _ in range(600):
+            if not conn.execute("SELECT pg_is_in_recovery()").fetchone()[0]:  # type: ignore[index]
+                break
+            conn.execute("SELECT pg_sleep(0.1)")  # the server promotes at the target
+        rows = [r[0] for r in conn.execute("SELECT what FROM events ORDER BY id").fetchall()]
+    assert rows == ["before the backup", "kept 1", "kept 2", "kept 3"]
+
+
+def test_codectl_drives_pgbackrest(
+    cluster: tuple[pitr.PitrSetup, Path], shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    setup, base = cluster
+    store = base / "store"
+    store.mkdir()
+    monkeypatch.setenv("CODE_DR_STORE", str(store))
+    monkeypatch.setenv(
+        "LEDGER_URL",
+        f"postgresql://postgres@/postgres?host={setup.socket_dir}&port={setup.pg_port}",
+    )
+    spec = shop.root / "code.yaml"
+    ledger = (
+        "    - name: ledger\n      kind: postgres\n      url_env: LEDGER_URL\n"
+        f"      pitr: true\n      pg_data: {setup.pg_data}\n"
+    )
+    spec.write_text(spec.read_text() + ledger)
+    code, out, err = shop.codectl("dr", "pitr", "setup", "--source", "ledger")
+    assert code == 0 and "stanza ledger created and checked" in out, err
+    assert (
+        shop.json("dr", "pitr", "backup", "--source", "ledger", "--type", "full")[0]["type"]
+        == "full"
+    )
+    with _connect(setup.pg_port, setup.socket_dir) as conn:
+        conn.execute("CREATE TABLE t (n int)")
+        conn.execute("INSERT INTO t VALUES (1)")
+        moment = conn.execute("SELECT clock_timestamp()").fetchone()[0]  # type: ignore[index]
+        conn.execute("INSERT INTO t VALUES (2)")
+    repo = store / "pgbackrest" / "ledger"
+    ledger_setup = pitr.PitrSetup(
+        "ledger", setup.pg_data, setup.pg_port, repo, socket_dir=setup.socket_dir
+    )
+    pitr._run(ledger_setup, "check")
+    # `dr backup` of a pitr source also drives an incremental pgBackRest backup
+    shop.json("dr", "backup", "--source", "ledger")
+    kinds = [b["type"] for b in pitr.info(ledger_setup)["backup"]]
+    assert kinds == ["full", "incr"]
+    restored = shop.json("dr", "restore", "--to-time", moment.isoformat(), "--source", "ledger")[0]
+    target = Path(restored["target"])
+    assert restored["pitr"] and target.parent == setup.pg_data.parent
+    (other,) = free_ports(1)
+    _start(target, other, setup.socket_dir, "-c archive_mode=off")
+    try:
+        with _connect(other, setup.socket_dir) as conn:
+            for _ in range(600):
+                if not conn.execute("SELECT pg_is_in_recovery()").fetchone()[0]:  # type: ignore[index]
+                    break
+                conn.execute("SELECT pg_sleep(0.1)")
+            assert conn.execute("SELECT array_agg(n) FROM t").fetchone() == ([1],)
+    finally:
+        _stop(target)

