@@ -85,8 +85,8 @@ def outcome(deployment: Mapping[str, Any]) -> None:
         seconds = max(10, math.ceil(float(needed["seconds"])))
         environment = deployment.get("environment")
         message += (
-            f"\n  send traffic, e.g. codectl load {environment} --rps {rate} "
-            f"--duration {seconds}s, then codectl resume {environment}; "
-            f"or codectl abort {environment}"
+            f"\n  send traffic:  codectl load {environment} --rps {rate} --duration {seconds}s"
+            f"\n  then resume:   codectl resume {environment}"
+            f"\n  or give up:    codectl abort {environment}"
         )
     raise CheckFailedError(message)

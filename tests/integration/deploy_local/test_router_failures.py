@@ -176,8 +176,11 @@ def test_too_many_or_too_large_headers_get_431(
     # a head arriving in pieces is counted as it grows, before it is complete
     with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
         sock.sendall(b"GET / HTTP/1.1\r\nhost: x\r\nx-big: ")
-        for _ in range(10):
-            sock.sendall(b"a" * 8192)
+        # the router answers and closes as soon as the head passes the limit, so a later
+        # piece may find the connection gone: the answer is what counts
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            for _ in range(10):
+                sock.sendall(b"a" * 8192)
         assert sock.recv(4096).startswith(b"HTTP/1.1 431 ")
     assert httpx.get(url, timeout=10).status_code == 200
 
