@@ -14,6 +14,7 @@ from starlette.testclient import TestClient
 
 from code_engine.api import create_app
 from code_engine.api.app import runtime_of
+from code_engine.auth.principals import ensure_principal
 from code_engine.auth.roles import Binding
 from code_engine.settings import Settings
 from code_engine.store.engine import Database, make_database
@@ -119,6 +120,8 @@ def make_token(client: TestClient) -> TokenFactory:
 
     def factory(*roles: str, name: str = "tester", ttl: int = 600) -> str:
         bindings = frozenset(Binding.parse(r) for r in roles)
+        # A token is honoured only while its principal exists and holds its roles.
+        ensure_principal(runtime.db, name, bindings)
         return runtime.tokens.issue(name, "client", bindings, ttl).access_token
 
     return factory

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from code_engine.auth.keys import KeyRing
+from code_engine.auth.liveness import PrincipalGate
 from code_engine.auth.tokens import ExternalIssuer, TokenService
 from code_engine.clock import Clock
 from code_engine.observe.metrics import ApiMetrics, create_metrics
@@ -20,6 +21,7 @@ class Runtime:
     tokens: TokenService
     clock: Clock
     metrics: ApiMetrics
+    gate: PrincipalGate
 
 
 def build_runtime(settings: Settings, clock: Clock, db: Database | None = None) -> Runtime:
@@ -47,6 +49,14 @@ def build_runtime(settings: Settings, clock: Clock, db: Database | None = None) 
         audience=settings.jwt_audience,
         external=external,
     )
+    gate = PrincipalGate(
+        database, clock, issuer=settings.jwt_issuer, cache_seconds=settings.principal_check_seconds
+    )
     return Runtime(
-        settings=settings, db=database, tokens=tokens, clock=clock, metrics=create_metrics()
+        settings=settings,
+        db=database,
+        tokens=tokens,
+        clock=clock,
+        metrics=create_metrics(),
+        gate=gate,
     )

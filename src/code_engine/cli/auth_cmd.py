@@ -108,8 +108,19 @@ def clients_list(output: OutputFormat = OUTPUT) -> None:
 
 
 @auth_app.command("rotate-keys")
-def rotate_keys() -> None:
-    """Start signing with a new key; old keys verify until their tokens expire."""
+def rotate_keys(
+    publish_for: int = typer.Option(
+        60,
+        "--publish-for",
+        min=0,
+        max=86_400,
+        help="Seconds the new key is published in the JWKS before it signs.",
+    ),
+) -> None:
+    """Rotate in a new signing key; old keys verify until their tokens expire.
+
+    Running servers re-read the key ring on their own: no restart is needed.
+    """
     settings = load_settings()
     longest = max(settings.access_token_ttl_seconds, settings.user_token_ttl_seconds)
     ring = KeyRing(
@@ -118,8 +129,10 @@ def rotate_keys() -> None:
         utc_now,
         timedelta(seconds=longest),
     ).load_or_create()
-    key = ring.rotate()
-    console().print(f"new signing key {key.kid}; running servers pick it up on restart")
+    key = ring.rotate(timedelta(seconds=publish_for))
+    console().print(
+        f"new signing key {key.kid}: published now, signs from {key.signs_from:%Y-%m-%d %H:%M:%S}Z"
+    )
 
 
 @auth_app.command("jwks")

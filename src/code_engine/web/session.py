@@ -11,7 +11,7 @@ from fastapi import Request, Response
 from code_engine.api.runtime import Runtime
 from code_engine.audit import trail as audit
 from code_engine.auth import principals
-from code_engine.auth.roles import Role
+from code_engine.auth.roles import Role, allows
 from code_engine.auth.tokens import AuthenticationError, Principal
 from code_engine.observe.logging import get_logger
 
@@ -61,11 +61,33 @@ def viewer(request: Request, runtime: Runtime) -> Principal | None:
         return None
     try:
         principal = runtime.tokens.verify(token)
+        runtime.gate.check(principal)
     except AuthenticationError:
         return None
     if not any(binding.role >= Role.viewer for binding in principal.bindings):
         return None
     return principal
+
+
+def may_view(principal: Principal, environment: str) -> bool:
+    """The dashboard shows an environment to viewers of that environment (or global ones)."""
+    return allows(principal.bindings, Role.viewer, environment)
+
+
+def log_out(request: Request, runtime: Runtime) -> None:
+    """Revoke the session's token, so a copy of the cookie stops working too."""
+    token = request.cookies.get(COOKIE, "")
+    if not token:
+        return
+    try:
+        principal = runtime.tokens.verify(token)
+    except AuthenticationError:
+        return  # expired or unknown: nothing left to revoke
+    runtime.gate.revoke(principal)
+    with runtime.db.session() as session:
+        audit.record(
+            session, at=runtime.clock(), principal=principal.name, action="auth.logout"
+        )
 
 
 def safe_next(target: str | None) -> str:
