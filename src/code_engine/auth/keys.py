@@ -122,7 +122,9 @@ class KeyRing:
             kept = [
                 k
                 if k.retired
-                else SigningKey(k.kid, k.created, max(activates, k.signs_from), k.private, k.activates)
+                else SigningKey(
+                    k.kid, k.created, max(activates, k.signs_from), k.private, k.activates
+                )
                 for k in self._keys
                 if k.retired is None or k.retired + self._grace > now
             ]

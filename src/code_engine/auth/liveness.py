@@ -104,4 +104,6 @@ def _lost_roles(carried: frozenset[Binding], held: frozenset[Binding]) -> str | 
     lost = sorted(b.render() for b in carried - held)
     if not lost:
         return None
-    return f"the token carries roles its principal no longer holds ({', '.join(lost)}); log in again"
+    return (
+        f"the token carries roles its principal no longer holds ({', '.join(lost)}); log in again"
+    )

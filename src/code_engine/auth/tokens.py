@@ -200,13 +200,13 @@ class _ClockedJWT(jwt.PyJWT):
         super().__init__()
         self._clock = clock
 
-    def _validate_claims(  # type: ignore[override]
+    def _validate_claims(
         self, payload: dict[str, Any], options: Any, *args: Any, **kwargs: Any
     ) -> None:
         for claim in TIME_CLAIMS:
             if claim in payload and not _is_numeric_date(payload[claim]):
                 raise _NotANumericDateError(claim)
-        untimed = {**options, "verify_exp": False, "verify_nbf": False, "verify_iat": False}
+        untimed: Any = {**options, "verify_exp": False, "verify_nbf": False, "verify_iat": False}
         super()._validate_claims(payload, untimed, *args, **kwargs)
         now = self._clock().timestamp()
         leeway = float(kwargs.get("leeway", LEEWAY_SECONDS))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, get_args
@@ -254,9 +254,15 @@ def list_deployments(
     service_id: int | None = None,
     environment_id: int | None = None,
     status: str | None = None,
+    environments: Collection[str] | None = None,
 ) -> Page[dict[str, Any]]:
-    """Deployments newest first, as mappings of LIST_COLUMNS (one query, no ORM objects)."""
+    """Deployments newest first, as mappings of LIST_COLUMNS (one query, no ORM objects).
+
+    `environments` limits the rows to environments of those names (None: all of them).
+    """
     query = _summary_query()
+    if environments is not None:
+        query = query.where(EnvironmentRow.name.in_(sorted(environments)))
     if service_id is not None:
         query = query.where(DeploymentRow.service_id == service_id)
     if environment_id is not None:

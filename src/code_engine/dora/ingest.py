@@ -91,6 +91,7 @@ def ingest(
     by: str,
     authorize_deploy: Authorize,
     skip_unknown: bool = False,
+    authorize_event: Callable[[Event], None] | None = None,
 ) -> IngestResult:
     """Write `events`; raises PayloadError (naming each bad event) before writing anything.
 
@@ -104,6 +105,8 @@ def ingest(
     for event in accepted:
         if isinstance(event, DeploymentEvent):
             authorize_deploy(event.environment)
+        if authorize_event is not None:
+            authorize_event(event)
     result = IngestResult(ignored=[problems[index] for index in sorted(problems)])
     for event in accepted:
         outcome = _apply(session, event, known[event.service], by)

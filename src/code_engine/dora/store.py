@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -10,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from code_engine.errors import ConflictError, NotFoundError
 from code_engine.store.pagination import Page, paginate
-from code_engine.store.tables import ChangeRow, IncidentRow
+from code_engine.store.tables import ChangeRow, EnvironmentRow, IncidentRow
 
 
 @dataclass(frozen=True)
@@ -127,8 +128,14 @@ def list_incidents(
     *,
     service_id: int | None = None,
     open_only: bool = False,
+    environments: Collection[str] | None = None,
 ) -> Page[IncidentRow]:
+    """Incidents newest first; `environments` limits them to environments of those names
+    (None: all, including incidents of no environment)."""
     query = select(IncidentRow)
+    if environments is not None:
+        names = select(EnvironmentRow.id).where(EnvironmentRow.name.in_(sorted(environments)))
+        query = query.where(IncidentRow.environment_id.in_(names))
     if service_id is not None:
         query = query.where(IncidentRow.service_id == service_id)
     if open_only:

@@ -85,9 +85,7 @@ def log_out(request: Request, runtime: Runtime) -> None:
         return  # expired or unknown: nothing left to revoke
     runtime.gate.revoke(principal)
     with runtime.db.session() as session:
-        audit.record(
-            session, at=runtime.clock(), principal=principal.name, action="auth.logout"
-        )
+        audit.record(session, at=runtime.clock(), principal=principal.name, action="auth.logout")
 
 
 def safe_next(target: str | None) -> str:

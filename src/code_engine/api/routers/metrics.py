@@ -8,8 +8,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from code_engine.api.deps import Now, RuntimeDep, SessionDep, Viewer
+from code_engine.api.deps import Now, RuntimeDep, SessionDep, Viewer, authorize
 from code_engine.api.schemas import ERROR_RESPONSES, UtcDatetime
+from code_engine.auth.roles import Role
 from code_engine.dora.operations import measure_operations, operations_to_dict
 from code_engine.dora.render import report_to_dict
 from code_engine.dora.report import service_reports
@@ -77,7 +78,7 @@ def window_of(now: datetime, window: str, start: datetime | None, end: datetime 
 def dora_metrics(
     session: SessionDep,
     runtime: RuntimeDep,
-    _: Viewer,
+    principal: Viewer,
     now: Now,
     service: str | None = None,
     environment: str = "prod",
@@ -85,6 +86,7 @@ def dora_metrics(
     from_: From = None,
     to: To = None,
 ) -> dict[str, Any]:
+    authorize(principal, Role.viewer, environment)
     start, end = window_of(now, window, from_, to)
     reports = service_reports(
         session,
@@ -129,7 +131,7 @@ class OperationsOut(BaseModel):
 def operations_metrics(
     session: SessionDep,
     runtime: RuntimeDep,
-    _: Viewer,
+    principal: Viewer,
     now: Now,
     service: str,
     environment: str = "prod",
@@ -137,6 +139,7 @@ def operations_metrics(
     from_: From = None,
     to: To = None,
 ) -> dict[str, Any]:
+    authorize(principal, Role.viewer, environment)
     start, end = window_of(now, window, from_, to)
     report = measure_operations(
         session, runtime.settings, service=service, environment=environment, start=start, end=end
