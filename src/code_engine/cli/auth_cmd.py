@@ -156,7 +156,11 @@ def login(
     username: str = typer.Option(None, "--username", "-u"),
     password: str = typer.Option(None, envvar="CODE_PASSWORD"),
 ) -> None:
-    """Get a token (client credentials or user password) and store it for later commands."""
+    """Get a token (client credentials or user password) and store it for later commands.
+
+    A client login also stores the client credentials (owner-only file), so that later
+    commands renew the token when it expires; a user logs in again after the token's lifetime.
+    """
     if client_id:
         form = {
             "grant_type": "client_credentials",
@@ -171,11 +175,15 @@ def login(
             "password": password or typer.prompt("password", hide_input=True),
         }
     body = request_token(server, form)
+    machine = form["grant_type"] == "client_credentials"
     path = save_login(
         Login(
             server=server,
             token=body["access_token"],
             expires_at=time.time() + int(body.get("expires_in", 0)),
+            # a machine login renews its token by itself; a person's password is never kept
+            client_id=form["client_id"] if machine else "",
+            client_secret=form["client_secret"] if machine else "",
         )
     )
     console().print(f"logged in to {server}; token stored in {path}")
