@@ -123,11 +123,11 @@ def test_disable_revoke_and_logout_stop_tokens_at_once(servers) -> None:
     token = server.token("ci", secret)
     assert server.get("/api/v1/services", token).status_code == 200
 
-    server.cli("users", "disable", "ci")
+    server.cli("clients", "disable", "ci")
     _until(lambda: server.get("/api/v1/services", token).status_code == 401, "disable")
     assert "'ci' is disabled" in _message(server.get("/api/v1/services", token))
 
-    server.cli("users", "disable", "ci", "--enable")
+    server.cli("clients", "disable", "ci", "--enable")
     token = server.token("ci", secret)
     assert server.get("/api/v1/services", token).status_code == 200
     server.cli("users", "grant", "ci", "viewer")
@@ -259,3 +259,39 @@ def test_rotation_reaches_both_replicas_without_restart(servers) -> None:
         for token in (old, early, fresh):
             assert server.get("/api/v1/services", token).status_code == 200
     assert a.proc.poll() is None and b.proc.poll() is None
+
+
+def test_codectl_renews_a_machine_login(servers) -> None:
+    server = servers("a")
+    server.cli(
+        "login", "--server", server.url, "--client-id", ADMIN_ID, "--client-secret", ADMIN_SECRET
+    )
+    stored = Path(server.env["XDG_CONFIG_HOME"]) / "code-engine" / "credentials.json"
+    login = json.loads(stored.read_text())
+    assert login["client_id"] == ADMIN_ID and oct(stored.stat().st_mode & 0o777) == "0o600"
+
+    # expired: renewed before the request
+    stored.write_text(json.dumps({**login, "expires_at": time.time() - 1}))
+    listed = server.cli("services", "list", "--output", "json")
+    assert json.loads(listed.stdout) == []
+    renewed = json.loads(stored.read_text())
+    assert renewed["token"] != login["token"] and renewed["expires_at"] > time.time() + 60
+
+    # refused (revoked, or roles changed): renewed once, the request retried
+    stored.write_text(json.dumps({**renewed, "token": login["token"][:-4] + "AAAA"}))
+    assert server.cli("services", "list", "--output", "json").returncode == 0
+    assert json.loads(stored.read_text())["token"] != renewed["token"]
+
+    # a person's login keeps no password and asks to log in again
+    env = {**server.env, "CODE_NEW_USER_PASSWORD": "a long enough password"}
+    subprocess.run([*CODECTL, "users", "create", "mara", "--role", "viewer"], env=env, check=True)
+    server.cli(
+        "login", "--server", server.url, "-u", "mara", "--password", "a long enough password"
+    )
+    person = json.loads(stored.read_text())
+    assert person["client_secret"] == "" and "a long enough password" not in stored.read_text()
+    stored.write_text(json.dumps({**person, "expires_at": time.time() - 1}))
+    expired = subprocess.run(
+        [*CODECTL, "services", "list"], env=server.env, capture_output=True, text=True, check=False
+    )
+    assert expired.returncode == 2 and "run codectl login again" in expired.stderr

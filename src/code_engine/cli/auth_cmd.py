@@ -14,6 +14,7 @@ from code_engine.cli.client import DEFAULT_SERVER, Login, request_token, save_lo
 from code_engine.cli.context import load_settings, open_database
 from code_engine.cli.output import OutputFormat, console, print_json, render_rows
 from code_engine.clock import utc_now
+from code_engine.errors import UserError
 
 users_app = typer.Typer(help="Human users (password grant).", no_args_is_help=True)
 clients_app = typer.Typer(help="Machine clients (client_credentials grant).", no_args_is_help=True)
@@ -81,7 +82,7 @@ def users_revoke(name: str, role: str) -> None:
 
 @users_app.command("disable")
 def users_disable(name: str, enable: bool = typer.Option(False, help="Enable instead.")) -> None:
-    """Disable (or re-enable) a user or client; its new token requests are refused."""
+    """Disable (or re-enable) a user or client; its tokens stop working within seconds."""
     principals.set_disabled(open_database(load_settings()), name, not enable)
     console().print(f"{'enabled' if enable else 'disabled'} {name}")
 
@@ -105,6 +106,18 @@ def clients_create(
 def clients_list(output: OutputFormat = OUTPUT) -> None:
     """List clients and their roles."""
     render_rows(_rows("client"), ["name", "roles", "disabled"], output)
+
+
+@clients_app.command("disable")
+def clients_disable(
+    name: str, enable: bool = typer.Option(False, help="Enable instead.")
+) -> None:
+    """Disable (or re-enable) a client; its tokens stop working within seconds."""
+    db = open_database(load_settings())
+    if not any(a.name == name for a in principals.list_accounts(db, "client")):
+        raise UserError(f"no client named {name!r}")
+    principals.set_disabled(db, name, not enable)
+    console().print(f"{'enabled' if enable else 'disabled'} client {name}")
 
 
 @auth_app.command("rotate-keys")
