@@ -109,9 +109,7 @@ def clients_list(output: OutputFormat = OUTPUT) -> None:
 
 
 @clients_app.command("disable")
-def clients_disable(
-    name: str, enable: bool = typer.Option(False, help="Enable instead.")
-) -> None:
+def clients_disable(name: str, enable: bool = typer.Option(False, help="Enable instead.")) -> None:
     """Disable (or re-enable) a client; its tokens stop working within seconds."""
     db = open_database(load_settings())
     if not any(a.name == name for a in principals.list_accounts(db, "client")):
