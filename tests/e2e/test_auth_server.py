@@ -239,7 +239,7 @@ def test_rotation_reaches_both_replicas_without_restart(servers) -> None:
     old = a.token()
     old_kid = jwt.get_unverified_header(old)["kid"]
     assert b.get("/api/v1/services", old).status_code == 200
-    a.cli("auth", "rotate-keys", "--publish-for", "3")
+    a.cli("auth", "rotate-keys", "--publish-for", "15")
     new_kid = json.loads((Path(a.env["CODE_JWT_KEYS_DIR"]) / "ring.json").read_text())["keys"][-1][
         "kid"
     ]
@@ -252,7 +252,9 @@ def test_rotation_reaches_both_replicas_without_restart(servers) -> None:
     assert published(a) == published(b) == {old_kid, new_kid}
     early = a.token()
     assert jwt.get_unverified_header(early)["kid"] == old_kid
-    _until(lambda: jwt.get_unverified_header(b.token())["kid"] == new_kid, "new key signs")
+    _until(
+        lambda: jwt.get_unverified_header(b.token())["kid"] == new_kid, "new key signs", timeout=40
+    )
     fresh = a.token()
     assert jwt.get_unverified_header(fresh)["kid"] == new_kid
     for server in (a, b):
