@@ -75,8 +75,11 @@ class ExternalIssuer:
                 ) from None
         try:
             jwk_set = jwt.PyJWKSet.from_dict(json.loads(Path(self.jwks).read_text("utf-8")))
-        except (OSError, ValueError, jwt.PyJWTError) as exc:
-            raise ConfigError(f"{self.jwks}: cannot read the external JWKS: {exc}") from exc
+        except (OSError, ValueError, jwt.PyJWTError):
+            raise ConfigError(
+                f"{self.jwks}: cannot read the external JWKS (CODE_OIDC_JWKS): "
+                "missing, unreadable, or not a JWK set"
+            ) from None
         kid = jwt.get_unverified_header(token).get("kid")
         for key in jwk_set.keys:
             if kid is None or key.key_id == kid:

@@ -50,12 +50,13 @@ def _page(
 def home(
     request: Request,
     runtime: RuntimeDep,
-    env: Annotated[str, Query(max_length=63)] = "prod",
+    env: Annotated[str | None, Query(max_length=63)] = None,
     window: Annotated[str, Query(max_length=8)] = "30d",
 ) -> Response:
     principal = web_session.viewer(request, runtime)
     if principal is None:
         return RedirectResponse(f"/login?next={quote(str(request.url.path))}", status_code=303)
+    env = env or web_session.default_environment(principal)
     if not web_session.may_view(principal, env):
         message = f"{principal.name} may not view environment {env!r}\n"
         return Response(

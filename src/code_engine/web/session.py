@@ -11,7 +11,7 @@ from fastapi import Request, Response
 from code_engine.api.runtime import Runtime
 from code_engine.audit import trail as audit
 from code_engine.auth import principals
-from code_engine.auth.roles import Role, allows
+from code_engine.auth.roles import Role, allows, visible_environments
 from code_engine.auth.tokens import AuthenticationError, Principal
 from code_engine.observe.logging import get_logger
 
@@ -72,6 +72,14 @@ def viewer(request: Request, runtime: Runtime) -> Principal | None:
 def may_view(principal: Principal, environment: str) -> bool:
     """The dashboard shows an environment to viewers of that environment (or global ones)."""
     return allows(principal.bindings, Role.viewer, environment)
+
+
+def default_environment(principal: Principal) -> str:
+    """prod when the principal may view it, else the first environment it may view."""
+    shown = visible_environments(principal.bindings, Role.viewer)
+    if shown is None or "prod" in shown or not shown:
+        return "prod"
+    return sorted(shown)[0]
 
 
 def log_out(request: Request, runtime: Runtime) -> None:

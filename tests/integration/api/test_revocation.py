@@ -101,6 +101,8 @@ def test_a_scoped_viewer_sees_only_its_environment_on_the_dashboard(client: Test
     form = {"username": "dev", "password": PASSWORD, "next": "/"}
     client.post("/login", data=form, follow_redirects=False)
     assert client.get("/?env=dev", follow_redirects=False).status_code == 200
+    landing = client.get("/", follow_redirects=False)  # lands on an environment it may view
+    assert landing.status_code == 200 and "<strong>dev</strong>" in landing.text
     refused = client.get("/?env=prod", follow_redirects=False)
     assert refused.status_code == 403 and "may not view environment 'prod'" in refused.text
     assert refused.headers["content-type"].startswith("text/plain")
