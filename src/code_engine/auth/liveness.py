@@ -40,8 +40,8 @@ class PrincipalGate:
         return principal.issuer == self._issuer
 
     def cached(self, principal: Principal) -> bool:
-        """True when the answer for this token is known and fresh (no database needed)."""
-        return self._fresh(principal) is not None
+        """True when checking this token needs no database (a fresh answer, or not ours)."""
+        return not self.applies_to(principal) or self._fresh(principal) is not None
 
     def check(self, principal: Principal) -> None:
         """Raise AuthenticationError unless the token's principal still stands behind it."""
