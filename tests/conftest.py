@@ -15,6 +15,7 @@ from sqlalchemy import create_engine, text
 from starlette.testclient import TestClient
 
 from code_engine.api.app import runtime_of
+from code_engine.auth.principals import ensure_principal
 from code_engine.auth.roles import Binding
 from code_engine.server import create_app
 from code_engine.settings import Settings
@@ -184,6 +185,8 @@ def make_token(client: TestClient) -> TokenFactory:
 
     def factory(*roles: str, name: str = "tester", ttl: int = 600) -> str:
         bindings = frozenset(Binding.parse(r) for r in roles)
+        # A token is honoured only while its principal exists and holds its roles.
+        ensure_principal(runtime.db, name, bindings)
         return runtime.tokens.issue(name, "client", bindings, ttl).access_token
 
     return factory

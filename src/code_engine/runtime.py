@@ -15,6 +15,7 @@ from starlette.requests import Request
 
 from code_engine.audit import trail as audit
 from code_engine.auth.keys import KeyRing
+from code_engine.auth.liveness import PrincipalGate
 from code_engine.auth.throttle import Lockout, LoginGuard, ThrottlePolicy
 from code_engine.auth.tokens import ExternalIssuer, TokenService
 from code_engine.catalog.repos import RepositoryNotAllowedError, parse_allowed
@@ -33,6 +34,7 @@ class Runtime:
     tokens: TokenService
     clock: Clock
     metrics: ApiMetrics
+    gate: PrincipalGate
     guard: LoginGuard
 
 
@@ -71,6 +73,12 @@ def build_runtime(settings: Settings, clock: Clock, db: Database | None = None) 
         clock=clock,
         metrics=metrics,
         guard=login_guard(settings, database, clock, metrics),
+        gate=PrincipalGate(
+            database,
+            clock,
+            issuer=settings.jwt_issuer,
+            cache_seconds=settings.principal_check_seconds,
+        ),
     )
 
 

@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     user_token_ttl_seconds: int = Field(
         8 * 3600, ge=60, le=7 * 86_400, description="Lifetime of password-grant tokens."
     )
+    principal_check_seconds: float = Field(
+        5, ge=0, le=60, description="How long a token's principal check is cached (revocation)."
+    )
     oidc_issuer: str = Field("", description="Trusted external OIDC issuer (`iss`).")
     oidc_jwks: str = Field("", description="That issuer's JWKS: a file path or an https URL.")
     oidc_audience: str = Field("", description="Audience expected in external tokens.")

@@ -11,7 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from code_engine.api.errors import PermissionDeniedError
-from code_engine.auth.roles import Role, allows
+from code_engine.auth.roles import Role, allows, holds, visible_environments
 from code_engine.auth.tokens import AuthenticationError, Principal
 from code_engine.runtime import Runtime, get_runtime
 
@@ -87,6 +87,11 @@ async def get_principal(request: Request, runtime: RuntimeDep) -> Principal:
     if scheme.lower() != "bearer" or not token.strip():
         raise AuthenticationError("missing bearer token")
     principal = runtime.tokens.verify(token.strip())
+    gate = runtime.gate
+    if gate.cached(principal):
+        gate.check(principal)
+    else:
+        await run_read(runtime, lambda: gate.check(principal))
     request.scope.setdefault("state", {})["principal"] = principal.name
     return principal
 
@@ -95,18 +100,40 @@ CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 
 
 def authorize(principal: Principal, role: Role, environment: str | None = None) -> None:
-    """Raise 403 unless `principal` holds `role` (globally, or on `environment`)."""
+    """Raise 403 unless `principal` holds `role` globally or on `environment`.
+
+    With no environment (a global request) only a global binding grants it.
+    """
     if not allows(principal.bindings, role, environment):
-        where = f" on environment {environment!r}" if environment else ""
+        where = f" on environment {environment!r}" if environment else " globally (unscoped)"
         raise PermissionDeniedError(f"{principal.name!r} needs role {role.name}{where}")
 
 
+def visible(principal: Principal, role: Role = Role.viewer) -> frozenset[str] | None:
+    """The environments whose rows `principal` may see with `role`; None: all of them."""
+    return visible_environments(principal.bindings, role)
+
+
 def require(role: Role) -> object:
-    """A dependency that needs `role` anywhere (global or any environment-scoped binding)."""
+    """A dependency that needs `role` somewhere (global or on some environment).
+
+    Only a first gate: the route then authorizes the environment its request is about.
+    """
 
     async def check(principal: CurrentPrincipal) -> Principal:
-        if not any(b.role >= role for b in principal.bindings):
+        if not holds(principal.bindings, role):
             raise PermissionDeniedError(f"{principal.name!r} needs role {role.name}")
+        return principal
+
+    return Depends(check)
+
+
+def require_global(role: Role) -> object:
+    """A dependency that needs `role` from a global binding: the request is about no one
+    environment (the catalog, the audit trail), so no environment's binding grants it."""
+
+    async def check(principal: CurrentPrincipal) -> Principal:
+        authorize(principal, role)
         return principal
 
     return Depends(check)
@@ -125,7 +152,9 @@ async def run_read(runtime: Runtime, work: Callable[[], T]) -> T:
 Viewer = Annotated[Principal, require(Role.viewer)]
 Developer = Annotated[Principal, require(Role.developer)]
 Deployer = Annotated[Principal, require(Role.deployer)]
-Admin = Annotated[Principal, require(Role.admin)]
+# Global roles: for requests about no single environment (catalog writes, the audit trail).
+GlobalDeveloper = Annotated[Principal, require_global(Role.developer)]
+Admin = Annotated[Principal, require_global(Role.admin)]
 
 Limit = Annotated[int, Query(ge=1, le=500, description="Page size.")]
 Cursor = Annotated[str | None, Query(description="Opaque cursor from `next_cursor`.")]

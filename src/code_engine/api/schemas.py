@@ -40,8 +40,11 @@ UtcDatetime = Annotated[AwareDatetime, AfterValidator(as_utc)]
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorOut, "description": "The body is not the JSON it claims to be"},
     401: {"model": ErrorOut, "description": "Missing or invalid bearer token"},
     403: {"model": ErrorOut, "description": "The principal's roles do not allow this"},
+    404: {"model": ErrorOut, "description": "No such resource"},
+    409: {"model": ErrorOut, "description": "Conflicts with the resource's state"},
     422: {"model": ErrorOut, "description": "Invalid request"},
 }
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 from sqlalchemy.orm import Session
 
@@ -93,6 +94,17 @@ def revoke(db: Database, name: str, binding: Binding) -> None:
         row = _require(session, name)
         if store.remove_binding(session, row.id, binding) == 0:
             raise NotFoundError(f"{name!r} has no binding {binding.render()!r}")
+
+
+def ensure_principal(db: Database, name: str, bindings: frozenset[Binding]) -> None:
+    """A client `name` holding at least `bindings` (created without a usable secret); for
+    tests and fixtures that issue tokens directly."""
+    with db.session() as session:
+        row = store.find_principal(session, name)
+        if row is None:
+            row = store.add_principal(session, name, "client", "!", datetime.now(timezone.utc))
+        for binding in bindings:
+            store.add_binding(session, row.id, binding)
 
 
 def set_disabled(db: Database, name: str, disabled: bool) -> None:

@@ -53,3 +53,20 @@ def allows(bindings: frozenset[Binding], required: Role, environment: str | None
         if binding.environment is None or binding.environment == environment:
             return True
     return False
+
+
+def holds(bindings: frozenset[Binding], required: Role) -> bool:
+    """True when some binding, global or scoped, grants `required` (or higher)."""
+    return any(binding.role >= required for binding in bindings)
+
+
+def visible_environments(bindings: frozenset[Binding], required: Role) -> frozenset[str] | None:
+    """The environments where `required` is granted; None means every one (a global binding)."""
+    names: set[str] = set()
+    for binding in bindings:
+        if binding.role < required:
+            continue
+        if binding.environment is None:
+            return None
+        names.add(binding.environment)
+    return frozenset(names)

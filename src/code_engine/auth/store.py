@@ -8,7 +8,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from code_engine.auth.roles import Binding, Role
-from code_engine.store.tables import PrincipalRow, RoleBindingRow
+from code_engine.store.tables import PrincipalRow, RevokedTokenRow, RoleBindingRow
 
 
 def find_principal(session: Session, name: str) -> PrincipalRow | None:
@@ -71,3 +71,20 @@ def remove_binding(session: Session, principal_id: int, binding: Binding) -> int
 
 def principal_count(session: Session) -> int:
     return len(list(session.scalars(select(PrincipalRow.id))))
+
+
+def revoke_token(
+    session: Session, token_id: str, principal: str, now: datetime, expires_at: datetime
+) -> None:
+    """Withdraw one token; rows of tokens that have expired anyway are dropped."""
+    session.execute(delete(RevokedTokenRow).where(RevokedTokenRow.expires_at < now))
+    if session.get(RevokedTokenRow, token_id) is None:
+        session.add(
+            RevokedTokenRow(
+                token_id=token_id, principal=principal, revoked_at=now, expires_at=expires_at
+            )
+        )
+
+
+def is_revoked(session: Session, token_id: str) -> bool:
+    return session.get(RevokedTokenRow, token_id) is not None

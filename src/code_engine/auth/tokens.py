@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import math
 import secrets
 import threading
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cached_property
@@ -20,6 +22,9 @@ from code_engine.clock import Clock
 from code_engine.errors import CodeError, ConfigError, UserError
 
 LEEWAY_SECONDS = 5
+# The latest NumericDate CODE accepts: 9999-12-31T23:59:59Z. Later ones are no dates at all.
+LATEST_NUMERIC_DATE = 253_402_300_799
+TIME_CLAIMS = ("exp", "nbf", "iat")
 VERIFIED_CACHE_SIZE = 4096
 EXTERNAL_ALGORITHMS = ["RS256", "RS384", "RS512", "ES256", "ES384", "PS256", "EdDSA"]
 
@@ -36,6 +41,8 @@ class Principal:
     kind: str
     bindings: frozenset[Binding]
     issuer: str
+    token_id: str = ""
+    expires_at: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -62,12 +69,17 @@ class ExternalIssuer:
         if self.jwks.startswith(("https://", "http://")):
             try:
                 return self._client.get_signing_key_from_jwt(token).key
-            except jwt.PyJWKClientError as exc:
-                raise AuthenticationError(f"cannot verify with the external JWKS: {exc}") from exc
+            except jwt.PyJWKClientError:
+                raise AuthenticationError(
+                    "the external issuer's JWKS is unreachable or has no key for this token"
+                ) from None
         try:
             jwk_set = jwt.PyJWKSet.from_dict(json.loads(Path(self.jwks).read_text("utf-8")))
-        except (OSError, ValueError, jwt.PyJWTError) as exc:
-            raise ConfigError(f"{self.jwks}: cannot read the external JWKS: {exc}") from exc
+        except (OSError, ValueError, jwt.PyJWTError):
+            raise ConfigError(
+                f"{self.jwks}: cannot read the external JWKS (CODE_OIDC_JWKS): "
+                "missing, unreadable, or not a JWK set"
+            ) from None
         kid = jwt.get_unverified_header(token).get("kid")
         for key in jwk_set.keys:
             if kid is None or key.key_id == kid:
@@ -135,8 +147,10 @@ class TokenService:
         try:
             unverified = jwt.decode(token, options={"verify_signature": False})
             header = jwt.get_unverified_header(token)
-        except jwt.PyJWTError as exc:
-            raise AuthenticationError(f"malformed token: {exc}") from exc
+        except jwt.PyJWTError:
+            raise AuthenticationError("malformed token: not a signed JWT") from None
+        if not isinstance(unverified, Mapping):
+            raise AuthenticationError("malformed token: its claims are not a JSON object")
         issuer = unverified.get("iss")
         if issuer == self.issuer:
             key = self.keyring.verifying_key(str(header.get("kid", "")))
@@ -152,37 +166,94 @@ class TokenService:
             roles_claim = self.external.roles_claim
         else:
             raise AuthenticationError("token from an untrusted issuer")
+        expires = float(claims["exp"])
         principal = Principal(
             name=str(claims.get("sub", "")),
             kind=str(claims.get("kind", "user")),
             bindings=_bindings(claims.get(roles_claim, [])),
             issuer=str(issuer),
+            token_id=str(claims.get("jti", "")),
+            expires_at=expires,
         )
-        return principal, float(claims["exp"]), float(claims.get("nbf", claims["iat"]))
+        return principal, expires, float(claims.get("nbf", claims["iat"]))
 
     def _decode(
         self, token: str, key: Any, algorithms: list[str], audience: str, issuer: str
     ) -> dict[str, Any]:
         try:
-            # Time claims are checked below against the injected clock, not the wall clock.
-            claims: dict[str, Any] = jwt.decode(
+            claims: dict[str, Any] = _ClockedJWT(self._clock).decode(
                 token,
                 key,
                 algorithms=algorithms,
                 audience=audience,
                 issuer=issuer,
-                options={
-                    "require": ["exp", "iat", "sub", "aud", "iss"],
-                    "verify_exp": False,
-                    "verify_nbf": False,
-                    "verify_iat": False,
-                },
+                leeway=LEEWAY_SECONDS,
+                options={"require": ["exp", "iat", "sub", "aud", "iss"]},
             )
-            expires, not_before = float(claims["exp"]), float(claims.get("nbf", claims["iat"]))
-        except (jwt.PyJWTError, TypeError, ValueError) as exc:
-            raise AuthenticationError(f"invalid token: {exc}") from exc
-        _check_times(self._clock().timestamp(), expires, not_before)
+        except jwt.PyJWTError as exc:
+            raise AuthenticationError(f"invalid token: {_reason(exc)}") from None
         return claims
+
+
+class _ClockedJWT(jwt.PyJWT):
+    """PyJWT's own claim checks, with `now` from CODE's injected clock, after a check that
+    `exp`, `nbf` and `iat` are numbers of seconds that name a real date."""
+
+    def __init__(self, clock: Clock):
+        super().__init__()
+        self._clock = clock
+
+    def _validate_claims(
+        self, payload: dict[str, Any], options: Any, *args: Any, **kwargs: Any
+    ) -> None:
+        for claim in TIME_CLAIMS:
+            if claim in payload and not _is_numeric_date(payload[claim]):
+                raise _NotANumericDateError(claim)
+        untimed: Any = {**options, "verify_exp": False, "verify_nbf": False, "verify_iat": False}
+        super()._validate_claims(payload, untimed, *args, **kwargs)
+        now = self._clock().timestamp()
+        leeway = float(kwargs.get("leeway", LEEWAY_SECONDS))
+        if "iat" in payload and options["verify_iat"]:
+            self._validate_iat(payload, now, leeway)
+        if "nbf" in payload and options["verify_nbf"]:
+            self._validate_nbf(payload, now, leeway)
+        if "exp" in payload and options["verify_exp"]:
+            self._validate_exp(payload, now, leeway)
+
+
+class _NotANumericDateError(jwt.InvalidTokenError):
+    def __init__(self, claim: str):
+        super().__init__(claim)
+        self.claim = claim
+
+
+def _is_numeric_date(value: object) -> bool:
+    """RFC 7519 NumericDate: a JSON number of seconds, finite, from 1970 to the year 9999."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return math.isfinite(value) and 0 <= value <= LATEST_NUMERIC_DATE
+
+
+def _reason(exc: jwt.PyJWTError) -> str:
+    """What is wrong with the token, in words (never the library's exception text)."""
+    if isinstance(exc, _NotANumericDateError):
+        return f"claim {exc.claim!r} must be a number of seconds since 1970 (a NumericDate)"
+    if isinstance(exc, jwt.MissingRequiredClaimError):
+        return f"claim {exc.claim!r} is missing"
+    reasons: list[tuple[type[jwt.PyJWTError], str]] = [
+        (jwt.ExpiredSignatureError, "expired"),
+        (jwt.ImmatureSignatureError, "not yet valid"),
+        (jwt.InvalidIssuedAtError, "claim 'iat' is not a valid date"),
+        (jwt.InvalidAudienceError, "issued for another audience"),
+        (jwt.InvalidIssuerError, "issued by another issuer"),
+        (jwt.InvalidAlgorithmError, "signed with an algorithm CODE does not accept"),
+        (jwt.InvalidSignatureError, "signature does not verify"),
+        (jwt.InvalidKeyError, "signed with an unusable key"),
+    ]
+    for kind, reason in reasons:
+        if isinstance(exc, kind):
+            return reason
+    return "malformed or unverifiable"
 
 
 def _check_times(now: float, expires: float, not_before: float) -> None:

@@ -14,6 +14,7 @@ from code_engine.cli.client import DEFAULT_SERVER, Login, request_token, save_lo
 from code_engine.cli.context import load_settings, open_database
 from code_engine.cli.output import OutputFormat, console, print_json, render_rows
 from code_engine.clock import utc_now
+from code_engine.errors import UserError
 
 users_app = typer.Typer(help="Human users (password grant).", no_args_is_help=True)
 clients_app = typer.Typer(help="Machine clients (client_credentials grant).", no_args_is_help=True)
@@ -81,7 +82,7 @@ def users_revoke(name: str, role: str) -> None:
 
 @users_app.command("disable")
 def users_disable(name: str, enable: bool = typer.Option(False, help="Enable instead.")) -> None:
-    """Disable (or re-enable) a user or client; its new token requests are refused."""
+    """Disable (or re-enable) a user or client; its tokens stop working within seconds."""
     principals.set_disabled(open_database(load_settings()), name, not enable)
     console().print(f"{'enabled' if enable else 'disabled'} {name}")
 
@@ -107,9 +108,30 @@ def clients_list(output: OutputFormat = OUTPUT) -> None:
     render_rows(_rows("client"), ["name", "roles", "disabled"], output)
 
 
+@clients_app.command("disable")
+def clients_disable(name: str, enable: bool = typer.Option(False, help="Enable instead.")) -> None:
+    """Disable (or re-enable) a client; its tokens stop working within seconds."""
+    db = open_database(load_settings())
+    if not any(a.name == name for a in principals.list_accounts(db, "client")):
+        raise UserError(f"no client named {name!r}")
+    principals.set_disabled(db, name, not enable)
+    console().print(f"{'enabled' if enable else 'disabled'} client {name}")
+
+
 @auth_app.command("rotate-keys")
-def rotate_keys() -> None:
-    """Start signing with a new key; old keys verify until their tokens expire."""
+def rotate_keys(
+    publish_for: int = typer.Option(
+        60,
+        "--publish-for",
+        min=0,
+        max=86_400,
+        help="Seconds the new key is published in the JWKS before it signs.",
+    ),
+) -> None:
+    """Rotate in a new signing key; old keys verify until their tokens expire.
+
+    Running servers re-read the key ring on their own: no restart is needed.
+    """
     settings = load_settings()
     longest = max(settings.access_token_ttl_seconds, settings.user_token_ttl_seconds)
     ring = KeyRing(
@@ -118,8 +140,10 @@ def rotate_keys() -> None:
         utc_now,
         timedelta(seconds=longest),
     ).load_or_create()
-    key = ring.rotate()
-    console().print(f"new signing key {key.kid}; running servers pick it up on restart")
+    key = ring.rotate(timedelta(seconds=publish_for))
+    console().print(
+        f"new signing key {key.kid}: published now, signs from {key.signs_from:%Y-%m-%d %H:%M:%S}Z"
+    )
 
 
 @auth_app.command("jwks")
@@ -143,7 +167,11 @@ def login(
     username: str = typer.Option(None, "--username", "-u"),
     password: str = typer.Option(None, envvar="CODE_PASSWORD"),
 ) -> None:
-    """Get a token (client credentials or user password) and store it for later commands."""
+    """Get a token (client credentials or user password) and store it for later commands.
+
+    A client login also stores the client credentials (owner-only file), so that later
+    commands renew the token when it expires; a user logs in again after the token's lifetime.
+    """
     if client_id:
         form = {
             "grant_type": "client_credentials",
@@ -158,11 +186,15 @@ def login(
             "password": password or typer.prompt("password", hide_input=True),
         }
     body = request_token(server, form)
+    machine = form["grant_type"] == "client_credentials"
     path = save_login(
         Login(
             server=server,
             token=body["access_token"],
             expires_at=time.time() + int(body.get("expires_in", 0)),
+            # a machine login renews its token by itself; a person's password is never kept
+            client_id=form["client_id"] if machine else "",
+            client_secret=form["client_secret"] if machine else "",
         )
     )
     console().print(f"logged in to {server}; token stored in {path}")

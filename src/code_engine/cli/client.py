@@ -21,11 +21,43 @@ def credentials_path() -> Path:
     return Path(base) / "code-engine" / "credentials.json"
 
 
+REFRESH_MARGIN_SECONDS = 30
+
+
 @dataclass(frozen=True)
 class Login:
+    """A stored login; a machine login keeps its client credentials to renew the token."""
+
     server: str
     token: str
     expires_at: float
+    client_id: str = ""
+    client_secret: str = ""
+
+    @property
+    def renewable(self) -> bool:
+        return bool(self.client_id and self.client_secret)
+
+
+def renew_login(login: Login) -> Login:
+    """A fresh token for a machine login, stored in place of the old one."""
+    body = request_token(
+        login.server,
+        {
+            "grant_type": "client_credentials",
+            "client_id": login.client_id,
+            "client_secret": login.client_secret,
+        },
+    )
+    renewed = Login(
+        server=login.server,
+        token=str(body["access_token"]),
+        expires_at=time.time() + int(body.get("expires_in", 0)),
+        client_id=login.client_id,
+        client_secret=login.client_secret,
+    )
+    save_login(renewed)
+    return renewed
 
 
 def save_login(login: Login) -> Path:
@@ -76,8 +108,20 @@ class ApiClient:
             server or os.environ.get("CODE_SERVER") or (login.server if login else DEFAULT_SERVER)
         ).rstrip("/")
         self.token = token or os.environ.get("CODE_TOKEN") or (login.token if login else "")
-        if login and not token and login.expires_at < time.time() and self.token == login.token:
-            raise UserError("the stored token has expired; run codectl login again")
+        # the stored login is used (and renewed) only when it is what this client talks with
+        self._login: Login | None = None
+        stored = login is not None and self.token == login.token
+        if login is not None and stored and self.server == login.server.rstrip("/"):
+            self._login = login
+        if login and stored and login.expires_at - REFRESH_MARGIN_SECONDS < time.time():
+            if self._login is None or not self._login.renewable:
+                raise UserError("the stored token has expired; run codectl login again")
+            self._renew()
+
+    def _renew(self) -> None:
+        assert self._login is not None  # noqa: S101 - callers check
+        self._login = renew_login(self._login)
+        self.token = self._login.token
 
     def get(self, path: str, **params: Any) -> Any:
         clean = {k: v for k, v in params.items() if v is not None}
@@ -89,16 +133,23 @@ class ApiClient:
     def _send(self, method: str, path: str, **kwargs: Any) -> Any:
         if not self.token:
             raise UserError("not logged in: run codectl login (or set CODE_TOKEN)")
+        response = self._request(method, path, **kwargs)
+        if response.status_code == 401 and self._login is not None and self._login.renewable:
+            # expired early, revoked, or the roles changed: a new token carries today's roles
+            self._renew()
+            response = self._request(method, path, **kwargs)
+        if response.status_code < 400:
+            return response.json()
+        raise _error(response)
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         headers = {"Authorization": f"Bearer {self.token}"}
         try:
-            response = httpx.request(
+            return httpx.request(
                 method, f"{self.server}{path}", headers=headers, timeout=30, **kwargs
             )
         except httpx.HTTPError as exc:
             raise UserError(f"cannot reach CODE at {self.server}: {exc}") from None
-        if response.status_code < 400:
-            return response.json()
-        raise _error(response)
 
 
 def _error(response: httpx.Response) -> CodeError:

@@ -9,6 +9,7 @@ soon as that deployment arrives, whichever comes first).
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -23,7 +24,7 @@ from code_engine.dora.events import IncidentEvent
 from code_engine.dora.tables import IncidentReferenceRow
 from code_engine.errors import ConflictError, NotFoundError
 from code_engine.store.pagination import Page, paginate
-from code_engine.store.tables import IncidentRow
+from code_engine.store.tables import EnvironmentRow, IncidentRow
 
 
 @dataclass(frozen=True)
@@ -157,8 +158,14 @@ def list_incidents(
     *,
     service_id: int | None = None,
     open_only: bool = False,
+    environments: Collection[str] | None = None,
 ) -> Page[IncidentRow]:
+    """Incidents newest first; `environments` limits them to environments of those names
+    (None: all, including incidents of no environment)."""
     query = select(IncidentRow)
+    if environments is not None:
+        names = select(EnvironmentRow.id).where(EnvironmentRow.name.in_(sorted(environments)))
+        query = query.where(IncidentRow.environment_id.in_(names))
     if service_id is not None:
         query = query.where(IncidentRow.service_id == service_id)
     if open_only:

@@ -99,6 +99,7 @@ def ingest(
     by: str,
     authorize_deploy: Authorize,
     skip_unknown: bool = False,
+    authorize_event: Callable[[Event], None] | None = None,
 ) -> IngestResult:
     """Write `events`; raises PayloadError (naming each bad event) before writing anything.
 
@@ -116,6 +117,8 @@ def ingest(
     for event in accepted:
         if isinstance(event, DeploymentEvent):
             authorize_deploy(event.environment)
+        if authorize_event is not None:
+            authorize_event(event)
     result = IngestResult(ignored=[problems[index] for index in sorted(problems)])
     for service_id in sorted({known[event.service].id for event in accepted}):
         lock_service(session, service_id)  # in one order: two batches never wait in a cycle

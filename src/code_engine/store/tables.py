@@ -187,6 +187,17 @@ class RoleBindingRow(Base):
     environment: Mapped[str | None] = mapped_column(String(63))
 
 
+class RevokedTokenRow(Base):
+    """A token withdrawn before its expiry (a logout); kept until it would have expired."""
+
+    __tablename__ = "revoked_tokens"
+
+    token_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    principal: Mapped[str] = mapped_column(String(200))
+    revoked_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
 class LockRow(Base):
     """A lease: one controller acts on an environment at a time."""
 

@@ -59,12 +59,18 @@ def _page(
 def home(
     request: Request,
     runtime: RuntimeDep,
-    env: Annotated[str, Query(max_length=63)] = "prod",
+    env: Annotated[str | None, Query(max_length=63)] = None,
     window: Annotated[str, Query(max_length=8)] = "30d",
 ) -> Response:
     principal = web_session.viewer(request, runtime)
     if principal is None:
         return RedirectResponse(f"/login?next={quote(str(request.url.path))}", status_code=303)
+    env = env or web_session.default_environment(principal)
+    if not web_session.may_view(principal, env):
+        message = f"{principal.name} may not view environment {env!r}\n"
+        return Response(
+            message, 403, headers=SECURITY_HEADERS, media_type="text/plain; charset=utf-8"
+        )
     try:
         days = parse_days(window)
     except ValueError:
@@ -126,7 +132,8 @@ def login(
 
 
 @router.post("/logout")
-def logout() -> Response:
+def logout(request: Request, runtime: RuntimeDep) -> Response:
+    web_session.log_out(request, runtime)
     response = RedirectResponse("/login", status_code=303)
     web_session.clear_cookie(response)
     return response

@@ -10,7 +10,7 @@ from fastapi import Request, Response
 
 from code_engine.audit import trail as audit
 from code_engine.auth import principals
-from code_engine.auth.roles import Role
+from code_engine.auth.roles import Role, allows, visible_environments
 from code_engine.auth.tokens import AuthenticationError, Principal
 from code_engine.observe.logging import get_logger
 from code_engine.runtime import Runtime
@@ -66,11 +66,39 @@ def viewer(request: Request, runtime: Runtime) -> Principal | None:
         return None
     try:
         principal = runtime.tokens.verify(token)
+        runtime.gate.check(principal)
     except AuthenticationError:
         return None
     if not any(binding.role >= Role.viewer for binding in principal.bindings):
         return None
     return principal
+
+
+def may_view(principal: Principal, environment: str) -> bool:
+    """The dashboard shows an environment to viewers of that environment (or global ones)."""
+    return allows(principal.bindings, Role.viewer, environment)
+
+
+def default_environment(principal: Principal) -> str:
+    """prod when the principal may view it, else the first environment it may view."""
+    shown = visible_environments(principal.bindings, Role.viewer)
+    if shown is None or "prod" in shown or not shown:
+        return "prod"
+    return sorted(shown)[0]
+
+
+def log_out(request: Request, runtime: Runtime) -> None:
+    """Revoke the session's token, so a copy of the cookie stops working too."""
+    token = request.cookies.get(COOKIE, "")
+    if not token:
+        return
+    try:
+        principal = runtime.tokens.verify(token)
+    except AuthenticationError:
+        return  # expired or unknown: nothing left to revoke
+    runtime.gate.revoke(principal)
+    with runtime.db.session() as session:
+        audit.record(session, at=runtime.clock(), principal=principal.name, action="auth.logout")
 
 
 def safe_next(target: str | None) -> str:

@@ -79,9 +79,9 @@ def test_dashboard_shows_the_four_keys_deployments_and_incidents(client: TestCli
 
 def _token(client: TestClient) -> str:
     runtime = runtime_of(client.app)  # type: ignore[arg-type]
-    return runtime.tokens.issue(
-        "t", "client", frozenset({Binding.parse("viewer")}), 60
-    ).access_token
+    bindings = frozenset({Binding.parse("viewer")})
+    principals.ensure_principal(runtime.db, "t", bindings)
+    return runtime.tokens.issue("t", "client", bindings, 60).access_token
 
 
 def test_a_principal_without_roles_is_sent_back_to_login(client: TestClient) -> None:

@@ -72,7 +72,9 @@ def _objectives(section: str) -> dict[str, tuple[str, str, str]]:
 
 def _operations_api(client: TestClient, service: str, window: str = "30d") -> dict[str, Any]:
     runtime = runtime_of(client.app)  # type: ignore[arg-type]
-    token = runtime.tokens.issue("t", "client", frozenset({Binding.parse("viewer")}), 60)
+    bindings = frozenset({Binding.parse("viewer")})
+    principals.ensure_principal(runtime.db, "t", bindings)
+    token = runtime.tokens.issue("t", "client", bindings, 60)
     response = client.get(
         "/api/v1/metrics/operations",
         params={"service": service, "window": window},

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query
 from pydantic import BaseModel
 
-from code_engine.api.deps import Developer, Now, SessionDep, Viewer
+from code_engine.api.deps import GlobalDeveloper, Now, SessionDep, Viewer
 from code_engine.api.schemas import ERROR_RESPONSES
 from code_engine.assess import history
 from code_engine.audit import trail as audit
@@ -56,7 +56,7 @@ def _point(row: AssessmentRow) -> AssessmentPoint:
 def record_assessment(
     name: str,
     session: SessionDep,
-    principal: Developer,
+    principal: GlobalDeveloper,
     now: Now,
     report: dict[str, Any] = Body(..., description="A report of schema version 1."),
 ) -> AssessmentPoint:

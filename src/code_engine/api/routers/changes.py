@@ -7,7 +7,15 @@ from datetime import datetime
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from code_engine.api.deps import Cursor, Developer, Limit, RuntimeDep, SessionDep, Viewer, run_read
+from code_engine.api.deps import (
+    Cursor,
+    GlobalDeveloper,
+    Limit,
+    RuntimeDep,
+    SessionDep,
+    Viewer,
+    run_read,
+)
 from code_engine.api.schemas import ERROR_RESPONSES, PageOut, Public, UtcDatetime
 from code_engine.catalog.store import require_service
 from code_engine.dora import changes
@@ -59,7 +67,7 @@ async def list_changes(
     response_model=ChangePublic,
     summary="Record a change (idempotent by sha; the newer version wins)",
 )
-def record_change(body: ChangeCreate, session: SessionDep, _: Developer) -> ChangePublic:
+def record_change(body: ChangeCreate, session: SessionDep, _: GlobalDeveloper) -> ChangePublic:
     service = require_service(session, body.service)
     row, _outcome = changes.record_change(
         session,

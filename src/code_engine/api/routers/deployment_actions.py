@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from code_engine.api.deps import Deployer, Now, RuntimeDep, SessionDep, Viewer, authorize
+from code_engine.api.deps import Deployer, Now, RuntimeDep, SessionDep, Viewer, authorize, visible
 from code_engine.api.routers.deploy_common import (
     DeploymentDetail,
     actor,
@@ -51,9 +51,13 @@ class RollbackBody(BaseModel):
 
 @router.get("/status", summary="What serves each environment of a service, and what rolls out")
 def status(
-    service: str, session: SessionDep, _: Viewer, environment: str | None = None
+    service: str, session: SessionDep, principal: Viewer, environment: str | None = None
 ) -> list[dict[str, Any]]:
-    return environment_status(session, service, environment)
+    if environment is not None:
+        authorize(principal, Role.viewer, environment)
+    shown = visible(principal)
+    rows = environment_status(session, service, environment)
+    return [row for row in rows if shown is None or row["environment"] in shown]
 
 
 @router.post(

@@ -7,6 +7,7 @@ from typing import Literal
 from fastapi import Response
 from pydantic import BaseModel, Field
 
+from code_engine.api.access import deployment_environment, existing_deployment_environment
 from code_engine.api.deps import (
     Cursor,
     Deployer,
@@ -17,6 +18,7 @@ from code_engine.api.deps import (
     Viewer,
     authorize,
     run_read,
+    visible,
 )
 from code_engine.api.routers import deployment_actions  # noqa: F401 - its routes come first
 from code_engine.api.routers.deploy_common import (
@@ -70,7 +72,7 @@ class DeploymentCreate(BaseModel):
 async def list_deployments(
     session: SessionDep,
     runtime: RuntimeDep,
-    _: Viewer,
+    principal: Viewer,
     service: str | None = None,
     environment: str | None = None,
     status: Status | None = None,
@@ -79,6 +81,9 @@ async def list_deployments(
 ) -> Response:
     if environment and not service:
         raise UserError("environment: filter by service too (an environment belongs to one)")
+    if environment:
+        authorize(principal, Role.viewer, environment)
+    shown = visible(principal)
 
     def work() -> Response:
         service_id = env_id = None
@@ -87,7 +92,13 @@ async def list_deployments(
             if environment:
                 env_id = require_environment(session, service_id, environment).id
         page = store.list_deployments(
-            session, limit, cursor, service_id=service_id, environment_id=env_id, status=status
+            session,
+            limit,
+            cursor,
+            service_id=service_id,
+            environment_id=env_id,
+            status=status,
+            environments=shown,
         )
         # The rows are exactly DeploymentPublic's columns: serialized once, never re-validated.
         return page_response(list(page.items), page.next_cursor)
@@ -100,7 +111,10 @@ async def list_deployments(
     response_model=DeploymentDetail,
     summary="Show a deployment, its progress, measurements and events",
 )
-def show_deployment(deployment_id: int, session: SessionDep, _: Viewer) -> DeploymentDetail:
+def show_deployment(deployment_id: int, session: SessionDep, principal: Viewer) -> DeploymentDetail:
+    environment = deployment_environment(session, deployment_id)
+    if environment is not None:
+        authorize(principal, Role.viewer, environment)
     return detail(session, deployment_id)
 
 
@@ -114,6 +128,9 @@ def create_deployment(
     body: DeploymentCreate, session: SessionDep, principal: Deployer, now: Now, runtime: RuntimeDep
 ) -> DeploymentDetail:
     authorize(principal, Role.deployer, body.environment)
+    replaced = existing_deployment_environment(session, body.external_id)
+    if replaced is not None:
+        authorize(principal, Role.deployer, replaced)
     if body.run:
         request = DeployRequest(
             body.service, body.environment, body.version, body.trigger, body.message

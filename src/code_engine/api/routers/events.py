@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel
 
+from code_engine.api.access import event_authorizer
 from code_engine.api.deps import Developer, Now, SessionDep, authorize
 from code_engine.api.schemas import ERROR_RESPONSES
 from code_engine.audit import trail as audit
@@ -32,6 +33,7 @@ def ingest_events(
         events,
         by=principal.name,
         authorize_deploy=lambda env: authorize(principal, Role.deployer, env),
+        authorize_event=event_authorizer(session, principal, authorize),
     )
     audit.record(
         session,

@@ -7,6 +7,7 @@ from datetime import datetime
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from code_engine.api.access import deployment_environment, environment_name, existing_incident
 from code_engine.api.deps import (
     Cursor,
     Developer,
@@ -15,13 +16,18 @@ from code_engine.api.deps import (
     RuntimeDep,
     SessionDep,
     Viewer,
+    authorize,
     run_read,
+    visible,
 )
 from code_engine.api.schemas import ERROR_RESPONSES, PageOut, Public, UtcDatetime
 from code_engine.audit import trail as audit
+from code_engine.auth.roles import Role
+from code_engine.auth.tokens import Principal
 from code_engine.catalog.store import require_environment, require_service
 from code_engine.dora import incidents as store
 from code_engine.dora.incidents import IncidentRecord
+from code_engine.store.tables import IncidentRow
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"], responses=ERROR_RESPONSES)
 
@@ -55,16 +61,23 @@ class IncidentPublic(Public):
 async def list_incidents(
     session: SessionDep,
     runtime: RuntimeDep,
-    _: Viewer,
+    principal: Viewer,
     service: str | None = None,
     open_only: bool = False,
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> PageOut[IncidentPublic]:
+    shown = visible(principal)
+
     def work() -> PageOut[IncidentPublic]:
         service_id = require_service(session, service).id if service else None
         page = store.list_incidents(
-            session, limit, cursor, service_id=service_id, open_only=open_only
+            session,
+            limit,
+            cursor,
+            service_id=service_id,
+            open_only=open_only,
+            environments=shown,
         )
         return PageOut(
             items=[IncidentPublic.model_validate(r) for r in page.items],
@@ -75,14 +88,31 @@ async def list_incidents(
 
 
 @router.get("/{incident_id}", response_model=IncidentPublic, summary="Show an incident")
-def show_incident(incident_id: int, session: SessionDep, _: Viewer) -> IncidentPublic:
-    return IncidentPublic.model_validate(store.get_incident(session, incident_id))
+def show_incident(incident_id: int, session: SessionDep, principal: Viewer) -> IncidentPublic:
+    row = store.get_incident(session, incident_id)
+    _authorize_incident(session, principal, Role.viewer, row)
+    return IncidentPublic.model_validate(row)
+
+
+def _authorize_incident(
+    session: SessionDep, principal: Principal, role: Role, row: IncidentRow
+) -> None:
+    """An incident of no environment counts for every one: only a global binding acts on it."""
+    authorize(principal, role, environment_name(session, row.environment_id))
 
 
 @router.post("", response_model=IncidentPublic, status_code=201, summary="Open an incident")
 def open_incident(
     body: IncidentCreate, session: SessionDep, principal: Developer, now: Now
 ) -> IncidentPublic:
+    authorize(principal, Role.developer, body.environment or None)
+    if body.deployment_id is not None:
+        linked = deployment_environment(session, body.deployment_id)
+        if linked is not None:
+            authorize(principal, Role.developer, linked)
+    replaced = existing_incident(session, body.external_id)
+    if replaced is not None:
+        _authorize_incident(session, principal, Role.developer, replaced)
     service = require_service(session, body.service)
     env_id = (
         require_environment(session, service.id, body.environment).id if body.environment else None
@@ -113,6 +143,9 @@ def open_incident(
 def resolve_incident(
     incident_id: int, body: IncidentResolve, session: SessionDep, principal: Developer, now: Now
 ) -> IncidentPublic:
+    _authorize_incident(
+        session, principal, Role.developer, store.get_incident(session, incident_id)
+    )
     row = store.resolve_incident(session, incident_id, body.resolved_at or now)
     audit.record(
         session,

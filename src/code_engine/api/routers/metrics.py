@@ -8,8 +8,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from code_engine.api.deps import Now, RuntimeDep, SessionDep, Viewer
+from code_engine.api.deps import Now, RuntimeDep, SessionDep, Viewer, authorize
 from code_engine.api.schemas import ERROR_RESPONSES, UtcDatetime
+from code_engine.auth.roles import Role
 from code_engine.deploy.traffic import RouterTraffic
 from code_engine.dora.operations import default_source, measure_operations, operations_to_dict
 from code_engine.dora.render import BANDS, report_to_dict
@@ -85,7 +86,7 @@ def window_of(now: datetime, window: str, start: datetime | None, end: datetime 
 def dora_metrics(
     session: SessionDep,
     runtime: RuntimeDep,
-    _: Viewer,
+    principal: Viewer,
     now: Now,
     service: str | None = None,
     environment: str = "prod",
@@ -93,6 +94,7 @@ def dora_metrics(
     from_: From = None,
     to: To = None,
 ) -> dict[str, Any]:
+    authorize(principal, Role.viewer, environment)
     start, end = window_of(now, window, from_, to)
     reports = service_reports(
         session,
@@ -138,7 +140,7 @@ class OperationsOut(BaseModel):
 def operations_metrics(
     session: SessionDep,
     runtime: RuntimeDep,
-    _: Viewer,
+    principal: Viewer,
     now: Now,
     service: str,
     environment: str = "prod",
@@ -146,6 +148,7 @@ def operations_metrics(
     from_: From = None,
     to: To = None,
 ) -> dict[str, Any]:
+    authorize(principal, Role.viewer, environment)
     start, end = window_of(now, window, from_, to)
     source = default_source(runtime.settings, RouterTraffic.builtin(runtime.settings.data_dir))
     report = measure_operations(

@@ -25,6 +25,13 @@ router = APIRouter(tags=["auth"])
 log = get_logger("code_engine.auth")
 
 
+class OAuthErrorOut(BaseModel):
+    """RFC 6749 section 5.2."""
+
+    error: str
+    error_description: str
+
+
 class TokenOut(BaseModel):
     access_token: str
     token_type: str = "Bearer"  # noqa: S105 - the RFC 6750 scheme name
@@ -55,6 +62,10 @@ def _basic_credentials(request: Request) -> tuple[str, str] | None:
     "/oauth/token",
     response_model=TokenOut,
     summary="Issue an access token (RFC 6749: client_credentials or password grant)",
+    responses={
+        400: {"model": OAuthErrorOut, "description": "invalid_grant, unsupported_grant_type"},
+        401: {"model": OAuthErrorOut, "description": "invalid_client"},
+    },
 )
 async def token(
     request: Request,

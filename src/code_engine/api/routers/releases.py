@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from code_engine.api.deps import (
     Cursor,
-    Developer,
+    GlobalDeveloper,
     Limit,
     Now,
     RuntimeDep,
@@ -75,7 +75,11 @@ async def list_releases(
 
 @router.post("", response_model=ReleasePublic, status_code=201, summary="Record a release")
 def create_release(
-    body: ReleaseCreate, session: SessionDep, principal: Developer, now: Now, runtime: RuntimeDep
+    body: ReleaseCreate,
+    session: SessionDep,
+    principal: GlobalDeveloper,
+    now: Now,
+    runtime: RuntimeDep,
 ) -> ReleasePublic:
     row = record_release(
         session,

@@ -19,6 +19,7 @@ from fastapi import APIRouter, Body, Depends, Request
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
+from code_engine.api.access import event_authorizer
 from code_engine.api.deps import Developer, Now, RuntimeDep, SessionDep, authorize
 from code_engine.api.errors import PermissionDeniedError
 from code_engine.api.schemas import ERROR_RESPONSES
@@ -73,7 +74,16 @@ def _store(
         if principal is not None:
             authorize(principal, Role.deployer, environment)
 
-    result = ingest(session, events, by=by, authorize_deploy=allowed, skip_unknown=True)
+    result = ingest(
+        session,
+        events,
+        by=by,
+        authorize_deploy=allowed,
+        skip_unknown=True,
+        authorize_event=None
+        if principal is None
+        else event_authorizer(session, principal, authorize),
+    )
     audit.record(
         session,
         at=now,
