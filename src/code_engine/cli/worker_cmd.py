@@ -15,12 +15,12 @@ import typer
 from code_engine.cli.context import load_settings, open_database
 from code_engine.cli.output import console
 from code_engine.clock import utc_now
-from code_engine.deploy.controller import Worker, WorkerConfig, start_worker_thread
-from code_engine.deploy.controller.runtime import ProviderFactory
+from code_engine.deploy.controller.local_target import ProviderFactory
+from code_engine.deploy.controller.routing import Router
 from code_engine.deploy.rollout import MetricProvider
-from code_engine.deploy.router import TrafficRouter
 from code_engine.errors import UserError
 from code_engine.settings import Settings
+from code_engine.worker import Worker, WorkerConfig, start_worker_thread
 
 POLL = typer.Option(0.5, "--poll", min=0.05, help="Seconds between two controller ticks.")
 PROMETHEUS = typer.Option(
@@ -37,7 +37,7 @@ def prometheus_factory(url: str | None) -> ProviderFactory | None:
     if not url:
         return None
 
-    def factory(_router: TrafficRouter, service: str) -> MetricProvider:
+    def factory(_router: Router, service: str) -> MetricProvider:
         from code_engine.deploy.rollout.prometheus import PrometheusProvider
 
         return PrometheusProvider(url, service)

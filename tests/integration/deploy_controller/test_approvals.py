@@ -12,9 +12,9 @@ from starlette.testclient import TestClient
 from tests.conftest import FrozenClock
 
 from code_engine.clock import Clock
-from code_engine.deploy.controller import Worker, WorkerConfig
 from code_engine.store.engine import Database
 from code_engine.store.tables import DeploymentRow
+from code_engine.worker import Worker, WorkerConfig
 
 from .conftest import Repo
 

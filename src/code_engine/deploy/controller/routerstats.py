@@ -1,4 +1,4 @@
-"""Canary analysis from CODE's own router: a `MetricProvider` over `TrafficRouter.stats()`.
+"""Canary analysis from CODE's own router: a `MetricProvider` over a router's `stats()`.
 
 Router counters are cumulative since the last reset. A window (since, until] is the
 difference between the counters now and the snapshot taken when the previous window
@@ -15,12 +15,21 @@ from __future__ import annotations
 
 import threading
 from datetime import datetime
+from typing import Protocol
 
 from code_engine.deploy.rollout import MetricError, MetricSample
-from code_engine.deploy.router import RouterError, TrafficRouter, VersionStats
+from code_engine.deploy.router import RouterError, VersionStats
 from code_engine.deploy.router.stats import quantile
 
 ZERO = VersionStats()
+
+
+class Counters(Protocol):
+    """A router's per-version statistics (the controller's `Router` has them)."""
+
+    def stats(self) -> dict[str, VersionStats]: ...
+
+    def reset_stats(self) -> None: ...
 
 
 def difference(now: VersionStats, before: VersionStats) -> VersionStats:
@@ -39,7 +48,7 @@ def difference(now: VersionStats, before: VersionStats) -> VersionStats:
 class RouterStatsProvider:
     """Requests, 5xx and p95 latency per version, as the environment's router saw them."""
 
-    def __init__(self, router: TrafficRouter) -> None:
+    def __init__(self, router: Counters) -> None:
         self.router = router
         self._lock = threading.Lock()
         self._marks: dict[tuple[str, datetime], VersionStats] = {}
