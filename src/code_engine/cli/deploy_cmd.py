@@ -1,4 +1,4 @@
-"""`codectl deploy|promote|rollback|status|history|approve|reject|pause|resume|abort`:
+"""`codectl deploy|promote|rollback|status|watch|history|approve|reject|pause|resume|abort`:
 progressive delivery through the API (server and token from `codectl login`)."""
 
 from __future__ import annotations
@@ -10,13 +10,16 @@ from typing import Any
 import typer
 
 from code_engine.cli.client import ApiClient
-from code_engine.cli.deploy_watch import describe, outcome, watch
+from code_engine.cli.deploy_status import service_names, status_view
+from code_engine.cli.deploy_watch import outcome, watch
 from code_engine.cli.output import OutputFormat, console, print_json, render_object, render_rows
 from code_engine.errors import UserError
 from code_engine.spec import SPEC_FILENAME, load_spec
 
 SERVER = typer.Option(None, "--server", envvar="CODE_SERVER", help="CODE server URL.")
-OUTPUT = typer.Option(OutputFormat.table, "--output", "-o", help="table or json.")
+OUTPUT = typer.Option(
+    OutputFormat.table, "--output", "-o", help="table (80 columns), wide (every column) or json."
+)
 SERVICE = typer.Option(None, "--service", "-s", help="Service name [default: the one in --spec].")
 SPEC = typer.Option(SPEC_FILENAME, "--spec", "-f", help="code.yaml naming the service.")
 WATCH = typer.Option(False, "--watch", "-w", help="Follow the rollout until it ends.")
@@ -32,6 +35,8 @@ HISTORY = (
     "finished_at",
     "message",
 )
+HISTORY_NARROW = ("id", "version", "status", "finished_at", "message")
+STATUS = ("environment", "version", "url", "rolling out")
 AWAITING = "awaiting_approval"
 
 
@@ -139,31 +144,39 @@ def rollback(
 
 def status(
     environment: str = typer.Argument(None, help="Only this environment."),
+    follow: bool = typer.Option(
+        False, "--watch", "-w", help="Keep the view live until no rollout is in progress."
+    ),
     service: str = SERVICE,
     spec: Path = SPEC,
     server: str = SERVER,
     output: OutputFormat = OUTPUT,
 ) -> None:
-    """What serves each environment, and what is rolling out."""
+    """What serves each environment, and what is rolling out. Without --service, the
+    service of ./code.yaml; every service the server knows when that one is not registered
+    (or there is no code.yaml)."""
+    client = ApiClient(server)
+    names = service_names(client, service, spec)
+    status_view(client, names, environment, output, follow)
+
+
+def watch_rollout(
+    environment: str = typer.Argument(..., help="Environment whose rollout to follow."),
+    service: str = SERVICE,
+    spec: Path = SPEC,
+    server: str = SERVER,
+    output: OutputFormat = OUTPUT,
+) -> None:
+    """Follow the rollout in progress in ENVIRONMENT until it ends (exit 0 on success or a
+    planned pause, 1 otherwise), as `deploy --watch` does for a rollout it starts."""
+    client = ApiClient(server)
     name = service_name(service, spec)
-    rows = ApiClient(server).get(
-        "/api/v1/deployments/status", service=name, environment=environment
-    )
-    if output is OutputFormat.json:
-        print_json(rows)
+    [row] = client.get("/api/v1/deployments/status", service=name, environment=environment)
+    if row["active"] is None:
+        serving = row["version"] or "nothing"
+        console(stderr=True).print(f"nothing is rolling out in {environment}: {serving} serves")
         return
-    table = [
-        {
-            "environment": row["environment"],
-            "version": row["version"],
-            "url": row["url"],
-            "rolling out": None
-            if row["active"] is None
-            else f"#{row['active']['id']} {describe(row['active'])}",
-        }
-        for row in rows
-    ]
-    render_rows(table, ("environment", "version", "url", "rolling out"), output, title=name)
+    _show(client, row["active"], True, output)
 
 
 def history(
@@ -179,7 +192,8 @@ def history(
     page = ApiClient(server).get(
         "/api/v1/deployments", service=name, environment=environment, limit=limit
     )
-    render_rows(page["items"], HISTORY, output, title=f"{name} {environment}")
+    title = f"{name} {environment}"
+    render_rows(page["items"], HISTORY_NARROW, output, title=title, wide=HISTORY)
 
 
 COMMENT = typer.Option("", "--comment", "-m", help="Why; kept with the review.")
@@ -245,6 +259,7 @@ def register(app: typer.Typer) -> None:
     app.command("promote")(promote)
     app.command("rollback")(rollback)
     app.command("status")(status)
+    app.command("watch")(watch_rollout)
     app.command("history")(history)
     app.command("approve")(approve)
     app.command("reject")(reject)
