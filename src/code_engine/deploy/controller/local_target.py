@@ -75,12 +75,12 @@ class LocalTarget:
             site.data_dir,
         )
         self.plan = site.router
-        self.supervisor = Supervisor(site.service, site.environment, site.data_dir)
-        self.supervisor.adopt()
-        self.supervisor.start_monitor(options.monitor_interval)
         opened = open_router(
             site.data_dir, site.service, site.environment, site.router, options.routers
         )
+        self.supervisor = Supervisor(site.service, site.environment, site.data_dir)
+        self.supervisor.adopt()
+        self.supervisor.start_monitor(options.monitor_interval)
         self.router, self.url, self.preview_url = opened.router, opened.url, opened.preview_url
         factory = options.provider_factory
         self.provider: MetricProvider = (
