@@ -6,7 +6,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from code_engine.deploy.controller.target import Observed, TargetSite
+from code_engine.deploy.controller.target import Observed, Reconciled, TargetSite
 from code_engine.deploy.plan import Launch
 from code_engine.deploy.rollout import InstanceState, MetricSample
 
@@ -91,14 +91,15 @@ class FakeTarget:
         self.weights = {version: 100}
         return ["weights"]
 
-    def reconcile(self, owned: Collection[str]) -> list[str]:
-        orphans = sorted((set(self.running) | set(self.weights)) - set(owned))
-        for version in orphans:
+    def reconcile(self, owned: Collection[str]) -> Reconciled:
+        stopped = sorted(set(self.running) - set(owned))
+        unrouted = sorted(set(self.weights) - set(owned))
+        for version in sorted({*stopped, *unrouted}):
             self.log.append(f"orphan {version}")
             self.running.pop(version, None)
             self._starting.pop(version, None)
             self.weights.pop(version, None)
-        return orphans
+        return Reconciled(tuple(stopped), tuple(unrouted))
 
     def close(self) -> None:
         self.closed = True

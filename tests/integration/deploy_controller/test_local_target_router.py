@@ -11,7 +11,7 @@ import pytest
 
 from code_engine.deploy.controller.local_target import LocalOptions, LocalTarget
 from code_engine.deploy.controller.routing import OpenRouter, RouterSite
-from code_engine.deploy.controller.target import TargetSite
+from code_engine.deploy.controller.target import Reconciled, TargetSite
 from code_engine.deploy.plan import RouterPlan
 from code_engine.errors import ConfigError
 from code_engine.testing import FakeRouter
@@ -38,11 +38,11 @@ def test_reconcile_drops_the_routes_of_versions_no_deployment_owns(
 ) -> None:
     router.backends = {"v1": ["127.0.0.1:1"], "v0": ["127.0.0.1:2"], "v9": ["127.0.0.1:3"]}
     router.weights = {"v1": 90, "v0": 0, "v9": 10}  # a stale weight-0 entry, and traffic
-    assert target.reconcile({"v1"}) == ["v0", "v9"]
+    assert target.reconcile({"v1"}) == Reconciled((), ("v0", "v9"))
     assert router.routes().backends == {"v1": ["127.0.0.1:1"]}
     assert router.routes().weights == {"v1": 90}
     assert [c.weights for c in router.changes] == [{"v1": 90}, None]  # weight first
-    assert target.reconcile({"v1"}) == []  # nothing left to do
+    assert target.reconcile({"v1"}) == Reconciled()  # nothing left to do
     assert len(router.changes) == 2
 
 

@@ -175,15 +175,16 @@ class EnvironmentController:
     def _reconcile(self, target: Target, owned: set[str]) -> None:
         """Stop what runs or is routed here that no deployment owns."""
         try:
-            orphans = target.reconcile(owned)
+            done = target.reconcile(owned)
         except (RouterError, CodeError, OSError) as exc:
             events.warning("orphans_reconcile_failed", **self._where(), error=str(exc))
             return
         self.reconcile_due = False
-        if orphans:
-            events.warning(
-                "orphans_stopped", **self._where(), versions=orphans, owned=sorted(owned)
-            )
+        where = {**self._where(), "owned": sorted(owned)}
+        if done.stopped:  # processes nobody owned: a crash, a restored database
+            events.warning("orphans_stopped", **where, versions=list(done.stopped))
+        if done.unrouted:  # mostly the weight-0 entry a finished rollout leaves
+            events.info("routes_pruned", **where, versions=list(done.unrouted))
 
     def _drive(self, target: Target, deployment_id: int, now: datetime) -> float:
         with self.db.session() as session:

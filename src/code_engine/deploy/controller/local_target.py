@@ -23,7 +23,7 @@ from code_engine.deploy.controller.routing import (
     RouterOpener,
     open_router,
 )
-from code_engine.deploy.controller.target import Observed, TargetOpener, TargetSite
+from code_engine.deploy.controller.target import Observed, Reconciled, TargetOpener, TargetSite
 from code_engine.deploy.local import InstanceInfo, LaunchSpec, Supervisor, build_release
 from code_engine.deploy.plan import Launch
 from code_engine.deploy.rollout import InstanceState, MetricError, MetricProvider, MetricSample
@@ -213,7 +213,7 @@ class LocalTarget:
         self._preview = None
         return repaired
 
-    def reconcile(self, owned: Collection[str]) -> list[str]:
+    def reconcile(self, owned: Collection[str]) -> Reconciled:
         """Stop the instances of versions no deployment owns and drop their routes (weight-0
         entries too); versions with a start or stop job running are left to it."""
         routes = self.router.routes()
@@ -235,7 +235,7 @@ class LocalTarget:
         for version in stopped:
             self.supervisor.stop(version)
             self.jobs.clear(("start", version))
-        return sorted(set(stopped) | unrouted)
+        return Reconciled(tuple(stopped), tuple(sorted(unrouted)))
 
     def _busy(self, version: str) -> bool:
         return self.jobs.running(("start", version)) or self.jobs.running(("stop", version))

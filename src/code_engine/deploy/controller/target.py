@@ -35,6 +35,15 @@ class Observed:
         return self.health.get(version, InstanceState.ABSENT)
 
 
+@dataclass(frozen=True)
+class Reconciled:
+    """What a reconciliation removed: versions whose instances were stopped (orphans), and
+    versions whose router entries were dropped (weight-0 leftovers of a rollout, mostly)."""
+
+    stopped: tuple[str, ...] = ()
+    unrouted: tuple[str, ...] = ()
+
+
 class Target(Protocol):
     """The versions of one service environment, their traffic and their statistics.
 
@@ -80,10 +89,10 @@ class Target(Protocol):
         """Route as a finished deployment of `version` left things; returns what was
         repaired (empty when nothing was)."""
 
-    def reconcile(self, owned: Collection[str]) -> list[str]:
+    def reconcile(self, owned: Collection[str]) -> Reconciled:
         """Stop every version running here that is not in `owned`, and drop its routes
-        (weight-0 entries included); returns the versions stopped or unrouted. A version
-        that is being started or drained is left to that work."""
+        (weight-0 entries included). A version being started or drained is left to that
+        work."""
 
     def close(self) -> None:
         """Stop watching; what runs keeps running for the next controller."""
