@@ -212,7 +212,7 @@ def busy(active: DeploymentRow, environment: str) -> ConflictError:
     """The refusal of a second rollout while `active` holds the environment."""
     return ConflictError(
         f"deployment {active.id} of {active.version} is {active.status} in {environment}; "
-        "wait for it, or abort it"
+        f"wait for it (codectl watch {environment} follows it), or abort it"
     )
 
 

@@ -86,7 +86,8 @@ def test_prod_waits_for_a_second_deployer(
     busy = deploy(client, people["bob"])
     assert busy.status_code == 409
     assert (
-        "is awaiting_approval in prod; wait for it, or abort it" in busy.json()["error"]["message"]
+        "is awaiting_approval in prod; wait for it (codectl watch prod follows it), or abort it"
+        in busy.json()["error"]["message"]
     )
 
     deployment_id = waiting["id"]

@@ -83,18 +83,18 @@ def test_a_router_that_lost_its_backends_or_preview_gets_them_again(
     infos = _ready("v1", hello_backends["v1"]) + _ready("v2", hello_backends["v2"])
     runtime.sync_backends(infos, {"v1": 100})
     raw(runtime).set_weights({"v1": 100})
-    runtime.sync_preview("v2")
+    runtime.preview("v2")
     assert _version(runtime.preview_url) == "v2"
     assert runtime.check_router() is True
     raw(runtime).set_preview(None)  # behind the runtime's back
-    runtime.sync_preview("v2")  # it believes the router still previews v2
+    runtime.preview("v2")  # it believes the router still previews v2
     assert raw(runtime).get_preview() is None
     assert runtime.check_router() is False
-    runtime.sync_preview("v2")
+    runtime.preview("v2")
     runtime.sync_backends(infos, {"v1": 100})
     assert raw(runtime).get_preview() == "v2"
     assert runtime.check_router() is True
-    runtime.sync_preview(None)
+    runtime.preview(None)
     assert httpx.get(runtime.preview_url + "/", timeout=10).status_code == 503
     stop_router(raw(runtime))
     assert runtime.check_router() is False  # gone: started again, from its state file

@@ -165,8 +165,6 @@ class LocalTarget:
             return
         self._preview = version
 
-    sync_preview = preview
-
     def check(self) -> None:
         self.check_router()
 
