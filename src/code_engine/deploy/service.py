@@ -159,6 +159,7 @@ def start_deployment(
         "environment": env.name,
         "launch": launches,
         "router": plan.router_plan(spec, env.name).to_dict(),
+        "target": spec.environment(env.name).target.kind,  # the worker's registry key
         "measurements": [],
         "events": [],
     }
