@@ -26,6 +26,7 @@ dev-setup: $(STAMP) ## Set up the local environment (virtualenv + locked depende
 
 dev-run: dev-setup ## Migrate SQLite in the data directory, serve CODE and deliver the example to dev
 	$(BIN)/codectl db upgrade
+	trap '$(BIN)/codectl down' EXIT; trap 'exit 130' INT TERM; \
 	CODE_INSTANCE_USER=$(INSTANCE_USER) CODE_HOST=$(HOST) CODE_PORT=$(PORT) $(BIN)/codectl demo & \
 	CODE_INSTANCE_USER=$(INSTANCE_USER) $(BIN)/codectl server --host $(HOST) --port $(PORT)
 

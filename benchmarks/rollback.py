@@ -36,7 +36,6 @@ import httpx
 from code_engine.auth.roles import Binding, Role
 from code_engine.catalog.store import EnvironmentDraft, create_service
 from code_engine.clock import utc_now
-from code_engine.deploy.controller import WorkerConfig, start_worker_thread
 from code_engine.deploy.gitrepo import open_repository
 from code_engine.deploy.local import Supervisor
 from code_engine.deploy.local.ports import free_port
@@ -45,6 +44,7 @@ from code_engine.deploy.router import BuiltinRouter, stop_router
 from code_engine.deploy.service import Actor, DeployContext, DeployRequest, start_deployment
 from code_engine.store.engine import Database, make_database
 from code_engine.store.migrate import upgrade
+from code_engine.worker import WorkerConfig, start_worker_thread
 
 TARGET_SECONDS = 10.0
 MIN_REQUESTS = 100  # the default of `analysis.min_requests`

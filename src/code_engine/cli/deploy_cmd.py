@@ -1,4 +1,4 @@
-"""`codectl deploy|promote|rollback|status|history|approve|reject|pause|resume|abort`:
+"""`codectl deploy|promote|rollback|status|watch|history|approve|reject|pause|resume|abort`:
 progressive delivery through the API (server and token from `codectl login`)."""
 
 from __future__ import annotations
@@ -10,14 +10,17 @@ from typing import Any
 import typer
 
 from code_engine.cli.client import ApiClient
-from code_engine.cli.deploy_watch import describe, outcome, watch
+from code_engine.cli.deploy_status import service_names, status_view
+from code_engine.cli.deploy_watch import outcome, watch
 from code_engine.cli.dr_cmd import recovery_warning
 from code_engine.cli.options import SERVER
 from code_engine.cli.output import OutputFormat, console, print_json, render_object, render_rows
 from code_engine.errors import UserError
 from code_engine.spec import SPEC_FILENAME, load_spec
 
-OUTPUT = typer.Option(OutputFormat.table, "--output", "-o", help="table or json.")
+OUTPUT = typer.Option(
+    OutputFormat.table, "--output", "-o", help="table (80 columns), wide (every column) or json."
+)
 SERVICE = typer.Option(None, "--service", "-s", help="Service name [default: the one in --spec].")
 SPEC = typer.Option(SPEC_FILENAME, "--spec", "-f", help="code.yaml naming the service.")
 WATCH = typer.Option(False, "--watch", "-w", help="Follow the rollout until it ends.")
@@ -33,6 +36,8 @@ HISTORY = (
     "finished_at",
     "message",
 )
+HISTORY_NARROW = ("id", "version", "status", "finished_at", "message")
+STATUS = ("environment", "version", "url", "rolling out")
 AWAITING = "awaiting_approval"
 
 
@@ -140,44 +145,53 @@ def rollback(
 
 def status(
     environment: str = typer.Argument(None, help="Only this environment."),
+    follow: bool = typer.Option(
+        False, "--watch", "-w", help="Keep the view live until no rollout is in progress."
+    ),
     service: str = SERVICE,
     spec: Path = SPEC,
     server: str = SERVER,
     output: OutputFormat = OUTPUT,
 ) -> None:
-    """What serves each environment, and what is rolling out."""
-    name = service_name(service, spec)
+    """What serves each environment, and what is rolling out. Without --service, the
+    service of ./code.yaml; every service the server knows when that one is not registered
+    (or there is no code.yaml)."""
     client = ApiClient(server)
-    rows = client.get("/api/v1/deployments/status", service=name, environment=environment)
+    names = service_names(client, service, spec)
+    found = status_view(client, names, environment, output, follow)
+    errors = console(stderr=True)
+    for rows in found.values():  # why the last deployment of an environment did not make it
+        for row in rows:
+            failed = row.get("last_failure")
+            if failed:
+                errors.print(
+                    f"{row['environment']}: deployment {failed['id']} of {failed['version']} "
+                    f"{failed['status']}: {failed['message']}",
+                    markup=False,
+                    highlight=False,
+                )
     recovery = recovery_warning(client.get("/api/v1/dr/status"))
-    if output is OutputFormat.json:
-        if recovery:  # stdout stays the JSON document
-            console(stderr=True).print(recovery, highlight=False)
-        print_json(rows)
+    if recovery:  # on stderr, so that stdout stays the JSON document with -o json
+        errors.print(recovery, style="red", markup=False, highlight=False)
+
+
+def watch_rollout(
+    environment: str = typer.Argument(..., help="Environment whose rollout to follow."),
+    service: str = SERVICE,
+    spec: Path = SPEC,
+    server: str = SERVER,
+    output: OutputFormat = OUTPUT,
+) -> None:
+    """Follow the rollout in progress in ENVIRONMENT until it ends (exit 0 on success or a
+    planned pause, 1 otherwise), as `deploy --watch` does for a rollout it starts."""
+    client = ApiClient(server)
+    name = service_name(service, spec)
+    [row] = client.get("/api/v1/deployments/status", service=name, environment=environment)
+    if row["active"] is None:
+        serving = row["version"] or "nothing"
+        console(stderr=True).print(f"nothing is rolling out in {environment}: {serving} serves")
         return
-    table = [
-        {
-            "environment": row["environment"],
-            "version": row["version"],
-            "url": row["url"],
-            "rolling out": None
-            if row["active"] is None
-            else f"#{row['active']['id']} {describe(row['active'])}",
-        }
-        for row in rows
-    ]
-    render_rows(table, ("environment", "version", "url", "rolling out"), output, title=name)
-    for row in rows:  # why the last deployment of an environment did not make it
-        failed = row.get("last_failure")
-        if failed:
-            console(stderr=True).print(
-                f"{row['environment']}: deployment {failed['id']} of {failed['version']} "
-                f"{failed['status']}: {failed['message']}",
-                markup=False,
-                highlight=False,
-            )
-    if recovery:
-        console().print(f"[red]{recovery}[/]", highlight=False)
+    _show(client, row["active"], True, output)
 
 
 def history(
@@ -193,7 +207,8 @@ def history(
     page = ApiClient(server).get(
         "/api/v1/deployments", service=name, environment=environment, limit=limit
     )
-    render_rows(page["items"], HISTORY, output, title=f"{name} {environment}")
+    title = f"{name} {environment}"
+    render_rows(page["items"], HISTORY_NARROW, output, title=title, wide=HISTORY)
 
 
 COMMENT = typer.Option("", "--comment", "-m", help="Why; kept with the review.")
@@ -259,6 +274,7 @@ def register(app: typer.Typer) -> None:
     app.command("promote")(promote)
     app.command("rollback")(rollback)
     app.command("status")(status)
+    app.command("watch")(watch_rollout)
     app.command("history")(history)
     app.command("approve")(approve)
     app.command("reject")(reject)

@@ -28,10 +28,22 @@ def logs(
     ),
 ) -> None:
     """Print the last lines of every instance log of SERVICE in ENV (and the router's)."""
-    directory = environment_log_dir(data_dir or Settings().data_dir, service, env)
+    root = data_dir or Settings().data_dir
+    directory = environment_log_dir(root, service, env)
     if not directory.is_dir():
-        raise NotFoundError(f"no logs for service {service!r} in environment {env!r} ({directory})")
+        raise NotFoundError(
+            f"no logs for service {service!r} in environment {env!r} ({directory}); "
+            + _existing(directory.parent.parent)
+        )
     color = not os.environ.get("NO_COLOR")
     for line in tail_logs(directory, lines, follow):
         source = typer.style(line.source, fg="cyan") if color else line.source
         typer.echo(f"{source} | {line.text}")
+
+
+def _existing(logs: Path) -> str:
+    """`logs exist for: hello --env dev, shop --env staging` (or that none do yet)."""
+    found = sorted(f"{d.parent.name} --env {d.name}" for d in logs.glob("*/*") if d.is_dir())
+    if not found:
+        return "no service has run here yet (codectl deploy ENV starts one)"
+    return "logs exist for: " + ", ".join(found)

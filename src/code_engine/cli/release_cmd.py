@@ -14,7 +14,9 @@ from code_engine.deploy.gitrepo import GitRepository, is_remote
 from code_engine.errors import NotFoundError
 from code_engine.spec import SPEC_FILENAME, ServiceSpec, load_spec
 
-OUTPUT = typer.Option(OutputFormat.table, "--output", "-o", help="table or json.")
+OUTPUT = typer.Option(
+    OutputFormat.table, "--output", "-o", help="table (80 columns), wide (every column) or json."
+)
 SPEC = typer.Option(SPEC_FILENAME, "--spec", "-f", help="The service's code.yaml.")
 
 release_app = typer.Typer(help="Releases: versions of the service at a git commit.")
@@ -65,17 +67,26 @@ def create(
     server: str = SERVER,
     output: OutputFormat = OUTPUT,
 ) -> None:
-    """Record release VERSION of the service at a commit (registering the service first)."""
+    """Record release VERSION of the service at a commit (registering the service first).
+    Shows each step while it runs; the release's virtualenv is built by its first deployment
+    (`deploy --watch` shows it starting)."""
     spec = load_spec(spec_file)
-    full_sha = GitRepository(service_dir(spec_file, spec)).resolve(sha or "HEAD")
-    client = ApiClient(server)
-    ensure_service(client, spec_file, spec)
-    body = {
-        "service": spec.service,
-        "version": version,
-        "sha": full_sha,
-    }
-    render_object(client.post("/api/v1/releases", body), output)
+    quiet = output is OutputFormat.json
+    with console(stderr=True).status("", spinner="dots") as progress:
+
+        def step(text: str) -> None:
+            if not quiet:
+                progress.update(text)
+
+        step(f"resolving {sha or 'HEAD'} in {service_dir(spec_file, spec)}")
+        full_sha = GitRepository(service_dir(spec_file, spec)).resolve(sha or "HEAD")
+        client = ApiClient(server)
+        step(f"looking {spec.service} up on the server")
+        ensure_service(client, spec_file, spec)
+        body = {"service": spec.service, "version": version, "sha": full_sha}
+        step(f"recording {version} at {full_sha[:12]} (the server checks its code.yaml)")
+        created = client.post("/api/v1/releases", body)
+    render_object(created, output)
 
 
 def register(app: typer.Typer) -> None:

@@ -57,7 +57,7 @@ def server(
     background = None
     if not no_worker:
         from code_engine.cli.worker_cmd import worker_config
-        from code_engine.deploy.controller import start_worker_thread
+        from code_engine.worker import start_worker_thread
 
         background = start_worker_thread(db, worker_config(settings, 0.5, prometheus_url))
     console(stderr=True).print(

@@ -1,4 +1,5 @@
-"""`codectl worker` (the rollout controllers) and `codectl demo` (hello delivered to dev)."""
+"""`codectl worker` (the rollout controllers), `codectl demo` (hello delivered to dev) and
+`codectl down` (stop what the local target runs)."""
 
 from __future__ import annotations
 
@@ -12,16 +13,16 @@ import httpx
 import typer
 
 from code_engine.cli.context import load_settings, open_database
-from code_engine.cli.output import console
+from code_engine.cli.output import OutputFormat, console, render_rows
 from code_engine.clock import utc_now
-from code_engine.deploy.controller import Worker, WorkerConfig, start_worker_thread
-from code_engine.deploy.controller.runtime import ProviderFactory
+from code_engine.deploy.controller.local_target import ProviderFactory
+from code_engine.deploy.controller.routing import Router
 from code_engine.deploy.local.identity import resolve_instance_user
 from code_engine.deploy.rollout import MetricProvider
-from code_engine.deploy.router import TrafficRouter
 from code_engine.errors import UserError
 from code_engine.settings import Settings
 from code_engine.store.datadir import secure_data_dir
+from code_engine.worker import Worker, WorkerConfig, start_worker_thread
 
 POLL = typer.Option(0.5, "--poll", min=0.05, help="Seconds between two controller ticks.")
 PROMETHEUS = typer.Option(
@@ -38,7 +39,7 @@ def prometheus_factory(url: str | None) -> ProviderFactory | None:
     if not url:
         return None
 
-    def factory(_router: TrafficRouter, service: str) -> MetricProvider:
+    def factory(_router: Router, service: str) -> MetricProvider:
         from code_engine.deploy.rollout.prometheus import PrometheusProvider
 
         return PrometheusProvider(url, service)
@@ -127,7 +128,39 @@ def demo(
             stop.set()
 
 
+def down(
+    service: str = typer.Argument(None, help="Only this service [default: every one]."),
+    environment: str = typer.Option(None, "--env", "-e", help="Only this environment."),
+    grace: float = typer.Option(10.0, "--grace", min=0.0, help="Seconds before SIGKILL."),
+    output: OutputFormat = typer.Option(
+        OutputFormat.table, "--output", "-o", help="table, wide or json."
+    ),
+) -> None:
+    """Stop the instances and routers the local target runs in the data directory. They
+    outlive the server and the worker on purpose; stop those first, or they start them
+    again."""
+    from code_engine.deploy.controller.local_down import stop_local
+
+    settings = load_settings()
+    stopped = stop_local(settings.data_dir, service, environment, grace)
+    rows = [
+        {
+            "service": s.service,
+            "environment": s.environment,
+            "versions": ", ".join(s.versions) or None,
+            "router": "stopped" if s.router else None,
+        }
+        for s in stopped
+        if s.versions or s.router
+    ]
+    if not rows and output is not OutputFormat.json:
+        console(stderr=True).print(f"nothing runs in {settings.data_dir}")
+        return
+    render_rows(rows, ("service", "environment", "versions", "router"), output, title="stopped")
+
+
 def register(app: typer.Typer) -> None:
-    """Add `worker` and `demo`."""
+    """Add `worker`, `demo` and `down`."""
     app.command("worker")(worker)
     app.command("demo")(demo)
+    app.command("down")(down)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from code_engine.audit import trail as audit
@@ -139,10 +140,7 @@ def start_deployment(
     )
     active = envs.open_deployment(session, service.id, env.id)
     if active is not None:
-        raise ConflictError(
-            f"deployment {active.id} of {active.version} is {active.status} in {env.name}; "
-            "wait for it, or abort it"
-        )
+        raise busy(active, env.name)
     current = envs.current_deployment(session, service.id, env.id)
     if current is not None and current.version == release.version:
         raise ConflictError(f"{env.name} already serves {release.version}")
@@ -161,6 +159,7 @@ def start_deployment(
         "environment": env.name,
         "launch": launches,
         "router": plan.router_plan(spec, env.name).to_dict(),
+        "target": spec.environment(env.name).target.kind,  # the worker's registry key
         "measurements": [],
         "events": [],
     }
@@ -173,24 +172,22 @@ def start_deployment(
         if isinstance(rollout_spec.strategy, AllAtOnce)
         else spec.strategy_for(env.name).kind
     )
-    row, _ = store.record_deployment(
-        session,
-        store.DeploymentRecord(
-            service_id=service.id,
-            environment_id=env.id,
-            version=release.version,
-            status=status,
-            created_at=ctx.now,
-            release_id=release.id,
-            strategy=kind,
-            trigger=request.trigger,
-            source=envs.RUN_SOURCE,
-            created_by=actor.name,
-            message=message,
-            commits=repo.commits(stable_sha, release.sha),
-            state=state,
-        ),
+    record = store.DeploymentRecord(
+        service_id=service.id,
+        environment_id=env.id,
+        version=release.version,
+        status=status,
+        created_at=ctx.now,
+        release_id=release.id,
+        strategy=kind,
+        trigger=request.trigger,
+        source=envs.RUN_SOURCE,
+        created_by=actor.name,
+        message=message,
+        commits=repo.commits(stable_sha, release.sha),
+        state=state,
     )
+    row = _claim(session, record, env.name)
     stable_version = None if current is None else current.version
     rollout = new_rollout(str(row.id), release.version, stable_version, rollout_spec)
     # the rollout state (codec format) at the top, beside what the controller needs
@@ -209,6 +206,30 @@ def start_deployment(
         },
     )
     session.flush()
+    return row
+
+
+def busy(active: DeploymentRow, environment: str) -> ConflictError:
+    """The refusal of a second rollout while `active` holds the environment."""
+    return ConflictError(
+        f"deployment {active.id} of {active.version} is {active.status} in {environment}; "
+        f"wait for it (codectl watch {environment} follows it), or abort it"
+    )
+
+
+def _claim(session: Session, record: store.DeploymentRecord, environment: str) -> DeploymentRow:
+    """Insert the deployment; the database refuses a second one in flight in the environment
+    (a unique partial index), so of two concurrent requests exactly one gets here first."""
+    try:
+        row, _ = store.record_deployment(session, record)
+    except IntegrityError as exc:
+        # the winner has committed (the insert waited for it): read it on a fresh session,
+        # this one's transaction is failed and left to the caller to roll back
+        with Session(session.get_bind()) as fresh:
+            winner = envs.open_deployment(fresh, record.service_id, record.environment_id)
+            if winner is None:
+                raise
+            raise busy(winner, environment) from exc
     return row
 
 

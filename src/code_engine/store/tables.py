@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from code_engine.store.base import Base
@@ -61,6 +61,12 @@ class ReleaseRow(Base):
     created_at: Mapped[datetime]
 
 
+# A deployment CODE runs that holds its environment (awaiting approval or being rolled out).
+IN_FLIGHT = text(
+    "source = 'code' AND status IN ('awaiting_approval', 'pending', 'progressing', 'paused')"
+)
+
+
 class DeploymentRow(Base):
     __tablename__ = "deployments"
     __table_args__ = (
@@ -75,6 +81,15 @@ class DeploymentRow(Base):
         ),
         # the controller's "environments with deployments it ran": one seek per environment
         Index("ix_deployments_env_source_status", "environment_id", "source", "status"),
+        # one rollout per environment: at most one deployment CODE runs is in flight there
+        # (a second concurrent insert fails in the database, not in a check-then-insert)
+        Index(
+            "ux_deployments_env_in_flight",
+            "environment_id",
+            unique=True,
+            sqlite_where=IN_FLIGHT,
+            postgresql_where=IN_FLIGHT,
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

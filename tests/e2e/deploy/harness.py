@@ -79,7 +79,7 @@ class Engine:
             [sys.executable, str(ENTRY), *args], env=self.env(), stdout=log, stderr=log
         )
 
-    def start(self) -> None:
+    def start(self, worker: bool = True) -> None:
         self.server = self._spawn("server", "server", "--no-worker")
 
         def ready() -> bool:
@@ -92,7 +92,8 @@ class Engine:
         form = {"grant_type": "client_credentials", "client_id": CLIENT_ID}
         form["client_secret"] = CLIENT_SECRET
         self.token = httpx.post(f"{self.url}/oauth/token", data=form).json()["access_token"]
-        self.start_worker()
+        if worker:
+            self.start_worker()
 
     def start_worker(self) -> None:
         self.worker = self._spawn("worker", "worker", "--poll", "0.2")

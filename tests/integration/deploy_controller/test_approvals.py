@@ -12,9 +12,9 @@ from starlette.testclient import TestClient
 from tests.conftest import FrozenClock
 
 from code_engine.clock import Clock
-from code_engine.deploy.controller import Worker, WorkerConfig
 from code_engine.store.engine import Database
 from code_engine.store.tables import DeploymentRow
+from code_engine.worker import Worker, WorkerConfig
 
 from .conftest import Repo
 
@@ -86,7 +86,8 @@ def test_prod_waits_for_a_second_deployer(
     busy = deploy(client, people["bob"])
     assert busy.status_code == 409
     assert (
-        "is awaiting_approval in prod; wait for it, or abort it" in busy.json()["error"]["message"]
+        "is awaiting_approval in prod; wait for it (codectl watch prod follows it), or abort it"
+        in busy.json()["error"]["message"]
     )
 
     deployment_id = waiting["id"]

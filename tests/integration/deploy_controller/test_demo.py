@@ -9,13 +9,13 @@ import httpx
 import pytest
 
 from code_engine.clock import utc_now
-from code_engine.deploy.controller import WorkerConfig, start_worker_thread
 from code_engine.deploy.demo import run_demo
 from code_engine.deploy.local import Supervisor
 from code_engine.deploy.local.ports import free_port
 from code_engine.deploy.router import BuiltinRouter, stop_router
 from code_engine.store.engine import Database, make_database
 from code_engine.store.migrate import upgrade
+from code_engine.worker import WorkerConfig, start_worker_thread
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "hello"
 

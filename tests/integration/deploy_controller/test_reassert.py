@@ -13,12 +13,12 @@ from structlog.testing import capture_logs
 from code_engine.catalog.store import EnvironmentDraft, create_service, list_environments
 from code_engine.clock import Clock
 from code_engine.deploy import store
-from code_engine.deploy.controller import Worker, WorkerConfig
 from code_engine.deploy.local import LaunchSpec, Supervisor
 from code_engine.deploy.local.ports import free_port
 from code_engine.deploy.plan import Launch, RouterPlan
 from code_engine.deploy.router import BuiltinRouter, RouterLaunch, stop_router
 from code_engine.store.engine import Database
+from code_engine.worker import Worker, WorkerConfig
 
 HELLO = Path(__file__).resolve().parents[3] / "examples" / "hello"
 COMMAND = "{python} -m uvicorn app:app --host {host} --port {port} --log-level warning"

@@ -7,9 +7,9 @@ from pathlib import Path
 from code_engine.catalog.store import EnvironmentDraft, create_service, list_environments
 from code_engine.clock import Clock
 from code_engine.deploy import store
-from code_engine.deploy.controller import Worker, WorkerConfig
 from code_engine.deploy.views import environment_status
 from code_engine.store.engine import Database
+from code_engine.worker import Worker, WorkerConfig
 
 
 def test_a_recorded_progressing_deployment_is_not_driven(

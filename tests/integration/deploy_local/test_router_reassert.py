@@ -11,7 +11,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from code_engine.deploy.controller.runtime import EnvironmentRuntime
+from code_engine.deploy.controller.local_target import LocalOptions, LocalTarget
+from code_engine.deploy.controller.routing import TrafficRouterPort
+from code_engine.deploy.controller.target import TargetSite
 from code_engine.deploy.local import InstanceInfo, InstanceState
 from code_engine.deploy.plan import RouterPlan
 from code_engine.deploy.router import BuiltinRouter, stop_router
@@ -28,13 +30,20 @@ def _ready(version: str, addresses: list[str]) -> list[InstanceInfo]:
 
 
 @pytest.fixture
-def runtime(data_dir: Path) -> Iterator[EnvironmentRuntime]:
-    made = EnvironmentRuntime("hello", "reassert", data_dir, RouterPlan(), monitor_interval=60)
+def runtime(data_dir: Path) -> Iterator[LocalTarget]:
+    site = TargetSite("hello", "reassert", data_dir, RouterPlan())
+    made = LocalTarget(site, LocalOptions(monitor_interval=60))
     yield made
     made.close()
-    assert isinstance(made.router, BuiltinRouter)
-    stop_router(made.router, timeout=5)
-    made.router.close()
+    stop_router(raw(made), timeout=5)
+    raw(made).close()
+
+
+def raw(target: LocalTarget) -> BuiltinRouter:
+    """The builtin router behind the target's `Router`."""
+    assert isinstance(target.router, TrafficRouterPort)
+    assert isinstance(target.router.router, BuiltinRouter)
+    return target.router.router
 
 
 def _version(url: str) -> str:
@@ -42,26 +51,25 @@ def _version(url: str) -> str:
 
 
 def test_reassert_repairs_only_what_differs(
-    runtime: EnvironmentRuntime, hello_backends: dict[str, list[str]]
+    runtime: LocalTarget, hello_backends: dict[str, list[str]]
 ) -> None:
     infos = _ready("v1", hello_backends["v1"])
     assert runtime.reassert("v1", infos) == ["backends", "weights"]  # a new, empty router
     assert _version(runtime.url) == "v1"
     assert runtime.reassert("v1", infos) == []
-    runtime.router.set_preview("v1")
+    raw(runtime).set_preview("v1")
     assert runtime.reassert("v1", infos) == ["preview"]
-    runtime.router.set_weights({})  # e.g. restarted without its state file
+    raw(runtime).set_weights({})  # e.g. restarted without its state file
     assert runtime.reassert("v1", infos) == ["weights"]
     assert _version(runtime.url) == "v1"
 
 
 def test_reassert_starts_a_router_that_is_gone(
-    runtime: EnvironmentRuntime, hello_backends: dict[str, list[str]], data_dir: Path
+    runtime: LocalTarget, hello_backends: dict[str, list[str]], data_dir: Path
 ) -> None:
     infos = _ready("v1", hello_backends["v1"])
     runtime.reassert("v1", infos)
-    assert isinstance(runtime.router, BuiltinRouter)
-    stop_router(runtime.router)
+    stop_router(raw(runtime))
     (data_dir / "run" / "hello" / "reassert" / "router.json").unlink()
     assert runtime.reassert("v1", infos) == ["router", "backends", "weights"]
     assert _version(runtime.url) == "v1"
@@ -70,25 +78,24 @@ def test_reassert_starts_a_router_that_is_gone(
 
 
 def test_a_router_that_lost_its_backends_or_preview_gets_them_again(
-    runtime: EnvironmentRuntime, hello_backends: dict[str, list[str]]
+    runtime: LocalTarget, hello_backends: dict[str, list[str]]
 ) -> None:
     infos = _ready("v1", hello_backends["v1"]) + _ready("v2", hello_backends["v2"])
     runtime.sync_backends(infos, {"v1": 100})
-    runtime.router.set_weights({"v1": 100})
-    runtime.sync_preview("v2")
+    raw(runtime).set_weights({"v1": 100})
+    runtime.preview("v2")
     assert _version(runtime.preview_url) == "v2"
     assert runtime.check_router() is True
-    runtime.router.set_preview(None)  # behind the runtime's back
-    runtime.sync_preview("v2")  # it believes the router still previews v2
-    assert runtime.router.get_preview() is None
+    raw(runtime).set_preview(None)  # behind the runtime's back
+    runtime.preview("v2")  # it believes the router still previews v2
+    assert raw(runtime).get_preview() is None
     assert runtime.check_router() is False
-    runtime.sync_preview("v2")
+    runtime.preview("v2")
     runtime.sync_backends(infos, {"v1": 100})
-    assert runtime.router.get_preview() == "v2"
+    assert raw(runtime).get_preview() == "v2"
     assert runtime.check_router() is True
-    runtime.sync_preview(None)
+    runtime.preview(None)
     assert httpx.get(runtime.preview_url + "/", timeout=10).status_code == 503
-    assert isinstance(runtime.router, BuiltinRouter)
-    stop_router(runtime.router)
+    stop_router(raw(runtime))
     assert runtime.check_router() is False  # gone: started again, from its state file
-    assert runtime.router.get_weights() == {"v1": 100}
+    assert raw(runtime).get_weights() == {"v1": 100}

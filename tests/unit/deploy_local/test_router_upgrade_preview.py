@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from code_engine.deploy.controller.routers import router_ports
+from code_engine.deploy.controller.routing import router_ports
 from code_engine.deploy.plan import RouterPlan
 from code_engine.deploy.rollout import (
     AnalysisSpec,

@@ -1,6 +1,20 @@
-"""The rollout controller: a worker loop that runs `decide` against real processes and routers."""
+"""The rollout controller: drives each environment's deployments through its `Target`.
 
+`EnvironmentController` runs `decide` for one environment; `Target` is what it drives
+(the local target: supervised processes behind a `Router`); `code_engine.worker` runs the
+controllers of every environment.
+"""
+
+from code_engine.deploy.controller.environment import ControllerConfig, EnvironmentController
 from code_engine.deploy.controller.routerstats import RouterStatsProvider
-from code_engine.deploy.controller.worker import Worker, WorkerConfig, start_worker_thread
+from code_engine.deploy.controller.target import Observed, Target, TargetOpener, TargetSite
 
-__all__ = ["RouterStatsProvider", "Worker", "WorkerConfig", "start_worker_thread"]
+__all__ = [
+    "ControllerConfig",
+    "EnvironmentController",
+    "Observed",
+    "RouterStatsProvider",
+    "Target",
+    "TargetOpener",
+    "TargetSite",
+]

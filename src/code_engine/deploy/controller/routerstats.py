@@ -1,4 +1,4 @@
-"""Canary analysis from CODE's own router: a `MetricProvider` over `TrafficRouter.stats()`.
+"""Canary analysis from CODE's own router: a `MetricProvider` over a router's `stats()`.
 
 Router counters are cumulative since the last reset. A window (since, until] is the
 difference between the counters now and the snapshot taken when the previous window
@@ -18,13 +18,22 @@ import itertools
 import math
 import threading
 from datetime import datetime
+from typing import Protocol
 
 from code_engine.deploy.rollout import MetricError, MetricSample
-from code_engine.deploy.router import RouterError, TrafficRouter, VersionStats
+from code_engine.deploy.router import RouterError, VersionStats
 from code_engine.deploy.router.stats import LATENCY_BOUNDS_MS
 
 ZERO = VersionStats()
 MAX_MARKS = 32
+
+
+class Counters(Protocol):
+    """A router's per-version statistics (the controller's `Router` has them)."""
+
+    def stats(self) -> dict[str, VersionStats]: ...
+
+    def reset_stats(self) -> None: ...
 
 
 def difference(now: VersionStats, before: VersionStats) -> VersionStats:
@@ -55,7 +64,7 @@ def cumulative(counts: tuple[int, ...]) -> tuple[tuple[float, float], ...] | Non
 class RouterStatsProvider:
     """Requests, 5xx and p95 latency per version, as the environment's router saw them."""
 
-    def __init__(self, router: TrafficRouter) -> None:
+    def __init__(self, router: Counters) -> None:
         self.router = router
         self._lock = threading.Lock()
         self._marks: dict[tuple[str, datetime], VersionStats] = {}

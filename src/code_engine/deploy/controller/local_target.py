@@ -1,37 +1,39 @@
-"""One environment of the local target as the controller drives it: its supervised
-instances, its router, its metric provider and the slow jobs running against them."""
+"""The local target: the versions of one service environment as supervised processes on
+this machine, behind the environment's router, with canary metrics from that router (or a
+provider such as Prometheus), and the slow jobs (build, start, drain, stop) on threads."""
 
 from __future__ import annotations
 
 import enum
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from code_engine.deploy.controller.jobs import Jobs
 from code_engine.deploy.controller.observe import backends_for, version_state
-from code_engine.deploy.controller.routers import open_router
 from code_engine.deploy.controller.routerstats import RouterStatsProvider
+from code_engine.deploy.controller.routing import (
+    ROUTERS,
+    RouteChange,
+    Router,
+    RouterOpener,
+    open_router,
+)
+from code_engine.deploy.controller.target import Observed, Reconciled, TargetOpener, TargetSite
 from code_engine.deploy.local import InstanceInfo, LaunchSpec, Supervisor, build_release
 from code_engine.deploy.local.identity import InstanceUser
-from code_engine.deploy.plan import Launch, RouterPlan
+from code_engine.deploy.plan import Launch
 from code_engine.deploy.rollout import (
-    DrainAndStop,
-    EnsureStable,
     InstanceState,
-    Measure,
     MetricError,
     MetricProvider,
     MetricSample,
-    ResetStats,
-    SetWeights,
-    StartCanary,
     StartFailure,
-    WorldAction,
 )
-from code_engine.deploy.router import RouterError, TrafficRouter
+from code_engine.deploy.router import RouterError
 from code_engine.observe.logging import get_logger
 
 log = get_logger(__name__)
@@ -44,37 +46,56 @@ class Unknown(enum.Enum):
 
 
 UNKNOWN = Unknown.UNKNOWN
-ProviderFactory = Callable[[TrafficRouter, str], MetricProvider]
+ProviderFactory = Callable[[Router, str], MetricProvider]
 DRAIN_TIMEOUT = 30.0
 RESTART_PAUSE = 3.0  # between two attempts to start a stable version that failed
 
 
-class EnvironmentRuntime:
+@dataclass(frozen=True)
+class LocalOptions:
+    """How the local target runs: metrics, pip, the routers it may open, the monitor."""
+
+    provider_factory: ProviderFactory | None = None
+    pip_args: tuple[str, ...] = ()
+    routers: Mapping[str, RouterOpener] = field(default_factory=lambda: dict(ROUTERS))
+    monitor_interval: float = 1.0
+    instance_user: InstanceUser | None = None  # whom instances run as; None: CODE's own user
+
+
+def local_opener(options: LocalOptions) -> TargetOpener:
+    """Opens the local target of an environment with `options`."""
+
+    def open_local(site: TargetSite) -> LocalTarget:
+        return LocalTarget(site, options)
+
+    return open_local
+
+
+class LocalTarget:
     """Processes and traffic of one service environment; thread-safe for one controller."""
 
-    def __init__(
-        self,
-        service: str,
-        environment: str,
-        data_dir: Path,
-        router_plan: RouterPlan,
-        *,
-        provider_factory: ProviderFactory | None = None,
-        pip_args: Sequence[str] = (),
-        monitor_interval: float = 1.0,
-        instance_user: InstanceUser | None = None,
-    ) -> None:
-        self.service, self.environment, self.data_dir = service, environment, data_dir
-        self.plan = router_plan
-        self.pip_args = tuple(pip_args)
-        self.supervisor = Supervisor(service, environment, data_dir, user=instance_user)
+    def __init__(self, site: TargetSite, options: LocalOptions | None = None) -> None:
+        options = options or LocalOptions()
+        self.site, self.options = site, options
+        self.service, self.environment, self.data_dir = (
+            site.service,
+            site.environment,
+            site.data_dir,
+        )
+        self.plan = site.router
+        opened = open_router(
+            site.data_dir, site.service, site.environment, site.router, options.routers
+        )
+        self.supervisor = Supervisor(
+            site.service, site.environment, site.data_dir, user=options.instance_user
+        )
         self.supervisor.adopt()
-        self.supervisor.start_monitor(monitor_interval)
-        opened = open_router(data_dir, service, environment, router_plan)
+        self.supervisor.start_monitor(options.monitor_interval)
         self.router, self.url, self.preview_url = opened.router, opened.url, opened.preview_url
+        factory = options.provider_factory
         self.provider: MetricProvider = (
-            provider_factory(self.router, service)
-            if provider_factory is not None
+            factory(self.router, site.service)
+            if factory is not None
             else RouterStatsProvider(self.router)
         )
         # the router answers from memory; Prometheus gets a query less often
@@ -89,6 +110,15 @@ class EnvironmentRuntime:
     # -- observing --------------------------------------------------------------------
     def instances(self) -> list[InstanceInfo]:
         return self.supervisor.instances()
+
+    def observe(self, launches: Mapping[str, Launch], versions: Sequence[str]) -> Observed:
+        """Health of `versions`, the router's weights; gives the router the ready instances."""
+        infos = self.instances()
+        weights = self.weights()
+        self.sync_backends(infos, weights)
+        health = {v: self.state_of(v, infos, launches) for v in versions}
+        failures = {v: f for v in versions if (f := self.start_failure(v)) is not None}
+        return Observed(health, weights, self.errors(), failures)
 
     def state_of(
         self, version: str | None, infos: Sequence[InstanceInfo], launches: Mapping[str, Launch]
@@ -124,7 +154,7 @@ class EnvironmentRuntime:
     def weights(self) -> dict[str, int] | None:
         """The weights the router applies, or None when it cannot be asked (it is restarted)."""
         try:
-            return self.router.get_weights()
+            return dict(self.router.routes().weights)
         except RouterError as exc:
             log.warning(
                 "router not answering",
@@ -144,29 +174,31 @@ class EnvironmentRuntime:
         if desired == self._backends:
             return
         try:
-            self.router.set_backends(desired)
+            self.router.change(RouteChange(backends=desired))
         except RouterError as exc:
             log.warning("router refused backends", backends=desired, error=str(exc))
             return
         self._backends = desired
 
-    def sync_preview(self, version: str | None) -> None:
+    def preview(self, version: str | None) -> None:
         """Point the router's preview port at `version` (None: nothing under preview)."""
         if self._preview == version:
             return
         try:
-            self.router.set_preview(version)
+            self.router.change(RouteChange(preview=version))
         except RouterError as exc:
             log.warning("router refused preview", version=version, error=str(exc))
             return
         self._preview = version
 
+    def check(self) -> None:
+        self.check_router()
+
     def check_router(self) -> bool:
         """Whether the router still has the backends and preview given to it; if not (it
         restarted without its state, or is gone), they are given again on the next tick."""
         try:
-            backends = self.router.get_backends()
-            preview = self.router.get_preview()
+            routes = self.router.routes()
         except RouterError as exc:
             log.warning(
                 "router not answering",
@@ -176,40 +208,75 @@ class EnvironmentRuntime:
             )
             self.reopen_router()
             return False
-        kept = self._backends in (None, backends) and self._preview in (UNKNOWN, preview)
+        backends = {v: list(a) for v, a in routes.backends.items()}
+        kept = self._backends in (None, backends) and self._preview in (UNKNOWN, routes.preview)
         if not kept:
             self._backends, self._preview = None, UNKNOWN
         return kept
 
-    def reassert(self, version: str, infos: Sequence[InstanceInfo]) -> list[str]:
+    def reassert(self, version: str, infos: Sequence[InstanceInfo] | None = None) -> list[str]:
         """Route as a finished deployment of `version` left things: all traffic to it, the
         ready instances as backends, nothing under preview. Returns what was repaired
         (empty when the router already routed so); router errors propagate."""
         repaired = []
         try:
-            live = self.router.get_backends()
+            routes = self.router.routes()
         except RouterError:
             self.reopen_router()  # starts the router again when it is gone
             repaired.append("router")
-            live = self.router.get_backends()
+            routes = self.router.routes()
+        live = {v: list(a) for v, a in routes.backends.items()}
         wanted = {version: 100}
+        infos = self.instances() if infos is None else infos
         backends = backends_for(infos, wanted, live)
         if backends != live:
-            self.router.set_backends(backends)
+            self.router.change(RouteChange(backends=backends))
             repaired.append("backends")
         self._backends = backends
-        if not self.router.verify_weights(wanted):
-            self.router.set_weights(wanted)
+        if not self.router.verify(wanted):
+            self.router.change(RouteChange(weights=wanted))
             repaired.append("weights")
-        if self.router.get_preview() is not None:
-            self.router.set_preview(None)
+        if routes.preview is not None:
+            self.router.change(RouteChange(preview=None))
             repaired.append("preview")
         self._preview = None
         return repaired
 
+    def reconcile(self, owned: Collection[str]) -> Reconciled:
+        """Stop the instances of versions no deployment owns and drop their routes (weight-0
+        entries too); versions with a start or stop job running are left to it."""
+        routes = self.router.routes()
+        running = {i.version for i in self.instances()}
+        found = running | set(routes.backends) | set(routes.weights)
+        keep = set(owned) | {v for v in found if self._busy(v)}
+        unrouted = {v for v in {*routes.backends, *routes.weights} if v not in keep}
+        if unrouted:
+            if any(routes.weights.get(v, 0) > 0 for v in unrouted):
+                log.warning(
+                    "traffic on unowned versions",
+                    service=self.service,
+                    environment=self.environment,
+                    versions=sorted(unrouted),
+                )
+            weights = {v: w for v, w in routes.weights.items() if v not in unrouted}
+            backends = {v: list(a) for v, a in routes.backends.items() if v not in unrouted}
+            self.router.change(RouteChange(weights=weights))  # weight first: then no backends
+            self.router.change(RouteChange(backends=backends))
+            self._backends = backends
+        stopped = sorted(running - keep)
+        for version in stopped:
+            self.supervisor.stop(version)
+            self.jobs.clear(("start", version))
+        return Reconciled(tuple(stopped), tuple(sorted(unrouted)))
+
+    def _busy(self, version: str) -> bool:
+        return self.jobs.running(("start", version)) or self.jobs.running(("stop", version))
+
     def reopen_router(self) -> None:
         try:
-            opened = open_router(self.data_dir, self.service, self.environment, self.plan)
+            opened = open_router(
+                self.data_dir, self.service, self.environment, self.plan, self.options.routers
+            )
         except RouterError as exc:
             log.warning(
                 "cannot start the router",
@@ -224,27 +291,14 @@ class EnvironmentRuntime:
         self._backends, self._preview = None, UNKNOWN
 
     # -- acting -----------------------------------------------------------------------
-    def apply(
-        self, action: WorldAction, launches: Mapping[str, Launch], pending_until: datetime | None
-    ) -> MetricSample | None:
-        """Apply one world action; a Measure returns its sample. Router errors propagate."""
-        if isinstance(action, StartCanary | EnsureStable):
-            self._start(launches[action.version])
-        elif isinstance(action, SetWeights):
-            try:
-                self.router.set_weights(dict(action.weights))
-            except RouterError:
-                self._backends = None  # e.g. it lost them: give them again next tick
-                raise
-        elif isinstance(action, ResetStats):
-            self._reset(action)
-        elif isinstance(action, Measure):
-            return self._measure(action, pending_until)
-        elif isinstance(action, DrainAndStop):
-            self._stop(action.version)
-        return None
+    def weigh(self, weights: Mapping[str, int]) -> None:
+        try:
+            self.router.change(RouteChange(weights=dict(weights)))
+        except RouterError:
+            self._backends = None  # e.g. it lost them: give them again next tick
+            raise
 
-    def _start(self, launch: Launch) -> None:
+    def start(self, launch: Launch) -> None:
         self._versions_seen.add(launch.version)
         key = ("start", launch.version)
         failure = self.jobs.failure(key)
@@ -259,7 +313,7 @@ class EnvironmentRuntime:
             launch.version,
             service=self.service,
             data_dir=self.data_dir,
-            pip_args=self.pip_args,
+            pip_args=self.options.pip_args,
         )
         self.supervisor.start(
             LaunchSpec(
@@ -275,7 +329,7 @@ class EnvironmentRuntime:
             )
         )
 
-    def _stop(self, version: str) -> None:
+    def stop(self, version: str) -> None:
         def drain_and_stop() -> None:
             if self.plan.scale_down_delay > 0 and self._closing.wait(self.plan.scale_down_delay):
                 return
@@ -288,21 +342,20 @@ class EnvironmentRuntime:
 
         self.jobs.start(("stop", version), drain_and_stop, f"stop {version}")
 
-    def _reset(self, action: ResetStats) -> None:
+    def reset_stats(self, version: str, at: datetime) -> None:
         if isinstance(self.provider, RouterStatsProvider):
-            self.provider.reset(action.version, action.token)
+            self.provider.reset(version, at)
 
-    def _measure(self, action: Measure, pending_until: datetime | None) -> MetricSample:
-        probe = action.until != pending_until  # fail-fast look at the open window
+    def measure(self, version: str, since: datetime, until: datetime, probe: bool) -> MetricSample:
         cached = self._probe
         if probe and cached is not None and time.monotonic() - cached[0] < self.probe_gap:
             sample = cached[1]
-            if (sample.version, sample.since) == (action.version, action.since):
+            if (sample.version, sample.since) == (version, since):
                 return sample
         try:
-            sample = self.provider.sample(action.version, action.since, action.until)
+            sample = self.provider.sample(version, since, until)
         except MetricError as exc:
-            sample = MetricSample.failed(action.version, action.since, action.until, str(exc))
+            sample = MetricSample.failed(version, since, until, str(exc))
         if probe:
             self._probe = (time.monotonic(), sample)
         return sample
