@@ -29,6 +29,7 @@ from sqlalchemy import Select, and_, bindparam, func, literal_column, or_, selec
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
+from code_engine.clock import as_utc
 from code_engine.dora.deliveries import unpack_seconds
 from code_engine.dora.events import DeploymentStatus
 from code_engine.dora.tables import IncidentReferenceRow
@@ -69,10 +70,19 @@ class _Scope:
 
 
 def _scopes(
-    session: Session, environment: str, start: datetime, service: str | None
+    session: Session,
+    environment: str,
+    start: datetime,
+    service: str | None,
+    link_window: timedelta = DEFAULT_INCIDENT_LINK_WINDOW,
 ) -> list[_Scope]:
-    """The environments named `environment` (of `service`), with their history's bound."""
-    d = aliased(DeploymentRow)
+    """The environments named `environment` (of `service`), with their history's bound.
+
+    The bound is the last success before `start` (where a failure streak that runs into
+    the window began), moved back to every deployment an incident recovered in the window
+    can be linked to: by time (within the link window before it opened) or by name.
+    """
+    d, i = aliased(DeploymentRow), aliased(IncidentRow)
     last_success = (
         select(func.max(d.finished_at))
         .where(
@@ -83,8 +93,31 @@ def _scopes(
         )
         .scalar_subquery()
     )
+    recovering = and_(i.service_id == EnvironmentRow.service_id, i.resolved_at >= start)
+    first_opened = (
+        select(func.min(i.opened_at))
+        .where(
+            recovering,
+            i.opened_at < start,
+            or_(i.environment_id == EnvironmentRow.id, i.environment_id.is_(None)),
+        )
+        .scalar_subquery()
+    )
+    first_named = (
+        select(func.min(d.finished_at))
+        .join(i, i.deployment_id == d.id)
+        .where(recovering, d.environment_id == EnvironmentRow.id, d.finished_at < start)
+        .scalar_subquery()
+    )
     query = (
-        select(EnvironmentRow.id, EnvironmentRow.service_id, ServiceRow.name, last_success)
+        select(
+            EnvironmentRow.id,
+            EnvironmentRow.service_id,
+            ServiceRow.name,
+            last_success,
+            first_opened,
+            first_named,
+        )
         .join(ServiceRow, ServiceRow.id == EnvironmentRow.service_id)
         .where(EnvironmentRow.name == environment)
         .order_by(ServiceRow.name)
@@ -92,9 +125,21 @@ def _scopes(
     if service is not None:
         query = query.where(ServiceRow.name == service)
     return [
-        _Scope(env_id, service_id, name, _BEGINNING if low is None else low)
-        for env_id, service_id, name, low in session.execute(query)
+        _Scope(env_id, service_id, name, _bound(success, opened, named, link_window))
+        for env_id, service_id, name, success, opened, named in session.execute(query)
     ]
+
+
+def _bound(
+    success: datetime | None,
+    opened: datetime | None,
+    named: datetime | None,
+    link_window: timedelta,
+) -> datetime:
+    """The earliest deployment a window may need (see `_scopes`)."""
+    candidates = [success, named, None if opened is None else opened - link_window]
+    present = [as_utc(c) for c in candidates if c is not None]
+    return min(present) if present else _BEGINNING
 
 
 _SERVICE: BindParameter[int] = bindparam("service_id")
@@ -154,10 +199,11 @@ def _incidents_query(environment: str) -> Select[Any]:
         .where(
             i.service_id == _SERVICE,
             or_(i.environment_id == _ENV, unplaced),
-            # what can matter: a recovery in the window, a link by time to one of its
-            # deployments, or a link by name to any deployment
+            # what can matter: a recovery in the window, a link by time to one of the
+            # loaded deployments (with every other incident of that deployment, which
+            # decides when it recovered), or a link by name to any deployment
             or_(
-                and_(i.opened_at < _END, or_(i.opened_at >= _START, i.resolved_at >= _START)),
+                and_(i.opened_at < _END, or_(i.opened_at >= _LOW, i.resolved_at >= _START)),
                 i.deployment_id.is_not(None),
                 ref.incident_id.is_not(None),
             ),
@@ -201,7 +247,7 @@ def load_timelines(
     tied = RawRead(connection, _deployments_query(dialect, tie_breaks=True))
     incidents = RawRead(connection, _incidents_query(environment))
     horizon = end + incident_link_window
-    scopes = _scopes(session, environment, start, service)
+    scopes = _scopes(session, environment, start, service, incident_link_window)
     params = [
         {
             "service_id": scope.service_id,
