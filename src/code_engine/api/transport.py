@@ -33,6 +33,10 @@ TOO_LARGE = (
 )
 
 
+class HeadTooLargeError(Exception):
+    """Raised inside the parser's callback to stop it."""
+
+
 class BoundedHttpToolsProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol, refusing a request head over `max_head` bytes."""
 
@@ -42,21 +46,33 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         super().__init__(*args, **kwargs)
         self._in_head = True
         self._head_bytes = 0
+        self._too_large = False
 
     def data_received(self, data: bytes) -> None:
-        in_head_before = self._in_head
+        if self._in_head:
+            self._head_bytes += len(data)
         super().data_received(data)
-        if not in_head_before or self.transport.is_closing():
-            return
-        self._head_bytes += len(data)
-        # still inside a head after this read, and over the limit: refuse before more comes
-        if self._in_head and self._head_bytes > self.max_head:
+        # still inside a head after this read (a complete request resets the count), and
+        # over the limit: refuse before more comes
+        if self._in_head and self._head_bytes > self.max_head and not self.transport.is_closing():
             self.transport.write(TOO_LARGE)
             self.transport.close()
 
     def on_headers_complete(self) -> None:
         self._in_head = False
+        # a head that arrived in one read: measured now that it is parsed
+        size = len(self.url) + sum(len(name) + len(value) + 4 for name, value in self.headers)
+        if size > self.max_head:
+            self._too_large = True
+            raise HeadTooLargeError  # httptools stops; uvicorn calls send_400_response
         super().on_headers_complete()
+
+    def send_400_response(self, msg: str) -> None:
+        if not self._too_large:
+            super().send_400_response(msg)
+            return
+        self.transport.write(TOO_LARGE)
+        self.transport.close()
 
     def on_message_complete(self) -> None:
         super().on_message_complete()
