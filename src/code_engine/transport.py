@@ -1,62 +1,92 @@
-"""How `codectl server` speaks HTTP: h11 with a bound on the request head.
+"""How `codectl server` speaks HTTP: uvicorn's httptools parser with a bound on the request head.
 
-httptools, uvicorn's default parser when installed, accepts request heads of any size; h11
-buffers at most `max_incomplete_event_size` bytes of an unfinished head and then fails.
-That failure is answered 431 Request Header Fields Too Large (uvicorn itself says 400).
+httptools buffers a request line and headers of any size; this protocol counts the bytes of
+each request's head as they arrive and answers 431 Request Header Fields Too Large (then
+closes) as soon as they pass `CODE_MAX_HEADER_BYTES`, so a 100 MB header costs at most
+one socket read of memory. The number of headers is checked by the request limits
+middleware (api/request_limits.py).
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-import h11
-from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from code_engine.settings import Settings
 
+_BODY = json.dumps(
+    {
+        "error": {
+            "code": "headers_too_large",
+            "message": "request headers too large",
+            "details": None,
+        }
+    }
+).encode()
+TOO_LARGE = (
+    b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
+    b"content-type: application/json\r\nconnection: close\r\n"
+    + f"content-length: {len(_BODY)}\r\n\r\n".encode()
+    + _BODY
+)
 
-class _Connection(h11.Connection):
-    """An h11 connection that remembers why it last refused the peer."""
 
-    refused_with: int = 400
-
-    def next_event(self) -> Any:
-        try:
-            return super().next_event()
-        except h11.RemoteProtocolError as exc:
-            self.refused_with = exc.error_status_hint
-            raise
+class HeadTooLargeError(Exception):
+    """Raised inside the parser's callback to stop it."""
 
 
-class BoundedH11Protocol(H11Protocol):
-    """uvicorn's h11 protocol, answering an oversized request head with 431."""
+class BoundedHttpToolsProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol, refusing a request head over `max_head` bytes."""
+
+    max_head = 32_768
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        limit = self.config.h11_max_incomplete_event_size
-        self.conn = _Connection(h11.SERVER, max_incomplete_event_size=limit or 16 * 1024)
+        self._in_head = True
+        self._head_bytes = 0
+        self._too_large = False
+
+    def data_received(self, data: bytes) -> None:
+        if self._in_head:
+            self._head_bytes += len(data)
+        super().data_received(data)
+        # still inside a head after this read (a complete request resets the count), and
+        # over the limit: refuse before more comes
+        if self._in_head and self._head_bytes > self.max_head and not self.transport.is_closing():
+            self.transport.write(TOO_LARGE)
+            self.transport.close()
+
+    def on_headers_complete(self) -> None:
+        self._in_head = False
+        # a head that arrived in one read: measured now that it is parsed
+        size = len(self.url) + sum(len(name) + len(value) + 4 for name, value in self.headers)
+        if size > self.max_head:
+            self._too_large = True
+            raise HeadTooLargeError  # httptools stops; uvicorn calls send_400_response
+        super().on_headers_complete()
 
     def send_400_response(self, msg: str) -> None:
-        connection = self.conn
-        if not isinstance(connection, _Connection) or connection.refused_with != 431:
+        if not self._too_large:
             super().send_400_response(msg)
             return
-        headers = [(b"content-type", b"application/json"), (b"connection", b"close")]
-        body = b'{"error": {"code": "headers_too_large", "message": "request headers too large"}}'
-        event = h11.Response(
-            status_code=431, headers=headers, reason=b"Request Header Fields Too Large"
-        )
-        for part in (event, h11.Data(data=body), h11.EndOfMessage()):
-            self.transport.write(connection.send(part) or b"")
+        self.transport.write(TOO_LARGE)
         self.transport.close()
+
+    def on_message_complete(self) -> None:
+        super().on_message_complete()
+        self._in_head, self._head_bytes = True, 0
 
 
 def server_options(settings: Settings) -> dict[str, Any]:
     """Keyword arguments of `uvicorn.run` that bound what one request may make us hold."""
+    protocol = type(
+        "HttpProtocol", (BoundedHttpToolsProtocol,), {"max_head": settings.max_header_bytes}
+    )
     proxies = [entry.strip() for entry in settings.trusted_proxies.split(",") if entry.strip()]
     return {
-        "http": BoundedH11Protocol,
-        "h11_max_incomplete_event_size": settings.max_header_bytes,
+        "http": protocol,
         # X-Forwarded-For/-Proto only from the proxies named: anyone else could claim
         # another address (escaping the sign-in limits) or https (for Secure cookies)
         "proxy_headers": bool(proxies),

@@ -37,7 +37,7 @@ class Throttled(CodeError):
 @dataclass(frozen=True)
 class ThrottlePolicy:
     max_concurrent: int = 2
-    wait_for_slot: float = 0.25  # seconds an attempt may wait for a verification slot
+    wait_for_slot: float = 0.0  # no queue: a waiting thread is one the server lacks
     free_failures: int = 5
     lockout_failures: int = 20
     lockout_seconds: float = 900.0
@@ -153,7 +153,9 @@ class LoginGuard:
 
     @contextmanager
     def _slot(self) -> Iterator[None]:
-        if not self._slots.acquire(timeout=self.policy.wait_for_slot):
+        wait = self.policy.wait_for_slot
+        free = self._slots.acquire(timeout=wait) if wait > 0 else self._slots.acquire(False)
+        if not free:
             self.on_throttled("busy")
             raise Throttled("busy", 1)
         try:

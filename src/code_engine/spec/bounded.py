@@ -46,7 +46,9 @@ def check_bounds(text: str, filename: str, limits: YamlLimits = DEFAULT_LIMITS) 
     if size > limits.max_bytes:
         message = f"file is {size} bytes, over the limit of {limits.max_bytes} bytes"
         raise InvalidFileError(problems=[Location(filename, 1, None, "", message)])
-    _check_events(YAML(typ="rt").parse(text), filename, limits)
+    _check_flow_depth(text, filename, limits.max_depth)
+    # the plain scanner: the round-trip one looks far ahead for comments, in quadratic time
+    _check_events(YAML(typ="safe", pure=True).parse(text), filename, limits)
 
 
 def compose_bounded(text: str, filename: str, limits: YamlLimits = DEFAULT_LIMITS) -> Node | None:
@@ -65,6 +67,41 @@ def load_bounded(
         return YAML(typ=typ, pure=True).load(text)
     except YAMLError as exc:
         raise InvalidFileError(problems=[syntax_problem(exc, text, filename)]) from None
+
+
+def _check_flow_depth(text: str, filename: str, max_depth: int) -> None:
+    """Brackets nested deeper than allowed, found before the scanner sees them.
+
+    ruamel's scanner looks up to 1024 characters ahead for a key at every open bracket,
+    checking every open one each time: `[[[[...` costs seconds before the first event.
+    Quoted text and comments are skipped; brackets in a plain scalar count, which no real
+    spec nests 64 deep.
+    """
+    depth, line, column, quote = 0, 1, 0, ""
+    previous = "\n"
+    for character in text:
+        column += 1
+        if character == "\n":
+            line, column = line + 1, 0
+            if quote != '"' and quote != "'":
+                quote = ""
+        elif quote == "#":
+            pass
+        elif quote:
+            if character == quote:
+                quote = ""
+        elif character in "\"'" and previous in " \t\n[{,:-":
+            quote = character  # a quoted scalar starts; `don't` in a plain one does not
+        elif character == "#" and previous in " \t\n":
+            quote = "#"
+        elif character in "[{":
+            depth += 1
+            if depth > max_depth:
+                message = f"nested deeper than {max_depth} levels"
+                raise InvalidFileError(problems=[Location(filename, line, column, "", message)])
+        elif character in "]}" and depth:
+            depth -= 1
+        previous = character
 
 
 def _check_events(events: Any, filename: str, limits: YamlLimits) -> None:

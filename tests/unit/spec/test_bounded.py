@@ -91,3 +91,13 @@ def test_load_bounded_reports_syntax_errors_with_their_line() -> None:
     assert load_bounded("a: [1, 2]\n", "f.yaml") == {"a": [1, 2]}
     with pytest.raises(InvalidFileError, match="expand to more than"):
         load_bounded(BILLION_LAUGHS, "f.yaml")
+
+
+def test_brackets_in_quotes_and_comments_do_not_count_but_a_plain_apostrophe_does_not_hide() -> (
+    None
+):
+    deep = "[" * 70
+    check_bounds(f'x: "{deep}"\ny: 1 # {deep}\n', "f")
+    check_bounds(f"x: '{deep}'\n", "f")
+    with pytest.raises(InvalidFileError, match="f:2:68: nested deeper than 64 levels"):
+        check_bounds(f"x: don't\ny: {deep}\n", "f")
