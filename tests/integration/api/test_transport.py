@@ -10,8 +10,8 @@ from collections.abc import Iterator
 
 import pytest
 import uvicorn
-
 from code_engine.api.transport import server_options
+
 from code_engine.settings import Settings
 
 

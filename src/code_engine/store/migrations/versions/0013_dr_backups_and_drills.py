@@ -1,7 +1,7 @@
 """disaster recovery: backups and drills
 
 Revision ID: 0013
-Revises: 0008
+Revises: 0011
 Create Date: 2026-12-06
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from code_engine.store.base import UTCDateTime
 
 revision = "0013"
-down_revision = "0008"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
