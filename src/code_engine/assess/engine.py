@@ -41,6 +41,7 @@ def assess_repository(
         generated_at=now,
         level=repository_level(c.level for c in results),
         categories=results,
+        findings=view.findings,
     )
 
 

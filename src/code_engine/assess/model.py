@@ -146,6 +146,8 @@ class Report:
     generated_at: datetime
     level: int
     categories: tuple[CategoryResult, ...]
+    # files refused while reading: links out of the repository, devices, oversized, YAML bombs
+    findings: tuple[Evidence, ...] = ()
 
     @property
     def results(self) -> tuple[CheckResult, ...]:

@@ -37,6 +37,7 @@ def report_to_dict(report: Report) -> dict[str, Any]:
             "not_applicable": counts[Status.NOT_APPLICABLE.value],
         },
         "categories": [_category(c) for c in report.categories],
+        "findings": [_evidence(e) for e in report.findings],
     }
 
 

@@ -134,14 +134,16 @@ def test_not_a_repository_is_a_user_error(tmp_path: Path) -> None:
     assert isinstance(missing.exception, UserError)
 
 
-def test_unreadable_file_is_a_user_error_naming_it(
+def test_unreadable_file_is_a_finding_naming_it(
     build_repo: Builder, level3: dict[str, str]
 ) -> None:
     repo = build_repo(level3)
     (repo / ".pre-commit-config.yaml").unlink()
     (repo / ".pre-commit-config.yaml").symlink_to("does-not-exist.yaml")
-    with pytest.raises(UserError, match=r"\.pre-commit-config\.yaml: cannot read"):
-        assess_repository(repo, categories=[Category.DEVELOPMENT_ENVIRONMENT])
+    report = assess_repository(repo, categories=[Category.DEVELOPMENT_ENVIRONMENT])
+    assert [(f.file, f.note) for f in report.findings] == [
+        (".pre-commit-config.yaml", "broken symbolic link; not read")
+    ]
 
 
 def test_errors_reach_the_cli_boundary_as_exit_codes(

@@ -29,6 +29,9 @@ def render_markdown(report: Report) -> str:
         lines += ["", f"<details><summary>Passing checks ({len(passing)})</summary>", ""]
         lines += [f"- {_ICON[r.status]} `{r.id}` {_escape(r.title)}" for r in passing]
         lines += ["", "</details>"]
+    if report.findings:
+        lines += ["", f"### Files not read ({len(report.findings)})", ""]
+        lines += [f"- `{_escape(f.render())}`" for f in report.findings]
     commit = f" at `{report.commit[:12]}`" if report.commit else ""
     lines += [
         "",

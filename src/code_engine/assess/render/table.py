@@ -45,6 +45,11 @@ def render_table(report: Report) -> Group:
                 detail.append(f"\n  fix: {result.remediation}", style="yellow")
             table.add_row(Text(mark, style=style), result.id, str(result.level), detail)
         parts.append(table)
+    if report.findings:
+        notes = Text(f"Files not read ({len(report.findings)})", style="bold yellow")
+        for finding in report.findings:
+            notes.append(f"\n  {finding.render()}", style="yellow")
+        parts.append(notes)
     return Group(*parts)
 
 
