@@ -9,6 +9,7 @@ from code_engine.assess.gitfacts import RECENT_COMMITS, Commit
 from code_engine.assess.model import Category, Evidence, Outcome, failed, passed
 from code_engine.assess.parsers import ParseError
 from code_engine.assess.repo import RepoView
+from code_engine.assess.substance import placeholder_owner
 
 checks = Checks(Category.SOURCE_CONTROL, "scm")
 THRESHOLD = 0.9
@@ -66,9 +67,9 @@ def codeowners(view: RepoView) -> Outcome:
             continue
         rules += 1
         pattern, *owners = line.split()
-        bad = [o for o in owners if not _OWNER.match(o)]
+        bad = [o for o in owners if not _OWNER.match(o) or placeholder_owner(o)]
         if not owners or bad:
-            detail = f"not an owner: {' '.join(bad)}" if bad else "no owner"
+            detail = f"not a real owner: {' '.join(bad)}" if bad else "no owner"
             unowned.append(Evidence(name, number, f"`{pattern}`: {detail}"))
     if unowned:
         return failed(
