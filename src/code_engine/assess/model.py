@@ -20,6 +20,7 @@ class Status(str, Enum):
     PASS = "pass"  # noqa: S105 - a status, not a password  # nosec B105
     FAIL = "fail"
     NOT_APPLICABLE = "not-applicable"
+    UNKNOWN = "unknown"  # what the check needs is not there (history of a shallow clone)
 
 
 class Category(str, Enum):
@@ -90,6 +91,11 @@ def failed(message: str, *evidence: Evidence, remediation: str | None = None) ->
 
 def not_applicable(message: str, *evidence: Evidence) -> Outcome:
     return Outcome(Status.NOT_APPLICABLE, message, evidence)
+
+
+def unknown(message: str, *evidence: Evidence) -> Outcome:
+    """Cannot be judged from what is there: never a pass, and the level is not reached."""
+    return Outcome(Status.UNKNOWN, message, evidence)
 
 
 @dataclass(frozen=True)

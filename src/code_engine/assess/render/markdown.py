@@ -5,13 +5,15 @@ from __future__ import annotations
 from code_engine.assess.model import MAX_LEVEL, CheckResult, Report, Status
 from code_engine.assess.render import level_bar
 
-_ICON = {Status.PASS: "✅", Status.FAIL: "❌", Status.NOT_APPLICABLE: "➖"}
+_ICON = {Status.PASS: "✅", Status.FAIL: "❌", Status.NOT_APPLICABLE: "➖", Status.UNKNOWN: "❔"}
 
 
 def render_markdown(report: Report) -> str:
     bar = level_bar(report.level, "🟩", "⬜")
     lines = [
         f"## DevOps maturity: Level {report.level} / {MAX_LEVEL} {bar}",
+        "",
+        ", ".join(f"{_count(report, s)} {s.value}" for s in _ICON),
         "",
         "| Category | Level | Failing checks |",
         "|---|---|---|",
@@ -39,6 +41,10 @@ def render_markdown(report: Report) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _count(report: Report, status: Status) -> int:
+    return sum(1 for r in report.results if r.status is status)
 
 
 def _item(result: CheckResult) -> str:

@@ -13,6 +13,7 @@ _MARK = {
     Status.PASS: ("✔ pass", "green"),
     Status.FAIL: ("✘ fail", "red"),
     Status.NOT_APPLICABLE: ("- n/a", "dim"),
+    Status.UNKNOWN: ("? unknown", "yellow"),
 }
 
 
@@ -22,7 +23,8 @@ def render_table(report: Report) -> Group:
         ("DevOps maturity ", "bold"),
         (f"Level {report.level}/{MAX_LEVEL} ", "bold cyan"),
         (level_bar(report.level), "cyan"),
-        f"  {report.path}",
+        f"  {report.path}  ",
+        (_counts(report), "dim"),
     )
     parts: list[Text | Table] = [header]
     for category in report.categories:
@@ -51,6 +53,11 @@ def render_table(report: Report) -> Group:
             notes.append(f"\n  {finding.render()}", style="yellow")
         parts.append(notes)
     return Group(*parts)
+
+
+def _counts(report: Report) -> str:
+    statuses = [r.status for r in report.results]
+    return ", ".join(f"{statuses.count(s)} {s.value}" for s in _MARK)
 
 
 def print_table(report: Report, console: Console) -> None:
