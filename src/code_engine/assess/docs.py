@@ -65,6 +65,11 @@ Output formats: `table` (default), `json` (schema version {SCHEMA_VERSION}, JSON
 """
 
 
+def anchor(check_id: str) -> str:
+    """The HTML anchor of a check's section (`ci.tests` -> `ci-tests`)."""
+    return check_id.replace(".", "-")
+
+
 def render_docs() -> str:
     prefixes = {category: prefix for prefix, category in PREFIXES.items()}
     parts = [_INTRO]
@@ -75,6 +80,7 @@ def render_docs() -> str:
         parts.extend(f"| `{c.id}` | {c.level} | {c.title} |" for c in checks)
         parts.append("")
         for check in checks:
+            parts.append(f'<a id="{anchor(check.id)}"></a>\n')
             parts.append(f"### `{check.id}` — level {check.level}\n")
             parts.append(f"**{check.title}.** {check.why}\n")
             parts.append(f"How to fix (`{check.target}`): {check.fix}\n")

@@ -154,6 +154,8 @@ class Report:
     categories: tuple[CategoryResult, ...]
     # files refused while reading: links out of the repository, devices, oversized, YAML bombs
     findings: tuple[Evidence, ...] = ()
+    # the evidence files that exist in the repository: only those get a SARIF location
+    present: frozenset[str] = frozenset()
 
     @property
     def results(self) -> tuple[CheckResult, ...]:
