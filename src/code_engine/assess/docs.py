@@ -60,7 +60,9 @@ Secrets are found by detect-secrets with these detectors: {", ".join(sorted(GATE
 
 Output formats: `table` (default), `json` (schema version {SCHEMA_VERSION}, JSON Schema in
 `src/code_engine/assess/{SCHEMA_FILE}`), `markdown` (for a pull-request comment) and `sarif`
-(SARIF 2.1.0 for GitHub code scanning: one rule per check, one result per failing check).
+(SARIF 2.1.0 for GitHub code scanning: one rule per check, whose `helpUri` is its section
+here; one result per failing check, located at its first evidence file that exists in the
+repository with a percent-encoded URI, otherwise a repository-level result with no location).
 `--category` takes a category id or its check prefix.
 """
 
