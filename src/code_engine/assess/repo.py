@@ -88,26 +88,36 @@ class RepoView:
     def inspect_links(self) -> None:
         """Note every link out of the root and every special file, whether or not a check reads it.
 
-        One `lstat` a file (about a microsecond); only links are resolved.
+        One `scandir` a directory (the entry types come with the listing); only links are
+        resolved.
         """
+        by_directory: dict[str, set[str]] = defaultdict(set)
         for name in self.files:
-            path = os.path.join(self._root, name)  # noqa: PTH118
+            parent, _, base = name.rpartition("/")
+            by_directory[parent].add(base)
+        for parent, names in by_directory.items():
             try:
-                mode = os.lstat(path).st_mode
+                entries = list(os.scandir(os.path.join(self._root, parent)))  # noqa: PTH118
             except OSError:
                 continue
-            if stat.S_ISLNK(mode):
-                self._links.add(name)
-                real = os.path.realpath(path)
-                if not _inside(self._root, real):
-                    self._refused.add(name)
-                    self.note(name, None, "symbolic link points outside the repository; not read")
-                elif not os.path.exists(real):  # noqa: PTH110
-                    self._refused.add(name)
-                    self.note(name, None, "broken symbolic link; not read")
-            elif not stat.S_ISREG(mode):
+            for entry in entries:
+                if entry.name in names:
+                    self._inspect(f"{parent}/{entry.name}" if parent else entry.name, entry)
+
+    def _inspect(self, name: str, entry: os.DirEntry[str]) -> None:
+        if entry.is_symlink():
+            self._links.add(name)
+            real = os.path.realpath(entry.path)
+            if not _inside(self._root, real):
                 self._refused.add(name)
-                self.note(name, None, f"{_kind(mode)}, not a regular file; not read")
+                self.note(name, None, "symbolic link points outside the repository; not read")
+            elif not os.path.exists(real):  # noqa: PTH110
+                self._refused.add(name)
+                self.note(name, None, "broken symbolic link; not read")
+        elif not entry.is_file(follow_symlinks=False):
+            mode = entry.stat(follow_symlinks=False).st_mode
+            self._refused.add(name)
+            self.note(name, None, f"{_kind(mode)}, not a regular file; not read")
 
     # -- finding files (path-based, no reading) --------------------------------------------
     def exists(self, name: str) -> bool:
