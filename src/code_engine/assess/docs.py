@@ -17,14 +17,42 @@ _INTRO = f"""# `codectl assess` checks
 
 `codectl assess [PATH]` measures a repository's DevOps maturity from Level 0 to Level {MAX_LEVEL}
 in nine categories. A category reaches level N only when every check of level N and below
-passes (a not-applicable check counts as met); the repository's level is its lowest category
-level. `--fail-under LEVEL` exits 1 below that level; a path that is not a git work tree, or
+passes; the repository's level is its lowest category level.
+
+Each check ends in one of four verdicts, and every output format counts each of them:
+
+| verdict | meaning | effect on the level |
+|---|---|---|
+| `pass` | the evidence shows the practice | met |
+| `fail` | the practice is missing, or its file exists but does nothing | not met |
+| `not-applicable` | the check does not apply (no Dockerfile: no image to scan) | met |
+| `unknown` | what it needs is not there (no commits; a shallow clone's history) | not met |
+
+A not-applicable check does not lower the level; an unknown one is never counted as a pass.
+ `--fail-under LEVEL` exits 1 below that level; a path that is not a git work tree, or
 a file that cannot be read, exits 2.
 
 How files are read: the file list comes from `git ls-files` (tracked plus untracked files that
 are not ignored); YAML, JSON, TOML, HCL (python-hcl2), Dockerfiles (dockerfile-parse),
 Makefiles, Markdown (markdown-it) and Python (`ast`) are parsed, each file at most once. A
 file that does not parse fails the check that needed it, with the parser's line as evidence.
+
+Hostile repositories: a symbolic link that leaves the repository, a device, a FIFO or a
+socket is never opened; a file over the byte cap (256 KiB for configuration, 2 MiB for
+source) is skipped; YAML over the alias, nesting-depth or size limits (a "billion laughs"
+file) is refused before it is expanded; invalid UTF-8 is decoded with replacement characters;
+an HCL file that does not parse is reported. Each such file is listed under "findings" in
+the report with the reason, and nothing is read through it.
+
+Evidence is judged, not searched for: a workflow counts only when it is triggered by push or
+pull request of the default branch (`main` or `master`) and has a job that can run (not
+`if: false` or `if: ${{{{ false }}}}`, not needing such a job, no `continue-on-error: true`).
+A command counts only on a line that runs it: comments, `echo`/`printf`, quoted text, lines
+ending in `|| true` and every line after `set +e` do not count, nor Make recipe lines whose
+failure make ignores (`-cmd`). The evidence is the line that runs the tool. A backup script
+must run a command (not only `exit`), a drill record dated after today does not count, code
+owners must be real handles (not `@org/team` or `@your-username`), a Rego file must hold
+rules, and a pre-commit hook whose `entry` is a no-op (`true`, `echo ...`) does not count.
 CI commands are read from `.github/workflows/*.yml`, following `make` targets, repository
 scripts and `pre-commit run` into what they execute. Git facts come from the last
 {RECENT_COMMITS} non-merge commits; Conventional Commits types are {", ".join(CONVENTIONAL_TYPES)}.
@@ -32,9 +60,16 @@ Secrets are found by detect-secrets with these detectors: {", ".join(sorted(GATE
 
 Output formats: `table` (default), `json` (schema version {SCHEMA_VERSION}, JSON Schema in
 `src/code_engine/assess/{SCHEMA_FILE}`), `markdown` (for a pull-request comment) and `sarif`
-(SARIF 2.1.0 for GitHub code scanning: one rule per check, one result per failing check).
+(SARIF 2.1.0 for GitHub code scanning: one rule per check, whose `helpUri` is its section
+here; one result per failing check, located at its first evidence file that exists in the
+repository with a percent-encoded URI, otherwise a repository-level result with no location).
 `--category` takes a category id or its check prefix.
 """
+
+
+def anchor(check_id: str) -> str:
+    """The HTML anchor of a check's section (`ci.tests` -> `ci-tests`)."""
+    return check_id.replace(".", "-")
 
 
 def render_docs() -> str:
@@ -47,6 +82,7 @@ def render_docs() -> str:
         parts.extend(f"| `{c.id}` | {c.level} | {c.title} |" for c in checks)
         parts.append("")
         for check in checks:
+            parts.append(f'<a id="{anchor(check.id)}"></a>\n')
             parts.append(f"### `{check.id}` — level {check.level}\n")
             parts.append(f"**{check.title}.** {check.why}\n")
             parts.append(f"How to fix (`{check.target}`): {check.fix}\n")

@@ -42,6 +42,14 @@ def assess_repository(
         generated_at=now,
         level=repository_level(c.level for c in results),
         categories=results,
+        findings=view.findings,
+        present=frozenset(
+            e.file
+            for c in results
+            for r in c.results
+            for e in r.evidence
+            if e.file and view.exists(e.file)
+        ),
     )
 
 

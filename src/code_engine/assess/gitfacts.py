@@ -50,6 +50,7 @@ class GitFacts:
     head: str | None
     commits: tuple[Commit, ...]
     tags: tuple[str, ...]
+    shallow: bool = False  # a shallow clone: the history is cut, history checks are unknown
 
     @property
     def semver_tags(self) -> tuple[str, ...]:
@@ -103,7 +104,8 @@ def read_facts(root: Path, limit: int = RECENT_COMMITS) -> GitFacts:
     tags = tuple(listed.stdout.decode("utf-8", "replace").split()) if listed.returncode == 0 else ()
     head = git(root, "rev-parse", "--verify", "-q", "HEAD")
     sha = head.stdout.decode().strip() if head.returncode == 0 else None
-    return GitFacts(sha or None, commits, tags)
+    shallow = git(root, "rev-parse", "--is-shallow-repository").stdout.strip() == b"true"
+    return GitFacts(sha or None, commits, tags, shallow)
 
 
 def _parse_raw_log(text: str) -> tuple[Commit, ...]:

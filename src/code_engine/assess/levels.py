@@ -8,8 +8,11 @@ from code_engine.assess.model import MAX_LEVEL, CheckResult, Status
 
 
 def category_level(results: Iterable[CheckResult]) -> int:
-    """The highest level whose checks, and all lower ones, pass (not-applicable counts as met)."""
-    blocking = [r.level for r in results if r.status is Status.FAIL]
+    """The highest level whose checks, and all lower ones, pass.
+
+    Not applicable counts as met; unknown does not (it was never shown to pass).
+    """
+    blocking = [r.level for r in results if r.status in (Status.FAIL, Status.UNKNOWN)]
     return min(blocking, default=MAX_LEVEL + 1) - 1
 
 

@@ -20,6 +20,7 @@ class Status(str, Enum):
     PASS = "pass"  # noqa: S105 - a status, not a password  # nosec B105
     FAIL = "fail"
     NOT_APPLICABLE = "not-applicable"
+    UNKNOWN = "unknown"  # what the check needs is not there (history of a shallow clone)
 
 
 class Category(str, Enum):
@@ -92,6 +93,11 @@ def not_applicable(message: str, *evidence: Evidence) -> Outcome:
     return Outcome(Status.NOT_APPLICABLE, message, evidence)
 
 
+def unknown(message: str, *evidence: Evidence) -> Outcome:
+    """Cannot be judged from what is there: never a pass, and the level is not reached."""
+    return Outcome(Status.UNKNOWN, message, evidence)
+
+
 @dataclass(frozen=True)
 class Check:
     """One maturity check: a level in a category, why it matters and how to fix it.
@@ -146,6 +152,10 @@ class Report:
     generated_at: datetime
     level: int
     categories: tuple[CategoryResult, ...]
+    # files refused while reading: links out of the repository, devices, oversized, YAML bombs
+    findings: tuple[Evidence, ...] = ()
+    # the evidence files that exist in the repository: only those get a SARIF location
+    present: frozenset[str] = frozenset()
 
     @property
     def results(self) -> tuple[CheckResult, ...]:

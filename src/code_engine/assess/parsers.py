@@ -39,6 +39,7 @@ class YamlSeq(list[Any]):
     line: int = 0
 
 
+YAML_MAX_NODES = 200_000  # after alias expansion; size, depth and alias count as in `spec.bounded`
 _BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _BOOL = "tag:yaml.org,2002:bool"
 
@@ -81,7 +82,10 @@ _Loader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
 
 
 def parse_yaml(name: str, text: str) -> list[Any] | ParseError:
-    """Every document of a YAML stream (empty documents dropped)."""
+    """Every document of a YAML stream (empty documents dropped), within the YAML limits."""
+    refused = _over_limits(name, text)
+    if refused is not None:
+        return refused
     try:
         return [doc for doc in yaml.load_all(text, Loader=_Loader) if doc is not None]  # noqa: S506
     except yaml.YAMLError as exc:
@@ -89,6 +93,33 @@ def parse_yaml(name: str, text: str) -> list[Any] | ParseError:
         line = mark.line + 1 if mark is not None else None
         problem = getattr(exc, "problem", None) or str(exc)
         return ParseError(name, line, f"invalid YAML: {problem}")
+    except RecursionError:
+        return ParseError(name, None, "YAML refused: nested too deeply")
+
+
+def _over_limits(name: str, text: str) -> ParseError | None:
+    """A `ParseError` when the text is over a size, depth or alias-expansion limit.
+
+    Only text with anchors or deep flow nesting can blow up; the rest skips the slower
+    event walk of the bounded reader.
+    """
+    if "&" not in text and "*" not in text and text.count("[") + text.count("{") < 64:
+        if len(text) < 32 * 1024:
+            return None
+    from ruamel.yaml.error import YAMLError
+
+    from code_engine.errors import InvalidFileError
+    from code_engine.spec.bounded import YamlLimits, check_bounds
+
+    try:
+        check_bounds(text, name, YamlLimits(max_nodes=YAML_MAX_NODES))
+    except InvalidFileError as exc:
+        where = exc.problems[0] if exc.problems else None
+        message = where.message if where is not None else "over a limit"
+        return ParseError(name, where.line if where else None, f"YAML refused: {message}")
+    except (YAMLError, RecursionError):
+        return None  # a syntax error: the loader below reports it with its line
+    return None
 
 
 def parse_json(name: str, text: str, *, comments: bool = False) -> Any:
@@ -97,6 +128,8 @@ def parse_json(name: str, text: str, *, comments: bool = False) -> Any:
         return json.loads(_strip_jsonc(text) if comments else text)
     except json.JSONDecodeError as exc:
         return ParseError(name, exc.lineno, f"invalid JSON: {exc.msg}")
+    except RecursionError:
+        return ParseError(name, None, "JSON refused: nested too deeply")
 
 
 _JSONC_TOKEN = re.compile(r'"(?:\\.|[^"\\])*"|//[^\n]*|/\*.*?\*/|,(?=\s*[}\]])', re.DOTALL)
@@ -118,6 +151,8 @@ def parse_toml(name: str, text: str) -> dict[str, Any] | ParseError:
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"line (\d+)", str(exc))
         return ParseError(name, int(match.group(1)) if match else None, f"invalid TOML: {exc}")
+    except RecursionError:
+        return ParseError(name, None, "TOML refused: nested too deeply")
     return result
 
 

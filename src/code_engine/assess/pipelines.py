@@ -9,6 +9,15 @@ from typing import Any
 
 from code_engine.assess.parsers import ParseError, YamlMap
 from code_engine.assess.repo import RepoView, suffix
+from code_engine.assess.substance import (
+    disabled,
+    disabled_jobs,
+    failure_ignored,
+    hook_runs,
+    live_command,
+    live_lines,
+    runs_on_default_branch,
+)
 
 WORKFLOW_DIR = ".github/workflows/"
 PRE_COMMIT = ".pre-commit-config.yaml"
@@ -43,6 +52,24 @@ class Workflow:
         return set()
 
     @property
+    def runnable(self) -> bool:
+        """Triggered by push or pull request of the default branch, with a job that can run."""
+        on = self.doc.get("on", self.doc.get(True))
+        return runs_on_default_branch(on) and bool(self.live_jobs)
+
+    @property
+    def can_run(self) -> bool:
+        """Has a trigger (any) and a job that can run."""
+        return bool(self.triggers) and bool(self.live_jobs)
+
+    @property
+    def live_jobs(self) -> dict[str, YamlMap]:
+        """Jobs that can run: not `if: false`, not needing such a job, failure not ignored."""
+        jobs = self.jobs
+        off = disabled_jobs(jobs)
+        return {k: v for k, v in jobs.items() if k not in off and not failure_ignored(v)}
+
+    @property
     def jobs(self) -> dict[str, YamlMap]:
         jobs = self.doc.get("jobs")
         if not isinstance(jobs, dict):
@@ -67,20 +94,26 @@ def workflows(view: RepoView) -> tuple[list[Workflow], list[ParseError]]:
 
 
 def job_commands(view: RepoView, workflow: Workflow, job_id: str) -> list[Command]:
-    """Every command of a job, with what `make`, scripts and `pre-commit run` lead to."""
-    job = workflow.jobs.get(job_id, YamlMap())
+    """Every live command of a job, with what `make`, scripts and `pre-commit run` lead to.
+
+    A job or step that can never run or whose failure is ignored contributes nothing; a
+    `run:` block contributes each live line, at its own line of the workflow.
+    """
+    job = workflow.live_jobs.get(job_id) if workflow.can_run else None
     commands: list[Command] = []
-    steps = job.get("steps")
+    steps = job.get("steps") if job is not None else None
     for step in steps if isinstance(steps, list) else []:
-        if not isinstance(step, YamlMap):
+        if not isinstance(step, YamlMap) or disabled(step.get("if")) or failure_ignored(step):
             continue
         if isinstance(step.get("uses"), str):
             text = "uses " + step["uses"] + _with_text(step.get("with"))
             commands.append(Command(workflow.file, step.line_of("uses"), text, job_id))
         if isinstance(step.get("run"), str):
-            line = step.line_of("run")
-            run = Command(workflow.file, line, step["run"], job_id)
-            commands.extend(expand(view, run, depth=0, seen=set()))
+            text = step["run"]
+            first = step.line_of("run") + (1 if "\n" in text.rstrip("\n") else 0)
+            for line, live in live_lines(text, first):
+                run = Command(workflow.file, line, live, job_id)
+                commands.extend(expand(view, run, depth=0, seen=set()))
     return commands
 
 
@@ -94,6 +127,22 @@ def all_commands(view: RepoView) -> list[Command]:
     return view.memo("ci-commands", compute)
 
 
+def ci_commands(view: RepoView) -> list[Command]:
+    """Every command of the workflows that run on push or pull request of the default branch."""
+
+    def compute() -> list[Command]:
+        found, _ = workflows(view)
+        return [
+            c
+            for wf in found
+            if wf.runnable
+            for job in wf.live_jobs
+            for c in job_commands(view, wf, job)
+        ]
+
+    return view.memo("ci-commands-default-branch", compute)
+
+
 def expand(view: RepoView, command: Command, depth: int, seen: set[str]) -> list[Command]:
     """The command and, recursively, Makefile recipes, scripts and pre-commit hooks it runs."""
     result = [command]
@@ -105,10 +154,9 @@ def expand(view: RepoView, command: Command, depth: int, seen: set[str]) -> list
         if script in seen:
             continue
         seen.add(script)
-        for number, line in enumerate((view.text(script) or "").splitlines(), start=1):
-            if line.strip() and not line.lstrip().startswith("#"):
-                inner = Command(script, number, line.strip(), command.job)
-                result.extend(expand(view, inner, depth + 1, seen))
+        for number, line in live_lines(view.text(script) or "", 1):
+            inner = Command(script, number, line, command.job)
+            result.extend(expand(view, inner, depth + 1, seen))
     if re.search(r"\bpre-commit\s+run\b", command.text) and PRE_COMMIT not in seen:
         seen.add(PRE_COMMIT)
         result.extend(_hooks(view, command.job))
@@ -126,7 +174,9 @@ def _recipe(view: RepoView, target: str, job: str, depth: int, seen: set[str]) -
     for prerequisite in rule.prerequisites:
         result.extend(_recipe(view, prerequisite, job, depth + 1, seen))
     for line in rule.recipe:
-        result.extend(expand(view, Command("Makefile", rule.line, line, job), depth + 1, seen))
+        live = live_command(line)
+        if live is not None:
+            result.extend(expand(view, Command("Makefile", rule.line, live, job), depth + 1, seen))
     return result
 
 
@@ -135,6 +185,7 @@ def _hooks(view: RepoView, job: str) -> list[Command]:
     return [
         Command(PRE_COMMIT, hook.line, f"{hook.get('id', '')} {hook.get('entry', '')}", job)
         for hook in pre_commit_hooks(config)
+        if hook_runs(hook)
     ]
 
 

@@ -35,8 +35,10 @@ def report_to_dict(report: Report) -> dict[str, Any]:
             "passed": counts[Status.PASS.value],
             "failed": counts[Status.FAIL.value],
             "not_applicable": counts[Status.NOT_APPLICABLE.value],
+            "unknown": counts[Status.UNKNOWN.value],
         },
         "categories": [_category(c) for c in report.categories],
+        "findings": [_evidence(e) for e in report.findings],
     }
 
 

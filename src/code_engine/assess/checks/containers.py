@@ -8,7 +8,7 @@ from pathlib import PurePosixPath
 
 from code_engine.assess import tools
 from code_engine.assess.checks import Checks, errors_as_evidence
-from code_engine.assess.model import Category, Evidence, Outcome, failed, passed
+from code_engine.assess.model import Category, Evidence, Outcome, failed, not_applicable, passed
 from code_engine.assess.parsers import ParseError, Stage
 from code_engine.assess.pipelines import all_commands
 from code_engine.assess.repo import RepoView, basename
@@ -187,6 +187,8 @@ def minimal_base(view: RepoView) -> Outcome:
     "or grype) after the image build.",
 )
 def image_scan(view: RepoView) -> Outcome:
+    if not _dockerfiles(view):
+        return not_applicable("no Dockerfile: no image to scan")
     evidence = tools.first_match(all_commands(view), tools.IMAGE_SCAN)
     if evidence is None:
         return failed("no image scanner in CI")

@@ -10,6 +10,7 @@ from code_engine.assess.model import Category, Evidence, Outcome, failed, passed
 from code_engine.assess.parsers import ParseError, YamlMap
 from code_engine.assess.pipelines import PRE_COMMIT, pre_commit_hooks
 from code_engine.assess.repo import RepoView
+from code_engine.assess.substance import hook_runs, hook_text
 
 checks = Checks(Category.DEVELOPMENT_ENVIRONMENT, "dev")
 LOCK_FILES = ("uv.lock", "poetry.lock", "pdm.lock", "Pipfile.lock", "pylock.toml")
@@ -67,9 +68,13 @@ def pre_commit(view: RepoView) -> Outcome:
         return failed(f"no {PRE_COMMIT}")
     if isinstance(config, ParseError):
         return failed(f"{PRE_COMMIT} is not valid YAML", *errors_as_evidence([config]))
-    hooks = pre_commit_hooks(config)
+    listed = pre_commit_hooks(config)
+    hooks = [h for h in listed if hook_runs(h)]
     if not hooks:
-        return failed(f"{PRE_COMMIT} has no hooks", Evidence(PRE_COMMIT, 1))
+        hollow = [Evidence(PRE_COMMIT, h.line, f"hook {h.get('id')} runs nothing") for h in listed]
+        return failed(
+            f"{PRE_COMMIT} has no hook that runs a tool", Evidence(PRE_COMMIT, 1), *hollow
+        )
     return passed(f"{len(hooks)} pre-commit hooks", Evidence(PRE_COMMIT, hooks[0].line))
 
 
@@ -125,7 +130,7 @@ def pre_commit_coverage(view: RepoView) -> Outcome:
     hooks = pre_commit_hooks(config)
     found: dict[str, Evidence] = {}
     for hook in hooks:
-        text = " ".join(str(hook.get(k, "")) for k in ("id", "name", "entry")).lower()
+        text = hook_text(hook).lower()
         for kind, pattern in HOOK_KINDS.items():
             if kind not in found and pattern.search(text):
                 found[kind] = Evidence(PRE_COMMIT, hook.line, f"{kind}: {hook.get('id')}")

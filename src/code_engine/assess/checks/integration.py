@@ -5,7 +5,7 @@ from __future__ import annotations
 from code_engine.assess import tools
 from code_engine.assess.checks import Checks, errors_as_evidence
 from code_engine.assess.model import Category, Evidence, Outcome, failed, passed
-from code_engine.assess.pipelines import Workflow, all_commands, job_commands, workflows
+from code_engine.assess.pipelines import Workflow, ci_commands, job_commands, workflows
 from code_engine.assess.repo import RepoView
 
 checks = Checks(Category.CONTINUOUS_INTEGRATION, "ci")
@@ -25,10 +25,14 @@ def workflow(view: RepoView) -> Outcome:
     found, errors = workflows(view)
     if errors:
         return failed("a workflow file is not valid YAML", *errors_as_evidence(errors))
-    with_jobs = [wf for wf in found if wf.jobs]
+    with_jobs = [wf for wf in found if wf.runnable]
     if not with_jobs:
-        evidence = [Evidence(wf.file, 1, "no jobs") for wf in found]
-        return failed("no GitHub Actions workflow with jobs in .github/workflows/", *evidence)
+        evidence = [Evidence(wf.file, 1, _why_not(wf)) for wf in found]
+        return failed(
+            "no GitHub Actions workflow in .github/workflows/ that can run on push or pull "
+            "request of the default branch",
+            *evidence,
+        )
     return passed(
         f"{len(with_jobs)} workflows", *(Evidence(wf.file, wf.doc.line) for wf in with_jobs)
     )
@@ -44,7 +48,7 @@ def workflow(view: RepoView) -> Outcome:
     "`make` target that does).",
 )
 def tests(view: RepoView) -> Outcome:
-    evidence = tools.first_match(all_commands(view), tools.TESTS)
+    evidence = tools.first_match(ci_commands(view), tools.TESTS)
     if evidence is None:
         return failed("no CI step runs pytest, tox or nox")
     return passed("CI runs the tests", evidence)
@@ -61,10 +65,18 @@ def tests(view: RepoView) -> Outcome:
 def triggers(view: RepoView) -> Outcome:
     found, _ = workflows(view)
     for wf in found:
-        if "push" in wf.triggers and wf.triggers.intersection(_PR):
+        if wf.runnable and "push" in wf.triggers and wf.triggers.intersection(_PR):
             return passed(f"{wf.file} runs on push and pull_request", _on(wf))
     partial = [_on(wf) for wf in found if wf.triggers]
     return failed("no workflow runs on both push and pull_request", *partial)
+
+
+def _why_not(wf: Workflow) -> str:
+    if not wf.jobs:
+        return "no jobs"
+    if not wf.live_jobs:
+        return "every job is disabled (`if: false`), needs a disabled job or ignores its failure"
+    return "not triggered by push or pull_request of the default branch"
 
 
 def _on(wf: Workflow) -> Evidence:
@@ -85,9 +97,9 @@ def quality_jobs(view: RepoView) -> Outcome:
     found, _ = workflows(view)
     covered: dict[str, Evidence] = {}
     for wf in found:
-        if not wf.triggers.intersection({"push", *_PR}):
+        if not wf.runnable:
             continue
-        for job in wf.jobs:
+        for job in wf.live_jobs:
             commands = job_commands(view, wf, job)
             for kind, pattern in tools.JOB_KINDS.items():
                 if kind not in covered:
@@ -113,7 +125,7 @@ def quality_jobs(view: RepoView) -> Outcome:
     fix="Run tests with `pytest --cov --cov-report=xml` in CI and publish `coverage.xml`.",
 )
 def coverage(view: RepoView) -> Outcome:
-    evidence = tools.first_match(all_commands(view), tools.COVERAGE)
+    evidence = tools.first_match(ci_commands(view), tools.COVERAGE)
     if evidence is None:
         return failed("no CI step produces a coverage report")
     return passed("CI measures coverage", evidence)
@@ -129,7 +141,7 @@ def coverage(view: RepoView) -> Outcome:
     "`actions/dependency-review-action` on PRs).",
 )
 def dependency_scan(view: RepoView) -> Outcome:
-    evidence = tools.first_match(all_commands(view), tools.DEPENDENCY_SCAN)
+    evidence = tools.first_match(ci_commands(view), tools.DEPENDENCY_SCAN)
     if evidence is None:
         return failed("no dependency scanner in CI")
     return passed("CI scans dependencies", evidence)
@@ -144,7 +156,7 @@ def dependency_scan(view: RepoView) -> Outcome:
     fix="Add a CI step running `bandit -r src` or `semgrep`, or the `github/codeql-action`.",
 )
 def sast(view: RepoView) -> Outcome:
-    evidence = tools.first_match(all_commands(view), tools.SAST)
+    evidence = tools.first_match(ci_commands(view), tools.SAST)
     if evidence is None:
         return failed("no SAST tool in CI")
     return passed("CI runs SAST", evidence)

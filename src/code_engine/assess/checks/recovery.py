@@ -13,6 +13,7 @@ from code_engine.assess.model import Category, Evidence, Outcome, failed, passed
 from code_engine.assess.parsers import ParseError, YamlMap
 from code_engine.assess.pipelines import all_commands, workflows
 from code_engine.assess.repo import RepoView, basename, directories, stem, suffix
+from code_engine.assess.substance import script_does_something
 
 checks = Checks(Category.DISASTER_RECOVERY, "dr")
 DRILL_MAX_AGE = timedelta(days=90)
@@ -51,7 +52,13 @@ def _is_backup_script(name: str) -> bool:
     "`codectl dr backup`) or a backup `CronJob`.",
 )
 def backup(view: RepoView) -> Outcome:
-    scripts = [f for f in view.files if "backup" in f.lower() and _is_backup_script(f)]
+    scripts = [
+        f
+        for f in view.files
+        if "backup" in f.lower()
+        and _is_backup_script(f)
+        and script_does_something(view.text(f) or "")
+    ]
     if scripts:
         return passed("backup script", *limit(Evidence(f, 1) for f in scripts))
     targets = [(t, r.line) for t, r in view.makefile().items() if "backup" in t]
@@ -191,11 +198,22 @@ def drill(view: RepoView) -> Outcome:
         when = _drill_date(view, name, errors)
         if when is not None:
             records.append((when, Evidence(name, 1, f"drill on {when:%Y-%m-%d}")))
-    recent = [e for when, e in records if cutoff <= when <= view.now]  # never the future
+    future = [
+        Evidence(e.file, e.line, f"dated in the future: {when:%Y-%m-%d}")
+        for when, e in records
+        if when > view.now
+    ]
+    records = [(when, e) for when, e in records if when <= view.now]
+    recent = [e for when, e in records if when >= cutoff]
     if recent:
         return passed("recent drill record", *limit(recent))
     stale = [e for _, e in sorted(records, key=lambda r: r[0])[-1:]]
-    return failed("no successful drill in the last 90 days", *stale, *errors_as_evidence(errors))
+    return failed(
+        "no successful drill in the last 90 days",
+        *stale,
+        *future,
+        *errors_as_evidence(errors),
+    )
 
 
 def _drill_files(view: RepoView) -> list[str]:

@@ -9,6 +9,7 @@ from code_engine.assess.checks import Checks, errors_as_evidence, limit
 from code_engine.assess.manifests import WORKLOAD_KINDS, Manifest, dig, pod_spec
 from code_engine.assess.model import Category, Evidence, Outcome, failed, not_applicable, passed
 from code_engine.assess.repo import RepoView, stem
+from code_engine.assess.substance import rego_rules
 
 checks = Checks(Category.SECURITY, "sec")
 AUTH_LIBS = (
@@ -143,10 +144,18 @@ def _rego(view: RepoView) -> tuple[list[str], list[str]]:
 )
 def policies(view: RepoView) -> Outcome:
     files, _ = _rego(view)
-    found = [Evidence(f, _line(view.text(f) or "", _PACKAGE), "package") for f in files]
-    found = [e for e in found if e.line]
+    found: list[Evidence] = []
+    empty: list[Evidence] = []
+    for name in files:
+        text = view.text(name) or ""
+        package = _line(text, _PACKAGE)
+        rules = rego_rules(text)
+        if package and rules:
+            found.append(Evidence(name, rules[0], f"{len(rules)} rules"))
+        elif package:
+            empty.append(Evidence(name, package, "a package with no rules"))
     if not found:
-        return failed("no Rego policy with a package declaration")
+        return failed("no Rego policy with a package declaration and rules", *limit(empty))
     return passed(f"{len(found)} Rego policies", *limit(found))
 
 

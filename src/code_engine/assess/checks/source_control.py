@@ -6,9 +6,10 @@ import re
 
 from code_engine.assess.checks import Checks, limit
 from code_engine.assess.gitfacts import RECENT_COMMITS, Commit
-from code_engine.assess.model import Category, Evidence, Outcome, failed, passed
+from code_engine.assess.model import Category, Evidence, Outcome, failed, passed, unknown
 from code_engine.assess.parsers import ParseError
 from code_engine.assess.repo import RepoView
+from code_engine.assess.substance import placeholder_owner
 
 checks = Checks(Category.SOURCE_CONTROL, "scm")
 THRESHOLD = 0.9
@@ -66,9 +67,9 @@ def codeowners(view: RepoView) -> Outcome:
             continue
         rules += 1
         pattern, *owners = line.split()
-        bad = [o for o in owners if not _OWNER.match(o)]
+        bad = [o for o in owners if not _OWNER.match(o) or placeholder_owner(o)]
         if not owners or bad:
-            detail = f"not an owner: {' '.join(bad)}" if bad else "no owner"
+            detail = f"not a real owner: {' '.join(bad)}" if bad else "no owner"
             unowned.append(Evidence(name, number, f"`{pattern}`: {detail}"))
     if unowned:
         return failed(
@@ -85,9 +86,19 @@ def _recent(view: RepoView) -> list[Commit]:
     return [c for c in view.git.commits if not c.merge]
 
 
+def _history_missing(view: RepoView) -> Outcome | None:
+    """`unknown` when the history cannot be judged: no commits, or a shallow clone."""
+    if view.git.head is None:
+        return unknown("the repository has no commits yet", Evidence(note="git log: no commits"))
+    if view.git.shallow:
+        note = "git rev-parse --is-shallow-repository: true; fetch the full history"
+        return unknown("a shallow clone: the history is cut", Evidence(note=note))
+    return None
+
+
 def _ratio_outcome(what: str, good: list[Commit], total: list[Commit]) -> Outcome:
     if not total:
-        return failed("the repository has no commits yet", Evidence(note="git log: no commits"))
+        return unknown("no non-merge commits to judge", Evidence(note="git log: no commits"))
     ratio = len(good) / len(total)
     fact = Evidence(
         note=f"{len(good)}/{len(total)} of the last {RECENT_COMMITS} non-merge commits {what}"
@@ -109,6 +120,9 @@ def _ratio_outcome(what: str, good: list[Commit], total: list[Commit]) -> Outcom
     "with a `commitizen` commit-msg hook in `.pre-commit-config.yaml`.",
 )
 def conventional_commits(view: RepoView) -> Outcome:
+    missing = _history_missing(view)
+    if missing is not None:
+        return missing
     total = _recent(view)
     return _ratio_outcome(
         "follow Conventional Commits", [c for c in total if c.conventional], total
@@ -125,6 +139,9 @@ def conventional_commits(view: RepoView) -> Outcome:
     "and require signed commits in the branch protection rule.",
 )
 def signed_commits(view: RepoView) -> Outcome:
+    missing = _history_missing(view)
+    if missing is not None:
+        return missing
     total = _recent(view)
     return _ratio_outcome("are signed", [c for c in total if c.signed], total)
 
@@ -179,6 +196,9 @@ def _changelog_generator(view: RepoView) -> tuple[Evidence, ...] | ParseError:
 )
 def release_tags(view: RepoView) -> Outcome:
     tags = view.git.semver_tags
+    missing = None if tags else _history_missing(view)
+    if missing is not None:
+        return missing
     if not tags:
         other = f" ({len(view.git.tags)} tags, none semantic)" if view.git.tags else ""
         return failed(f"no release tag like v1.2.3{other}", Evidence(note="git tag: none matching"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from code_engine.assess.model import MAX_LEVEL, CheckResult, Status
 
-_ORDER = {Status.FAIL: 0, Status.PASS: 1, Status.NOT_APPLICABLE: 2}
+_ORDER = {Status.FAIL: 0, Status.UNKNOWN: 1, Status.PASS: 2, Status.NOT_APPLICABLE: 3}
 
 
 def level_bar(level: int, full: str = "■", empty: str = "□") -> str:

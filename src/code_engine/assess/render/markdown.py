@@ -5,13 +5,15 @@ from __future__ import annotations
 from code_engine.assess.model import MAX_LEVEL, CheckResult, Report, Status
 from code_engine.assess.render import level_bar
 
-_ICON = {Status.PASS: "✅", Status.FAIL: "❌", Status.NOT_APPLICABLE: "➖"}
+_ICON = {Status.PASS: "✅", Status.FAIL: "❌", Status.NOT_APPLICABLE: "➖", Status.UNKNOWN: "❔"}
 
 
 def render_markdown(report: Report) -> str:
     bar = level_bar(report.level, "🟩", "⬜")
     lines = [
         f"## DevOps maturity: Level {report.level} / {MAX_LEVEL} {bar}",
+        "",
+        ", ".join(f"{_count(report, s)} {s.value}" for s in _ICON),
         "",
         "| Category | Level | Failing checks |",
         "|---|---|---|",
@@ -29,6 +31,9 @@ def render_markdown(report: Report) -> str:
         lines += ["", f"<details><summary>Passing checks ({len(passing)})</summary>", ""]
         lines += [f"- {_ICON[r.status]} `{r.id}` {_escape(r.title)}" for r in passing]
         lines += ["", "</details>"]
+    if report.findings:
+        lines += ["", f"### Files not read ({len(report.findings)})", ""]
+        lines += [f"- `{_escape(f.render())}`" for f in report.findings]
     commit = f" at `{report.commit[:12]}`" if report.commit else ""
     lines += [
         "",
@@ -36,6 +41,10 @@ def render_markdown(report: Report) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _count(report: Report, status: Status) -> int:
+    return sum(1 for r in report.results if r.status is status)
 
 
 def _item(result: CheckResult) -> str:

@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from code_engine import __version__
+from code_engine.assess.docs import anchor
 from code_engine.assess.model import CheckResult, Report, Status
 from code_engine.assess.registry import CHECKS
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _SEVERITY = {1: "error", 2: "warning", 3: "note"}
 _SECURITY_SEVERITY = {1: "7.0", 2: "4.0", 3: "1.0"}
+DOCS_URL = "https://code-engine.dev/docs/assess-checks.md"
 
 
 def report_to_sarif(report: Report) -> dict[str, Any]:
     """A SARIF log with one run; results only for failing checks."""
     index = {check.id: i for i, check in enumerate(CHECKS)}
-    results = [_result(r, index[r.id]) for r in report.results if r.status is Status.FAIL]
+    results = [
+        _result(r, index[r.id], report.present) for r in report.results if r.status is Status.FAIL
+    ]
     run: dict[str, Any] = {
         "tool": {
             "driver": {
@@ -37,6 +42,7 @@ def _rule(check: Any) -> dict[str, Any]:
         "name": "".join(part.title() for part in check.id.replace(".", "-").split("-")),
         "shortDescription": {"text": check.title},
         "fullDescription": {"text": check.why},
+        "helpUri": f"{DOCS_URL}#{anchor(check.id)}",
         "help": {"text": check.fix, "markdown": f"**Why:** {check.why}\n\n**Fix:** {check.fix}"},
         "defaultConfiguration": {"level": _SEVERITY[check.level]},
         "properties": {
@@ -47,25 +53,23 @@ def _rule(check: Any) -> dict[str, Any]:
     }
 
 
-def _result(result: CheckResult, rule_index: int) -> dict[str, Any]:
-    located = next((e for e in result.evidence if e.file), None)
-    # a missing artefact is reported at the file the fix adds: GitHub needs a file location
-    uri = located.file if located and located.file else result.target
-    region = {"startLine": located.line if located and located.line else 1}
+def _result(result: CheckResult, rule_index: int, present: frozenset[str]) -> dict[str, Any]:
+    """A failing check; located at its first evidence file that exists, else repository-level."""
+    located = next((e for e in result.evidence if e.file and e.file in present), None)
     notes = "; ".join(e.render() for e in result.evidence[:5])
     text = f"{result.title}: {result.message}." + (f" Evidence: {notes}." if notes else "")
-    return {
+    sarif: dict[str, Any] = {
         "ruleId": result.id,
         "ruleIndex": rule_index,
         "level": _SEVERITY[result.level],
         "message": {"text": f"{text} Fix: {result.remediation}"},
-        "locations": [
-            {
-                "physicalLocation": {
-                    "artifactLocation": {"uri": uri, "uriBaseId": "%SRCROOT%"},
-                    "region": region,
-                }
-            }
-        ],
         "partialFingerprints": {"assessCheck/v1": result.id},
     }
+    if located is not None and located.file is not None:
+        physical: dict[str, Any] = {
+            "artifactLocation": {"uri": quote(located.file, safe="/"), "uriBaseId": "%SRCROOT%"}
+        }
+        if located.line:
+            physical["region"] = {"startLine": located.line}
+        sarif["locations"] = [{"physicalLocation": physical}]
+    return sarif

@@ -13,6 +13,7 @@ _MARK = {
     Status.PASS: ("✔ pass", "green"),
     Status.FAIL: ("✘ fail", "red"),
     Status.NOT_APPLICABLE: ("- n/a", "dim"),
+    Status.UNKNOWN: ("? unknown", "yellow"),
 }
 
 
@@ -22,7 +23,8 @@ def render_table(report: Report) -> Group:
         ("DevOps maturity ", "bold"),
         (f"Level {report.level}/{MAX_LEVEL} ", "bold cyan"),
         (level_bar(report.level), "cyan"),
-        f"  {report.path}",
+        f"  {report.path}  ",
+        (_counts(report), "dim"),
     )
     parts: list[Text | Table] = [header]
     for category in report.categories:
@@ -45,7 +47,17 @@ def render_table(report: Report) -> Group:
                 detail.append(f"\n  fix: {result.remediation}", style="yellow")
             table.add_row(Text(mark, style=style), result.id, str(result.level), detail)
         parts.append(table)
+    if report.findings:
+        notes = Text(f"Files not read ({len(report.findings)})", style="bold yellow")
+        for finding in report.findings:
+            notes.append(f"\n  {finding.render()}", style="yellow")
+        parts.append(notes)
     return Group(*parts)
+
+
+def _counts(report: Report) -> str:
+    statuses = [r.status for r in report.results]
+    return ", ".join(f"{statuses.count(s)} {s.value}" for s in _MARK)
 
 
 def print_table(report: Report, console: Console) -> None:

@@ -1,0 +1,127 @@
+"""Property: assessing a generated repository never raises and never opens a path outside it.
+
+Opens are watched with an audit hook (`sys.addaudithook`); files of the interpreter and its
+libraries (imports) are the only allowed opens outside the repository.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from tests.integration.assess.conftest import LEVEL3, NOW
+
+from code_engine.assess import assess_repository
+
+_OPENED: list[str] = []
+_WATCHING: list[bool] = [False]
+
+
+def _hook(event: str, args: tuple[object, ...]) -> None:
+    if _WATCHING[0] and event == "open" and args and isinstance(args[0], str | bytes):
+        path = args[0]
+        _OPENED.append(os.fsdecode(path))
+
+
+sys.addaudithook(_hook)
+
+_LIBRARIES = tuple(
+    {str(Path(p).resolve()) for p in (*sysconfig.get_paths().values(), *sys.path) if p}
+)
+_NAMES = st.sampled_from(
+    [
+        ".github/workflows/ci.yml",
+        ".pre-commit-config.yaml",
+        "Dockerfile",
+        "Makefile",
+        "pyproject.toml",
+        "infra/main.tf",
+        "src/app.py",
+        "deploy/app.yaml",
+        "package.json",
+        "SECURITY.md",
+        "scripts/backup.sh",
+        ".github/CODEOWNERS",
+    ]
+)
+_CONTENT = st.one_of(
+    st.binary(max_size=300),
+    st.sampled_from(list(LEVEL3.values())).map(str.encode),
+    st.just(b"a: &a [x, x, x]\nb: &b [*a, *a, *a]\nc: [*b, *b, *b]\n"),
+)
+_KIND = st.sampled_from(["file", "link-out", "link-in", "link-dir", "fifo", "broken"])
+
+
+def _git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)  # noqa: S607
+
+
+def _build(root: Path, entries: list[tuple[str, str, bytes]]) -> None:
+    _git(root, "init", "-q")
+    for name, kind, content in entries:
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.exists() or path.is_symlink():
+            continue
+        if kind == "file":
+            path.write_bytes(content)
+        elif kind == "link-out":
+            path.symlink_to("/etc/passwd")
+        elif kind == "link-in":
+            (root / "target.txt").write_bytes(content)
+            path.symlink_to(os.path.relpath(root / "target.txt", path.parent))
+        elif kind == "link-dir":
+            path.symlink_to("/etc")
+        elif kind == "fifo":
+            os.mkfifo(path)
+        else:
+            path.symlink_to("missing")
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(entries=st.lists(st.tuples(_NAMES, _KIND, _CONTENT), max_size=8))
+def test_assessing_never_raises_nor_opens_outside(
+    tmp_path_factory: object, entries: list[tuple[str, str, bytes]]
+) -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as directory:
+        root = Path(directory).resolve()
+        _build(root, entries)
+        _OPENED.clear()
+        _WATCHING[0] = True
+        try:
+            report = assess_repository(root, clock=lambda: NOW)
+        finally:
+            _WATCHING[0] = False
+        outside = [
+            p
+            for p in _OPENED
+            if not Path(p).resolve().is_relative_to(root)
+            and not p.startswith(_LIBRARIES)
+            and p != os.devnull
+        ]
+        assert outside == []
+        assert report.level >= 0
+
+
+def test_the_audit_hook_sees_an_open_outside() -> None:
+    _OPENED.clear()
+    _WATCHING[0] = True
+    try:
+        Path("/etc/hostname").exists() and Path("/etc/hostname").read_bytes()
+        with open(os.devnull, "rb"):  # noqa: PTH123
+            pass
+    finally:
+        _WATCHING[0] = False
+    assert os.devnull in _OPENED
+    assert not any(p.startswith("/etc") for p in _LIBRARIES)
