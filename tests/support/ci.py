@@ -18,8 +18,13 @@ IN_CI = STRICT or os.environ.get("CI", "").lower() in ("1", "true")
 
 # On a loaded CI machine, generating inputs can be slow: the "ci" profile keeps every property
 # and example count and drops only the timing checks (the too_slow health check, the deadline).
+# It derives from the default profile: with CI set, Hypothesis loads a "ci" profile of its own
+# (derandomized) that would otherwise be the parent.
 hypothesis_settings.register_profile(
-    "ci", suppress_health_check=[HealthCheck.too_slow], deadline=None
+    "ci",
+    parent=hypothesis_settings.get_profile("default"),
+    suppress_health_check=[HealthCheck.too_slow],
+    deadline=None,
 )
 if IN_CI:
     hypothesis_settings.load_profile("ci")

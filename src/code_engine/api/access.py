@@ -54,6 +54,9 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/services"): Rule(Role.viewer, ANY),
     ("POST", "/api/v1/services"): Rule(Role.admin, GLOBAL),
     ("GET", "/api/v1/services/{name}"): Rule(Role.viewer, ANY),
+    ("PATCH", "/api/v1/services/{name}"): Rule(
+        Role.admin, GLOBAL, "changes what runs: admins only"
+    ),
     ("GET", "/api/v1/environments"): Rule(Role.viewer, ANY),
     ("GET", "/api/v1/services/{name}/assessments"): Rule(Role.viewer, ANY),
     ("POST", "/api/v1/services/{name}/assessments"): Rule(Role.developer, GLOBAL),
@@ -99,6 +102,13 @@ ROUTES: dict[tuple[str, str], Rule] = {
         "commits a global developer",
     ),
     ("GET", "/api/v1/audit"): Rule(Role.admin, GLOBAL),
+    # CODE's own backups and drills belong to no environment
+    ("GET", "/api/v1/backups"): Rule(Role.viewer, ANY),
+    ("POST", "/api/v1/backups"): Rule(Role.admin, GLOBAL),
+    ("GET", "/api/v1/dr/drills"): Rule(Role.viewer, ANY),
+    ("POST", "/api/v1/dr/drills"): Rule(Role.admin, GLOBAL),
+    ("GET", "/api/v1/dr/status"): Rule(Role.viewer, ANY),
+    ("POST", "/api/v1/dr/restore"): Rule(Role.admin, GLOBAL),
     ("GET", "/api/v1/metrics/dora"): Rule(
         Role.viewer, ENVIRONMENT, "query `environment` (default prod)"
     ),

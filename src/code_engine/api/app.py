@@ -69,15 +69,19 @@ def create_app(
     """Build the app; the database is migrated on start unless `migrate=False`."""
     runtime = build_runtime(settings, clock, database)
     dora_gauges = register_dora_gauges(runtime.metrics.registry, runtime.db, clock, settings)
-    dr_metrics.register_from_settings(runtime.metrics.registry, runtime.db, clock, settings)
+    dr_gauges = dr_metrics.register_from_settings(
+        runtime.metrics.registry, runtime.db, clock, settings
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if dora_gauges is not None:
             dora_gauges.start()
+        dr_gauges.start()
         try:
             yield
         finally:
+            await asyncio.to_thread(dr_gauges.stop)
             if dora_gauges is not None:
                 # waits for a computation in progress, off the event loop
                 await asyncio.to_thread(dora_gauges.stop)
@@ -95,6 +99,7 @@ def create_app(
     )
     app.state.runtime = runtime
     app.state.dora_gauges = dora_gauges
+    app.state.dr_gauges = dr_gauges
     for router in ROUTERS:
         app.include_router(router)
     errors.install(app)

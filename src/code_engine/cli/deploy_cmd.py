@@ -171,8 +171,9 @@ def status(
                     highlight=False,
                 )
     recovery = recovery_warning(client.get("/api/v1/dr/status"))
-    if recovery:  # on stderr, so that stdout stays the JSON document with -o json
-        errors.print(recovery, style="red", markup=False, highlight=False)
+    if recovery:  # under the table; on stderr with -o json, so that stdout stays the document
+        where = errors if output is OutputFormat.json else console()
+        where.print(recovery, style="red", markup=False, highlight=False)
 
 
 def watch_rollout(

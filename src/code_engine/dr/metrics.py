@@ -1,4 +1,8 @@
-"""`code_backup_*` and `code_dr_*` gauges, read from the recorded evidence at each scrape."""
+"""`code_backup_*` and `code_dr_*` gauges from the recorded evidence.
+
+A `Refresher` reads the evidence in a worker thread every `REFRESH_SECONDS` (at once when the
+app starts); a scrape only reads the last values and never touches the database.
+"""
 
 from __future__ import annotations
 
@@ -12,22 +16,28 @@ from code_engine.clock import Clock
 from code_engine.dr.domain import Objectives
 from code_engine.dr.evidence import Evidence, gather
 from code_engine.errors import CodeError
+from code_engine.observe.refresher import Refresher
 from code_engine.settings import Settings
 from code_engine.store.engine import Database
 
+REFRESH_SECONDS = 30.0
+
 
 class DrCollector(Collector):
-    def __init__(
-        self, db: Database, clock: Clock, objectives: Objectives, sources: tuple[str, ...]
-    ) -> None:
-        self.db, self.clock, self.objectives, self.sources = db, clock, objectives, sources
+    """Reads the evidence a `Refresher` last gathered: a scrape never queries anything."""
 
-    def _evidence(self) -> Evidence:
-        with self.db.session() as session:
-            return gather(session, self.objectives, self.sources, self.clock())
+    def __init__(self, refresher: Refresher[Evidence], objectives: Objectives) -> None:
+        self.refresher, self.objectives = refresher, objectives
+
+    def describe(self) -> Iterator[GaugeMetricFamily]:
+        """Registering must not gather anything."""
+        return iter(())
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        evidence = self._evidence()
+        snapshot = self.refresher.snapshot
+        if snapshot is None:
+            return
+        evidence = snapshot.value
         last = GaugeMetricFamily(
             "code_backup_last_success_timestamp_seconds",
             "When the newest successful backup of each source was taken (Unix time).",
@@ -90,15 +100,23 @@ def register(
     clock: Clock,
     objectives: Objectives,
     sources: tuple[str, ...],
-) -> DrCollector:
-    collector = DrCollector(db, clock, objectives, sources)
-    registry.register(collector)
-    return collector
+) -> Refresher[Evidence]:
+    """Add the gauges to `registry`; the caller starts and stops the returned refresher."""
+
+    def compute(now: datetime) -> Evidence:
+        with db.session() as session:
+            return gather(session, objectives, sources, now)
+
+    refresher: Refresher[Evidence] = Refresher(
+        "code-dr-gauges", compute, clock, interval=REFRESH_SECONDS
+    )
+    registry.register(DrCollector(refresher, objectives))
+    return refresher
 
 
 def register_from_settings(
     registry: CollectorRegistry, db: Database, clock: Clock, settings: Settings
-) -> DrCollector:
+) -> Refresher[Evidence]:
     """Objectives and sources from the DR configuration; defaults when it cannot be read."""
     from code_engine.dr.config import DATA_SOURCE, DATABASE_SOURCE, load_config
 

@@ -15,7 +15,7 @@ from code_engine.store.engine import make_database
 
 from .server import Server, running_server
 
-PASSWORD = "correct horse battery staple"  # noqa: S105
+PASSWORD = "correct horse battery staple"  # noqa: S105  # pragma: allowlist secret
 
 
 @pytest.fixture(scope="module")

@@ -73,7 +73,7 @@ def test_failures_back_off_then_lock_out_with_an_audit_record_and_a_metric(
     assert int(locked.headers["Retry-After"]) > 60  # the lockout, not a backoff of seconds
     # the right secret does not get through a lockout either
     form = {"grant_type": "client_credentials", "client_id": CLIENT_ID}
-    form["client_secret"] = "sec-admin-secret-for-tests-only"  # noqa: S105
+    form["client_secret"] = "sec-admin-secret-for-tests-only"  # noqa: S105  # pragma: allowlist secret
     assert httpx.post(f"{guarded.url}/oauth/token", data=form).status_code == 429
     trail = httpx.get(
         f"{guarded.url}/api/v1/audit",

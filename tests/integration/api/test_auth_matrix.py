@@ -181,6 +181,22 @@ def _samples(ids: dict[str, int]) -> dict[tuple[str, str], Callable[[int], dict[
             "json": {"name": f"svc-{n}"},
         },
         ("GET", "/api/v1/services/{name}"): lambda n: {"url": f"/api/v1/services/{SERVICE}"},
+        ("PATCH", "/api/v1/services/{name}"): lambda n: {
+            "url": f"/api/v1/services/{SERVICE}",
+            "json": {"repo": f"/srv/git/checkout-{n}"},
+        },
+        ("GET", "/api/v1/backups"): lambda n: {"url": "/api/v1/backups"},
+        ("POST", "/api/v1/backups"): lambda n: {
+            "url": "/api/v1/backups",
+            "json": {"source": "no-such-source"},
+        },
+        ("GET", "/api/v1/dr/drills"): lambda n: {"url": "/api/v1/dr/drills"},
+        ("POST", "/api/v1/dr/drills"): lambda n: {"url": "/api/v1/dr/drills"},
+        ("GET", "/api/v1/dr/status"): lambda n: {"url": "/api/v1/dr/status"},
+        ("POST", "/api/v1/dr/restore"): lambda n: {
+            "url": "/api/v1/dr/restore",
+            "json": {"date": "2020-01-01"},
+        },
         ("GET", "/api/v1/environments"): lambda n: {
             "url": "/api/v1/environments",
             "params": {"service": SERVICE},
@@ -354,7 +370,9 @@ def test_lists_show_only_rows_of_environments_the_caller_may_see(
     assert [row["environment"] for row in status.json()] == ["dev"]
     everyone = client.get("/api/v1/deployments", headers=admin_headers).json()["items"]
     assert {d["environment"] for d in everyone} == {"dev", "prod"}
-    prod = client.get("/api/v1/deployments", params={"environment": "prod"}, headers=dev)
+    prod = client.get(
+        "/api/v1/deployments", params={"service": SERVICE, "environment": "prod"}, headers=dev
+    )
     assert prod.status_code == 403
 
 

@@ -44,6 +44,7 @@ def test_backups_drills_status_and_restore(
     assert {"dr.backup", "dr.drill", "dr.restore"} <= set(actions)
     assert any(e["action"] == "dr.restore" and e["outcome"] == "failed" for e in audit)
 
+    assert client.app.state.dr_gauges.refresh()  # type: ignore[attr-defined]
     metrics = client.get("/metrics").text
     assert 'code_backup_last_success_timestamp_seconds{source="code-database"}' in metrics
     assert 'code_dr_rpo_breach{source="code-data"} 0.0' in metrics

@@ -10,9 +10,9 @@ from collections.abc import Iterator
 
 import pytest
 import uvicorn
-from code_engine.api.transport import server_options
 
 from code_engine.settings import Settings
+from code_engine.transport import server_options
 
 
 async def _app(scope: dict[str, object], receive: object, send: object) -> None:

@@ -6,13 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tests.support.waiting import wait_until as wait_for
 
 from code_engine.cli.main import run
 from code_engine.deploy.local import Supervisor
 from code_engine.deploy.local.proc import is_same_process, reap
 from code_engine.deploy.router import RouterLaunch, ensure_router
 
-from .conftest import make_hello_spec, wait_for
+from .conftest import make_hello_spec
 
 
 def codectl(*args: str) -> int:

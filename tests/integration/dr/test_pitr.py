@@ -9,6 +9,7 @@ import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -74,14 +75,29 @@ def cluster() -> Iterator[tuple[pitr.PitrSetup, Path]]:
         shutil.rmtree(base, ignore_errors=True)
 
 
+def _after(conn: Any, stop: int) -> None:
+    """Wait until the server's clock is past `stop` (whole seconds, as pgBackRest keeps a
+    backup's stop time) by a second."""
+    for _ in range(200):
+        query = "SELECT extract(epoch FROM clock_timestamp()) > %s"
+        if conn.execute(query, (stop + 1,)).fetchone()[0]:
+            return
+        conn.execute("SELECT pg_sleep(0.05)")
+    raise AssertionError(f"the server's clock did not pass {stop + 1}")
+
+
 def test_restore_to_a_time_between_two_writes(cluster: tuple[pitr.PitrSetup, Path]) -> None:
     setup, base = cluster
     pitr.create_stanza(setup)
     with _connect(setup.pg_port, setup.socket_dir) as conn:
         conn.execute("CREATE TABLE events (id serial PRIMARY KEY, what text)")
         conn.execute("INSERT INTO events (what) VALUES ('before the backup')")
-    assert pitr.backup(setup, "full")["backup"][0]["type"] == "full"
+    (full,) = pitr.backup(setup, "full")["backup"]
+    assert full["type"] == "full"
     with _connect(setup.pg_port, setup.socket_dir) as conn:
+        # pgBackRest keeps a backup's stop time in whole seconds, and a recovery target must
+        # come after it: write the rows to keep once the server's clock has passed it
+        _after(conn, full["timestamp"]["stop"])
         conn.execute("INSERT INTO events (what) SELECT 'kept ' || g FROM generate_series(1, 3) g")
         moment = conn.execute("SELECT clock_timestamp()").fetchone()[0]  # type: ignore[index]
         conn.execute("INSERT INTO events (what) VALUES ('after the recovery point')")
@@ -124,15 +140,17 @@ def test_codectl_drives_pgbackrest(
         shop.json("dr", "pitr", "backup", "--source", "ledger", "--type", "full")[0]["type"]
         == "full"
     )
-    with _connect(setup.pg_port, setup.socket_dir) as conn:
-        conn.execute("CREATE TABLE t (n int)")
-        conn.execute("INSERT INTO t VALUES (1)")
-        moment = conn.execute("SELECT clock_timestamp()").fetchone()[0]  # type: ignore[index]
-        conn.execute("INSERT INTO t VALUES (2)")
     repo = store / "pgbackrest" / "ledger"
     ledger_setup = pitr.PitrSetup(
         "ledger", setup.pg_data, setup.pg_port, repo, socket_dir=setup.socket_dir
     )
+    stop = max(b["timestamp"]["stop"] for b in pitr.info(ledger_setup)["backup"])
+    with _connect(setup.pg_port, setup.socket_dir) as conn:
+        _after(conn, stop)  # a recovery target must come after the last backup's stop
+        conn.execute("CREATE TABLE t (n int)")
+        conn.execute("INSERT INTO t VALUES (1)")
+        moment = conn.execute("SELECT clock_timestamp()").fetchone()[0]  # type: ignore[index]
+        conn.execute("INSERT INTO t VALUES (2)")
     pitr._run(ledger_setup, "check")
     # `dr backup` of a pitr source also drives an incremental pgBackRest backup
     shop.json("dr", "backup", "--source", "ledger")

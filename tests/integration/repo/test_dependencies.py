@@ -26,7 +26,6 @@ LOCAL = {"code_engine", "tests", "benchmarks", "conftest"}  # conftest: a benchm
 
 # Declared runtime dependencies that no module imports by name, and why each is needed.
 USED_WITHOUT_IMPORT = {
-    "psycopg": "the PostgreSQL driver SQLAlchemy loads for postgresql+psycopg:// URLs",
     "python-multipart": "FastAPI parses the form bodies of the OAuth2 token endpoint with it",
 }
 

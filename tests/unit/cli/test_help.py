@@ -54,7 +54,7 @@ def test_show_completion_prints_the_bash_script(capsys: pytest.CaptureFixture[st
 
 @pytest.mark.parametrize(
     ("line", "word", "expected"),
-    [("codectl do", 1, {"dora"}), ("codectl dora --wi", 2, {"--window"})],
+    [("codectl dor", 1, {"dora"}), ("codectl dora --wi", 2, {"--window"})],
 )
 def test_completion_completes_commands_and_options(
     capsys: pytest.CaptureFixture[str], line: str, word: int, expected: set[str]
