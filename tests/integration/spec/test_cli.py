@@ -188,14 +188,12 @@ def test_validate_refuses_a_billion_laughs_file_quickly(tmp_path: Path) -> None:
     """Through the real executable: exit 2 with file:line, in well under the time a hang takes."""
     import subprocess
     import sys
-    import time
 
     bomb = "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
         f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 9)}]\n" for i in range(8)
     )
     (tmp_path / "code.yaml").write_text(bomb)
-    started = time.monotonic()
-    result = subprocess.run(
+    result = subprocess.run(  # a hang (no limits) runs into `timeout`
         [sys.executable, "-m", "code_engine", "validate", "code.yaml"],
         cwd=tmp_path,
         capture_output=True,
@@ -207,4 +205,3 @@ def test_validate_refuses_a_billion_laughs_file_quickly(tmp_path: Path) -> None:
     assert "code.yaml:" in result.stderr + result.stdout
     assert "aliases expand to more than 100000 nodes" in result.stderr + result.stdout
     assert "Traceback" not in result.stderr
-    assert time.monotonic() - started < 30  # start-up included; the refusal itself is milliseconds
