@@ -119,7 +119,7 @@ class ApiClient:
             self._renew()
 
     def _renew(self) -> None:
-        assert self._login is not None  # noqa: S101 - callers check
+        assert self._login is not None  # noqa: S101 - callers check  # nosec B101
         self._login = renew_login(self._login)
         self.token = self._login.token
 

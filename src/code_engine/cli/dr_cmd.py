@@ -292,7 +292,7 @@ def pitr_setup(
     config, setup = _pitr_source(source)
     pitr.write_config(setup)
     item = config.source(source)
-    assert isinstance(item, PostgresSource)  # noqa: S101 - pitr sources are postgres sources
+    assert isinstance(item, PostgresSource)  # noqa: S101 - pitr sources are postgres  # nosec B101
     with psycopg.connect(item.conninfo("postgres"), autocommit=True) as conn:
         for name, value in pitr.server_settings(setup).items():
             conn.execute(f"ALTER SYSTEM SET {name} = '{value}'")  # noqa: S608 - our names

@@ -92,7 +92,7 @@ class Worker:
     def controller(self, item: envs.ManagedEnvironment) -> EnvironmentController:
         slot = self._slots.get(item.key)
         if slot is None:
-            assert self.targets is not None  # noqa: S101 - set in __post_init__
+            assert self.targets is not None  # noqa: S101 - set in __post_init__  # nosec B101
             made = EnvironmentController(
                 self.db,
                 item,

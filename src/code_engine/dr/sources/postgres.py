@@ -52,7 +52,14 @@ class PostgresSource:
         return make_conninfo(**{**self.params, "dbname": database})
 
     def _env(self, database: str) -> dict[str, str]:
-        names = {"host": "PGHOST", "port": "PGPORT", "user": "PGUSER", "password": "PGPASSWORD"}
+        # libpq's environment variables by parameter; values come from the source's URL (the
+        # "password" entry names a variable, it holds no password)
+        names = {
+            "host": "PGHOST",
+            "port": "PGPORT",
+            "user": "PGUSER",
+            "password": "PGPASSWORD",  # nosec B105
+        }
         env = dict(os.environ)
         env.update({var: self.params[key] for key, var in names.items() if key in self.params})
         env["PGDATABASE"] = database

@@ -60,7 +60,7 @@ def downgrade() -> None:
 def _end_superseded(bind: sa.Connection) -> None:
     rows = bind.execute(
         sa.text(
-            f"SELECT id, environment_id, started_at FROM deployments WHERE {IN_FLIGHT} "  # noqa: S608 - constant
+            f"SELECT id, environment_id, started_at FROM deployments WHERE {IN_FLIGHT} "  # noqa: S608 - constant  # nosec B608
             "ORDER BY environment_id, id DESC"
         )
     ).all()
