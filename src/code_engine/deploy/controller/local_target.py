@@ -156,13 +156,7 @@ class LocalTarget:
         try:
             return dict(self.router.routes().weights)
         except RouterError as exc:
-            log.warning(
-                "router not answering",
-                service=self.service,
-                environment=self.environment,
-                error=str(exc),
-            )
-            self.reopen_router()
+            self._router_lost(exc)
             return None
 
     def sync_backends(
@@ -200,13 +194,7 @@ class LocalTarget:
         try:
             routes = self.router.routes()
         except RouterError as exc:
-            log.warning(
-                "router not answering",
-                service=self.service,
-                environment=self.environment,
-                error=str(exc),
-            )
-            self.reopen_router()
+            self._router_lost(exc)
             return False
         backends = {v: list(a) for v, a in routes.backends.items()}
         kept = self._backends in (None, backends) and self._preview in (UNKNOWN, routes.preview)
@@ -271,6 +259,12 @@ class LocalTarget:
 
     def _busy(self, version: str) -> bool:
         return self.jobs.running(("start", version)) or self.jobs.running(("stop", version))
+
+    def _router_lost(self, exc: RouterError) -> None:
+        """The router did not answer: say so and start it again (it keeps its state file)."""
+        where = {"service": self.service, "environment": self.environment}
+        log.warning("router not answering", **where, error=str(exc))
+        self.reopen_router()
 
     def reopen_router(self) -> None:
         try:
