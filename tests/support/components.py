@@ -27,6 +27,12 @@ def missing(component: str, reason: str) -> NoReturn:
     pytest.skip(f"{reason} ({flag}=1 turns this skip into a failure)")
 
 
+def root(reason: str) -> None:
+    """Go on only as root (mounting a filesystem, switching users), else `missing("root", ...)`."""
+    if os.geteuid() != 0:
+        missing("root", f"{reason} needs root")
+
+
 def binary(name: str, component: str, install: str, *fallbacks: str) -> str:
     """The path of the executable `name` (PATH, then `fallbacks`), or `missing(...)`."""
     found = shutil.which(name) or next((f for f in fallbacks if Path(f).exists()), None)

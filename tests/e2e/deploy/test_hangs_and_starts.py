@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
-import pytest
+from tests.support.components import missing
 
 from .harness import Engine, Load, ServiceRepo, wait_until
 
@@ -77,7 +77,7 @@ def full_disk(path: Path) -> Iterator[None]:
         check=False,
     )
     if mounted.returncode != 0:  # the process-start seam test covers ENOSPC without it
-        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
+        missing("root", f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
     try:
         with contextlib.suppress(OSError), (path / "filler").open("wb") as filler:
             while True:

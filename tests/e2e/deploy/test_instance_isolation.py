@@ -9,7 +9,6 @@ reaches by path without being able to list or open anything else there.
 from __future__ import annotations
 
 import json
-import os
 import pwd
 import shutil
 import stat
@@ -20,10 +19,16 @@ from pathlib import Path
 
 import httpx
 import pytest
+from tests.support.components import root
 
 from .harness import Engine, free_port
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="switching users needs root (CI)")
+
+@pytest.fixture(autouse=True)
+def _as_root() -> None:
+    root("switching the instances' user")
+
+
 PYTHON = shutil.which("python3", path="/usr/local/bin:/usr/bin:/bin")
 PROBE = """\
 import json, os, sys

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from tests.integration.dr.conftest import Shop, order_names
+from tests.support.components import missing, root
 
 
 def _orders_snapshot(shop: Shop) -> tuple[str, Path]:
@@ -79,8 +80,8 @@ def test_a_date_without_snapshot_lists_the_nearest(shop: Shop) -> None:
     assert code == 2 and "exactly one of" in err
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="mounting a small tmpfs needs root")
 def test_a_full_disk_at_the_target_leaves_nothing(shop: Shop, tmp_path: Path) -> None:
+    root("mounting a small tmpfs")
     shop.add_orders(*(os.urandom(64).hex() for _ in range(3000)))  # ~500 kB of database
     snap, _ = _orders_snapshot(shop)
     small = tmp_path / "small"
@@ -89,7 +90,7 @@ def test_a_full_disk_at_the_target_leaves_nothing(shop: Shop, tmp_path: Path) ->
         ["mount", "-t", "tmpfs", "-o", "size=128k", "tmpfs", str(small)], capture_output=True
     )
     if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.decode().strip()}")
+        missing("root", f"cannot mount a small tmpfs here: {mounted.stderr.decode().strip()}")
     try:
         code, _, err = shop.codectl(
             "dr", "restore", "--id", snap, "--target", str(small / "orders.db")

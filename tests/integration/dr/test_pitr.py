@@ -3,7 +3,6 @@ more rows, restore to a time in between, and get exactly the rows written up to 
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import tempfile
@@ -14,12 +13,12 @@ from typing import Any
 import psycopg
 import pytest
 from tests.integration.dr.conftest import Shop
+from tests.support.components import missing, root
 from tests.support.seaweedfs import free_ports
 
 from code_engine.dr import pitr
 from code_engine.dr.errors import SnapshotNotFoundError
 
-REQUIRE = os.environ.get("CODE_TEST_REQUIRE_PGBACKREST") == "1"
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 
 
@@ -47,11 +46,10 @@ def _connect(port: int, socket: Path) -> psycopg.Connection:
 
 @pytest.fixture
 def cluster() -> Iterator[tuple[pitr.PitrSetup, Path]]:
-    missing = [t for t in ("pgbackrest", "runuser") if shutil.which(t) is None]
-    if missing or not (PG_BIN / "initdb").exists() or os.geteuid() != 0:
-        if REQUIRE:
-            pytest.fail(f"CODE_TEST_REQUIRE_PGBACKREST=1 but cannot run: {missing or 'not root'}")
-        pytest.skip("pgBackRest PITR needs pgbackrest, PostgreSQL 15 binaries and root")
+    absent = [t for t in ("pgbackrest", "runuser") if shutil.which(t) is None]
+    if absent or not (PG_BIN / "initdb").exists():
+        missing("pgbackrest", f"pgBackRest PITR needs pgbackrest, runuser and {PG_BIN}: {absent}")
+    root("running PostgreSQL and pgBackRest as the postgres user")
     base = Path(tempfile.mkdtemp(prefix="code-pitr-"))
     base.chmod(0o755)
     shutil.chown(base, "postgres", "postgres")
