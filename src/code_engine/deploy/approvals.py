@@ -13,13 +13,13 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from code_engine.auth.roles import Binding
 from code_engine.deploy import environments as envs
 from code_engine.deploy import protection
-from code_engine.errors import ConflictError, NotFoundError
+from code_engine.dora import runs
+from code_engine.errors import ConflictError
 from code_engine.spec import Protection
 from code_engine.store.tables import DeploymentRow
 
@@ -60,18 +60,9 @@ def request(rules: Protection, environment: str, requester: str, now: datetime) 
     return {"review": review, "events": [waiting]}
 
 
-def _locked(session: Session, deployment_id: int) -> DeploymentRow:
-    """The deployment, locked and read afresh: two reviews of it never both pass."""
-    query = select(DeploymentRow).where(DeploymentRow.id == deployment_id).with_for_update()
-    row = session.scalars(query.execution_options(populate_existing=True)).first()
-    if row is None:
-        raise NotFoundError(f"no deployment {deployment_id}")
-    return row
-
-
 def awaiting(session: Session, deployment_id: int, verb: str) -> DeploymentRow:
     """The deployment to `verb`; ConflictError unless it awaits an approval."""
-    row = _locked(session, deployment_id)
+    row = runs.locked_deployment(session, deployment_id)
     if row.status != AWAITING or not envs.is_run(row):
         raise ConflictError(
             f"deployment {row.id} is {row.status}, not awaiting approval: nothing to {verb}"

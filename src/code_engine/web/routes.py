@@ -16,6 +16,7 @@ from fastapi.templating import Jinja2Templates
 from code_engine.auth.throttle import Throttled
 from code_engine.deploy.traffic import RouterTraffic
 from code_engine.dora.operations import default_source
+from code_engine.dora.render import BANDS
 from code_engine.dora.window import parse_days, resolve_window
 from code_engine.runtime import Runtime, get_runtime
 from code_engine.web import session as web_session
@@ -97,6 +98,7 @@ def home(
         "windows": WINDOWS,
         "start": start,
         "end": end,
+        "bands": BANDS,
     }
     return _page(request, "dashboard.html", context)
 

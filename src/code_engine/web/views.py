@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from code_engine.assess import history
 from code_engine.catalog.store import list_environments
 from code_engine.deploy.rollout.codec import RolloutProgress, progress_from_dict
+from code_engine.dora import runs
 from code_engine.dora.metrics import Metric
 from code_engine.dora.operations import (
     Objective,
@@ -246,12 +247,7 @@ def rollouts(session: Session, service_id: int) -> list[Rollout]:
     """The latest deployment of each environment, in promotion order."""
     result = []
     for environment in list_environments(session, service_id):
-        row = session.scalars(
-            select(DeploymentRow)
-            .where(DeploymentRow.environment_id == environment.id)
-            .order_by(DeploymentRow.created_at.desc(), DeploymentRow.id.desc())
-            .limit(1)
-        ).first()
+        row = runs.latest_in_environment(session, environment.id)
         if row is not None:
             result.append(rollout_of(environment.name, row))
     return result

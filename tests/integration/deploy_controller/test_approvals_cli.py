@@ -75,8 +75,11 @@ def shop(client: TestClient, admin_headers: dict[str, str], repo: Repo) -> Repo:
 
 def _json(result: Result) -> Any:
     # the in-process app's request log shares stdout here: the document starts at "{" or "["
+    # and log lines of later requests (the status command's recovery look) may follow it
     out = result.stdout
-    return json.loads(out[min(i for i in (out.find("{\n"), out.find("[\n")) if i >= 0) :])
+    start = min(i for i in (out.find("{\n"), out.find("[\n")) if i >= 0)
+    document, _ = json.JSONDecoder().raw_decode(out, start)
+    return document
 
 
 def test_approve_and_reject_from_the_command_line(

@@ -75,6 +75,10 @@ def test_dashboard_shows_the_four_keys_deployments_and_incidents(client: TestCli
     ).json()
     frequency = api["services"][0]["metrics"]["deployment_frequency"]["value"]
     assert f">{format_value(frequency)}<" in page.text
+    # the bands are named with the report and its year, as the API and the CLI name them
+    bands = api["bands"]
+    assert f'data-year="{bands["year"]}"' in page.text
+    assert f"{bands['report']} {bands['year']}" in page.text
 
 
 def _token(client: TestClient) -> str:
