@@ -27,7 +27,8 @@ from sqlalchemy.orm import Session
 from code_engine.auth.roles import Role, allows
 from code_engine.auth.tokens import Principal
 from code_engine.dora.events import CommitEvent, DeploymentEvent, Event, IncidentEvent
-from code_engine.store.tables import DeploymentRow, EnvironmentRow, IncidentRow
+from code_engine.dora.runs import existing_deployment_environment
+from code_engine.store.tables import EnvironmentRow, IncidentRow
 
 OPEN = "open"
 GLOBAL = "global"
@@ -142,28 +143,6 @@ def environment_name(session: Session, environment_id: int | None) -> str | None
     return session.scalars(
         select(EnvironmentRow.name).where(EnvironmentRow.id == environment_id)
     ).first()
-
-
-def deployment_environment(session: Session, deployment_id: int) -> str | None:
-    """The environment of a deployment, None when there is no such deployment."""
-    query = (
-        select(EnvironmentRow.name)
-        .join(DeploymentRow, DeploymentRow.environment_id == EnvironmentRow.id)
-        .where(DeploymentRow.id == deployment_id)
-    )
-    return session.scalars(query).first()
-
-
-def existing_deployment_environment(session: Session, external_id: str | None) -> str | None:
-    """The environment of the deployment an idempotency key would overwrite."""
-    if not external_id:
-        return None
-    query = (
-        select(EnvironmentRow.name)
-        .join(DeploymentRow, DeploymentRow.environment_id == EnvironmentRow.id)
-        .where(DeploymentRow.external_id == external_id)
-    )
-    return session.scalars(query).first()
 
 
 def existing_incident(session: Session, external_id: str | None) -> IncidentRow | None:

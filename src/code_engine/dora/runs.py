@@ -167,3 +167,25 @@ def latest_in_environment(session: Session, environment_id: int) -> DeploymentRo
         .order_by(DeploymentRow.created_at.desc(), DeploymentRow.id.desc())
     )
     return session.scalars(query.limit(1)).first()
+
+
+def deployment_environment(session: Session, deployment_id: int) -> str | None:
+    """The environment of a deployment, None when there is no such deployment."""
+    query = (
+        select(EnvironmentRow.name)
+        .join(DeploymentRow, DeploymentRow.environment_id == EnvironmentRow.id)
+        .where(DeploymentRow.id == deployment_id)
+    )
+    return session.scalars(query).first()
+
+
+def existing_deployment_environment(session: Session, external_id: str | None) -> str | None:
+    """The environment of the deployment an idempotency key would overwrite."""
+    if not external_id:
+        return None
+    query = (
+        select(EnvironmentRow.name)
+        .join(DeploymentRow, DeploymentRow.environment_id == EnvironmentRow.id)
+        .where(DeploymentRow.external_id == external_id)
+    )
+    return session.scalars(query).first()

@@ -7,7 +7,6 @@ from typing import Literal
 from fastapi import Response
 from pydantic import BaseModel, Field
 
-from code_engine.api.access import deployment_environment, existing_deployment_environment
 from code_engine.api.deps import (
     Cursor,
     Deployer,
@@ -40,6 +39,7 @@ from code_engine.deploy.service import DeployRequest, start_deployment
 from code_engine.deploy.store import DeploymentRecord, Status
 from code_engine.dora import fill
 from code_engine.dora.recording import record_deployment
+from code_engine.dora.runs import deployment_environment, existing_deployment_environment
 from code_engine.errors import UserError
 
 __all__ = ["router"]

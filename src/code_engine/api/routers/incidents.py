@@ -7,7 +7,7 @@ from datetime import datetime
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from code_engine.api.access import deployment_environment, environment_name, existing_incident
+from code_engine.api.access import environment_name, existing_incident
 from code_engine.api.deps import (
     Cursor,
     Developer,
@@ -27,6 +27,7 @@ from code_engine.auth.tokens import Principal
 from code_engine.catalog.store import require_environment, require_service
 from code_engine.dora import incidents as store
 from code_engine.dora.incidents import IncidentRecord
+from code_engine.dora.runs import deployment_environment
 from code_engine.store.tables import IncidentRow
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"], responses=ERROR_RESPONSES)
