@@ -31,7 +31,7 @@ dev-run: dev-setup ## Migrate SQLite in the data directory, serve CODE and deliv
 	CODE_INSTANCE_USER=$(INSTANCE_USER) $(BIN)/codectl server --host $(HOST) --port $(PORT)
 
 dev-test: dev-setup ## Run the whole test suite with coverage (SQLite, and PostgreSQL when configured)
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal --cov --cov-report=term --cov-report=xml:build/coverage.xml
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal --durations=25 --cov --cov-report=term --cov-report=xml:build/coverage.xml
 
 ci-lint: dev-setup ## Linters, type checker and the repository's own file validators
 	$(BIN)/ruff check src tests benchmarks
