@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-
 from tests.support.components import binary
 from tests.support.network import free_port
 from tests.support.waiting import wait_until

@@ -23,7 +23,10 @@ SECRET_NAME = re.compile(
 )
 HARMLESS = re.compile(r"^(\d+(\.\d+)?|true|false|yes|no|on|off|none|null|)$", re.IGNORECASE)
 MIN_ENTROPY_LENGTH = 20
-ENTROPY_BITS = 4.0  # per character; English text and paths stay well below
+ENTROPY_BITS = 4.0  # per character, as detect-secrets' base64 plugin says
+HEX_ENTROPY_BITS = 3.0  # hex has 16 symbols: 4 bits at most
+TOKEN_CHARS = re.compile(r"^[A-Za-z0-9+/=_-]+$")  # base64 and base64url: keys, not URLs
+HEX = re.compile(r"^[0-9a-fA-F]+$")
 
 
 @dataclass(frozen=True)
@@ -71,8 +74,10 @@ def secret_sign(name: str, value: str) -> str | None:
     for kind, pattern in _known_formats():
         if pattern.search(value):
             return f"it matches the format of a {kind}"
-    if len(value) >= MIN_ENTROPY_LENGTH and " " not in value and entropy(value) >= ENTROPY_BITS:
-        return f"a high-entropy string ({entropy(value):.1f} bits per character)"
+    if len(value) >= MIN_ENTROPY_LENGTH and TOKEN_CHARS.match(value):
+        bits = entropy(value)
+        if bits >= (HEX_ENTROPY_BITS if HEX.match(value) else ENTROPY_BITS):
+            return f"a high-entropy string ({bits:.1f} bits per character)"
     if SECRET_NAME.search(name) and not HARMLESS.match(value.strip()):
         return f"its name ends in {SECRET_NAME.search(name)[2].upper()}"  # type: ignore[index]
     return None

@@ -1,0 +1,50 @@
+"""ExternalSecret objects rendered from an environment's secrets, valid against the CRD."""
+
+from __future__ import annotations
+
+import pytest
+
+from code_engine.errors import ConfigError
+from code_engine.secrets import StoreRef, render_external_secret, validate_external_secret
+
+SECRETS = {
+    "DATABASE_URL": "vault://secret/code/prod/db#url",
+    "API_TOKEN": "vault://kv/code/api#token",
+}
+
+
+@pytest.mark.parametrize("version", ["v1", "v1beta1"])
+def test_the_rendering_is_valid_against_the_crd_schema(version: str) -> None:
+    store = StoreRef("openbao", "SecretStore")
+    document = render_external_secret(
+        "code-engine", "prod", "code-prod", SECRETS, store=store, version=version
+    )
+    assert document is not None
+    assert validate_external_secret(document) == []
+    assert document["apiVersion"] == f"external-secrets.io/{version}"
+    assert document["spec"]["secretStoreRef"] == {"name": "openbao", "kind": "SecretStore"}
+    assert document["spec"]["data"] == [
+        {"secretKey": "API_TOKEN", "remoteRef": {"key": "kv/code/api", "property": "token"}},
+        {
+            "secretKey": "DATABASE_URL",
+            "remoteRef": {"key": "secret/code/prod/db", "property": "url"},
+        },
+    ]
+    assert document["spec"]["target"]["name"] == "code-engine-secrets"
+
+
+def test_the_validation_finds_what_breaks_the_schema() -> None:
+    document = render_external_secret("shop", "prod", "shop", SECRETS)
+    assert document is not None
+    document["spec"]["data"][0]["remoteRef"] = {"property": "url"}  # no key
+    document["spec"]["refreshInterval"] = 5
+    problems = validate_external_secret(document)
+    assert any("remoteRef" in p and "'key' is a required property" in p for p in problems)
+    assert any("refreshInterval" in p for p in problems)
+    assert validate_external_secret({"apiVersion": "v1", "kind": "Secret"})
+
+
+def test_no_secrets_no_object_and_host_references_are_refused() -> None:
+    assert render_external_secret("shop", "prod", "shop", {}) is None
+    with pytest.raises(ConfigError, match="use a vault:// reference"):
+        render_external_secret("shop", "prod", "shop", {"X": "env://X"})
