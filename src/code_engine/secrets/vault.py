@@ -37,6 +37,10 @@ class VaultConfig:
         return "approle" if self.role_id else "token"
 
 
+class _LoginRefusedError(Exception):
+    """The store refused CODE's AppRole login; carries the kind of refusal only."""
+
+
 class VaultBackend:
     """Reads KV v2 secrets; one client per backend, signed in on first use."""
 
@@ -62,6 +66,9 @@ class VaultBackend:
                 raise SecretError(where, "the store is sealed or down", kind=UNREACHABLE) from None
             except vault_errors.InvalidPath:
                 raise SecretError(where, "no such secret", kind=MISSING) from None
+            except _LoginRefusedError as exc:
+                reason = f"the store refused CODE's approle login ({exc})"
+                raise SecretError(where, reason, kind=DENIED) from None
             except vault_errors.Forbidden:
                 raise SecretError(
                     where, f"permission denied to CODE's {self.config.auth} login", kind=DENIED
@@ -101,9 +108,14 @@ class VaultBackend:
             timeout=config.timeout,
         )
         if config.role_id:
-            client.auth.approle.login(
-                role_id=config.role_id, secret_id=config.secret_id, mount_point=config.approle_mount
-            )
+            try:
+                client.auth.approle.login(
+                    role_id=config.role_id,
+                    secret_id=config.secret_id,
+                    mount_point=config.approle_mount,
+                )
+            except vault_errors.VaultError as exc:
+                raise _LoginRefusedError(type(exc).__name__) from None
         else:
             client.token = config.token
         self._client = client
