@@ -53,7 +53,8 @@ def test_a_bad_reference_says_what_is_wrong(text: str, says: str) -> None:
 
 def test_a_spec_with_secrets_loads() -> None:
     spec = load_spec_text(SPEC.format(reference="vault://secret/shop/db#password"))
-    assert dict(spec.environments[0].secrets) == {"DB_PASSWORD": "vault://secret/shop/db#password"}
+    reference = "vault://secret/shop/db#password"
+    assert dict(spec.environments[0].secrets) == {"DB_PASSWORD": reference}
 
 
 def test_a_bad_reference_is_refused_at_load_with_its_line() -> None:

@@ -15,7 +15,7 @@ from code_engine.deploy.local.backoff import RestartPolicy
 from code_engine.deploy.local.command import command_argv, render_env
 from code_engine.deploy.local.errors import (
     CANNOT_START,
-    SECRET_UNAVAILABLE,
+    UNRESOLVED,
     InstanceStartError,
     start_error,
 )
@@ -67,12 +67,12 @@ def resolve_secrets(spec: LaunchSpec, resolve: SecretSource | None, label: str) 
     if resolve is None:
         raise InstanceStartError(
             f"cannot start {label}: it needs secrets and this engine resolves none",
-            kind=SECRET_UNAVAILABLE,
+            kind=UNRESOLVED,
         )
     try:
         return dict(resolve(spec.secrets))
     except SecretError as exc:
-        raise InstanceStartError(f"cannot start {label}: {exc}", kind=SECRET_UNAVAILABLE) from None
+        raise InstanceStartError(f"cannot start {label}: {exc}", kind=UNRESOLVED) from None
 
 
 class Launcher:
