@@ -3,8 +3,9 @@
 On Kubernetes CODE never handles a value: it renders one ExternalSecret per environment that
 tells the operator, running in the cluster, which keys of which store to copy into a
 Kubernetes Secret. Only `vault://` references can be rendered (the store is a SecretStore or
-ClusterSecretStore of the Vault provider, KV v2, without a `path`: the mount is the first part
-of each key); `env://` and `file://` name things of CODE's own host and are refused.
+ClusterSecretStore of the Vault provider, KV v2: with a `path`, the store's mount, keys are
+relative to it; without, the mount is the first part of each key); `env://` and `file://`
+name things of CODE's own host and are refused.
 """
 
 from __future__ import annotations
@@ -28,10 +29,12 @@ CRD_FILE = "external-secrets-externalsecrets-crd.yaml"
 
 @dataclass(frozen=True)
 class StoreRef:
-    """The SecretStore or ClusterSecretStore the operator reads from."""
+    """The SecretStore or ClusterSecretStore the operator reads from; `mount` is the KV v2
+    mount the store's Vault provider sets as its `path` (empty: none, keys name the mount)."""
 
     name: str = "vault"
     kind: str = "ClusterSecretStore"
+    mount: str = ""
 
 
 def secret_name(service: str) -> str:
@@ -61,7 +64,13 @@ def render_external_secret(
                 f"environment {environment}: secret {name} = {text}: a Kubernetes target "
                 "reads secrets from a secret store; use a vault:// reference"
             )
-        remote = {"key": f"{reference.mount}/{reference.path}", "property": reference.key}
+        if store.mount and reference.mount != store.mount:
+            raise ConfigError(
+                f"environment {environment}: secret {name} = {text}: the {store.kind} "
+                f"{store.name} reads the mount {store.mount!r}, not {reference.mount!r}"
+            )
+        key = reference.path if store.mount else f"{reference.mount}/{reference.path}"
+        remote = {"key": key, "property": reference.key}
         data.append({"secretKey": name, "remoteRef": remote})
     labels = {
         "app.kubernetes.io/name": service,

@@ -51,3 +51,26 @@ def test_no_secrets_no_object_and_host_references_are_refused() -> None:
     assert render_external_secret("shop", "prod", "shop", {}) is None
     with pytest.raises(ConfigError, match="use a vault:// reference"):
         render_external_secret("shop", "prod", "shop", {"X": "env://X"})
+
+
+def test_a_store_with_a_mount_gets_keys_relative_to_it() -> None:
+    store = StoreRef("vault", "SecretStore", mount="kv-code-engine-prod")
+    refs = {"CODE_DATABASE_URL": "vault://kv-code-engine-prod/code-engine/database#url"}
+    document = render_external_secret("code-engine", "prod", "code-prod", refs, store=store)
+    assert document is not None and validate_external_secret(document) == []
+    [entry] = document["spec"]["data"]
+    assert entry["remoteRef"] == {"key": "code-engine/database", "property": "url"}
+    with pytest.raises(ConfigError, match="reads the mount 'kv-code-engine-prod', not 'kv'"):
+        render_external_secret("code-engine", "prod", "code-prod", SECRETS, store=store)
+
+
+def test_codes_own_prod_secrets_render_for_its_store() -> None:
+    from pathlib import Path
+
+    from code_engine.spec import load_spec
+
+    spec = load_spec(Path(__file__).resolve().parents[3] / "code.yaml")
+    prod = spec.environment("prod")
+    store = StoreRef("vault", "SecretStore", mount="kv-code-engine-prod")
+    document = render_external_secret("code-engine", "prod", "code-prod", prod.secrets, store=store)
+    assert document is not None and validate_external_secret(document) == []
