@@ -78,3 +78,17 @@ def test_remembered_values_are_scrubbed_from_log_fields() -> None:
         assert scrub.scrub_value({"e": [VALUE]}) == {"e": ["[redacted]"]}
     finally:
         scrub.forget_all()
+
+
+def test_a_resolved_value_never_reaches_a_log_line(capsys: pytest.CaptureFixture[str]) -> None:
+    from code_engine.observe.logging import configure_logging, get_logger
+
+    configure_logging("info", "json")
+    resolver = SecretResolver({"vault": FakeSecretStore({REF: VALUE})})
+    try:
+        values = resolver.resolve({"DB_PASSWORD": REF})
+        get_logger("test").warning("oops", detail=f"dsn=postgres://u:{values['DB_PASSWORD']}@db")
+        line = capsys.readouterr().err
+        assert "dsn=postgres://u:[redacted]@db" in line and VALUE not in line
+    finally:
+        scrub.forget_all()
