@@ -31,12 +31,16 @@ def _digest(key: bytes, value: str) -> str:
     return hashlib.blake2b(value.encode(), key=key, digest_size=16).hexdigest()
 
 
+def _length(value: str) -> int:
+    return len(value.encode())
+
+
 @dataclass(frozen=True)
 class Fingerprints:
     """The digests of the secret values once given to instances logging in one directory."""
 
     key: bytes
-    entries: tuple[tuple[int, str], ...]  # (length in characters, digest), oldest first
+    entries: tuple[tuple[int, str], ...]  # (length in UTF-8 bytes, digest), oldest first
 
     @classmethod
     def load(cls, directory: Path) -> Fingerprints | None:
@@ -53,25 +57,29 @@ class Fingerprints:
         """`line` with every window that is a known secret value masked."""
         if not self.entries:
             return line
-        digests = {digest for _, digest in self.entries}
+        data = line.encode()
+        digests = {bytes.fromhex(digest) for _, digest in self.entries}
+        keyed = hashlib.blake2b(key=self.key, digest_size=16)  # copied: keying costs a block
         found: list[tuple[int, int]] = []
         for length in sorted({n for n, _ in self.entries}, reverse=True):
-            start = 0
-            while start + length <= len(line):
-                if _digest(self.key, line[start : start + length]) in digests:
+            start, last = 0, len(data) - length
+            while start <= last:
+                window = keyed.copy()
+                window.update(data[start : start + length])
+                if window.digest() in digests:
                     found.append((start, start + length))
                     start += length
                 else:
                     start += 1
         if not found:
             return line
-        parts, last = [], 0
+        parts, end_of_last = [], 0
         for start, end in sorted(found):
-            if start < last:  # overlaps a longer value masked already
+            if start < end_of_last:  # overlaps a longer value masked already
                 continue
-            parts += [line[last:start], MASK]
-            last = end
-        return "".join([*parts, line[last:]])
+            parts += [data[end_of_last:start], MASK.encode()]
+            end_of_last = end
+        return b"".join([*parts, data[end_of_last:]]).decode(errors="replace")
 
 
 def record(directory: Path, values: Iterable[str]) -> None:
@@ -84,7 +92,7 @@ def record(directory: Path, values: Iterable[str]) -> None:
         found = Fingerprints.load(directory)
         key = found.key if found is not None else secrets.token_bytes(32)
         old = [] if found is None else list(found.entries)
-        new = [(len(v), _digest(key, v)) for v in wanted]
+        new = [(_length(v), _digest(key, v)) for v in wanted]
         entries = [e for e in old if e not in new] + list(dict.fromkeys(new))
         data = {"key": key.hex(), "entries": [list(e) for e in entries[-MAX_ENTRIES:]]}
         path = directory / FILENAME

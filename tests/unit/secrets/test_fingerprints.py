@@ -28,3 +28,10 @@ def test_no_file_means_nothing_to_mask(tmp_path: Path) -> None:
     assert Fingerprints.load(tmp_path) is None
     record(tmp_path, [])
     assert Fingerprints.load(tmp_path) is None
+
+
+def test_values_and_lines_beyond_ascii(tmp_path: Path) -> None:
+    record(tmp_path, ["pässwörd-ünïcode"])
+    masks = Fingerprints.load(tmp_path)
+    assert masks is not None
+    assert masks.redact("→ DB=pässwörd-ünïcode ←") == "→ DB=[redacted] ←"
