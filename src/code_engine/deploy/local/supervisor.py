@@ -186,9 +186,10 @@ class Supervisor:
         with self._lock:
             self._ensure_loaded()
             spec = self._specs.get(version)
-            if spec is None:
-                raise ConfigError(f"{version} does not run in {self.environment}")
-            resolve_secrets(spec, self.launcher.secrets, f"{version} (restart)")
+        if spec is None:
+            raise ConfigError(f"{version} does not run in {self.environment}")
+        resolve_secrets(spec, self.launcher.secrets, f"{version} (restart)")  # off the lock
+        with self._lock:
             records = sorted(
                 (r for r in self._records.values() if r.version == version), key=lambda r: r.key
             )
