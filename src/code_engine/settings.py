@@ -141,6 +141,18 @@ class Settings(BaseSettings):
     dr_scratch_dir: Path | None = Field(
         None, description="Scratch space for drills and restore tests; default data_dir/dr-scratch."
     )
+    vault_addr: str = Field(
+        "", description="Vault or OpenBao address for vault:// secrets, e.g. https://vault:8200."
+    )
+    vault_token: SecretStr = Field(SecretStr(""), description="Token CODE reads secrets with.")
+    vault_role_id: str = Field("", description="AppRole role id; set it to log in with AppRole.")
+    vault_secret_id: SecretStr = Field(SecretStr(""), description="AppRole secret id.")
+    vault_approle_mount: str = Field("approle", description="Mount path of the AppRole method.")
+    vault_namespace: str = Field("", description="Vault Enterprise/OpenBao namespace; none.")
+    vault_ca_cert: str = Field("", description="CA bundle to verify the store's TLS; system's.")
+    vault_timeout_seconds: float = Field(
+        10, gt=0, le=300, description="Timeout of one request to the store."
+    )
 
     @field_validator("data_dir", "jwt_keys_dir", "dr_key_file", "dr_spec", mode="after")
     @classmethod

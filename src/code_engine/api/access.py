@@ -74,6 +74,7 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/deployments/rollback"): Rule(
         Role.deployer, ENVIRONMENT, "body `environment`"
     ),
+    ("POST", "/api/v1/deployments/restart"): Rule(Role.deployer, ENVIRONMENT, "body `environment`"),
     ("GET", "/api/v1/deployments/{deployment_id}"): Rule(
         Role.viewer, ENVIRONMENT, "the deployment's"
     ),

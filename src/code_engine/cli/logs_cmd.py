@@ -27,7 +27,8 @@ def logs(
         None, "--data-dir", help="Data directory (default: CODE_DATA_DIR)."
     ),
 ) -> None:
-    """Print the last lines of every instance log of SERVICE in ENV (and the router's)."""
+    """Print the last lines of every instance log of SERVICE in ENV (and the router's), the
+    secret values given to the instances masked."""
     root = data_dir or Settings().data_dir
     directory = environment_log_dir(root, service, env)
     if not directory.is_dir():

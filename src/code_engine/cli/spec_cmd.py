@@ -9,6 +9,7 @@ import typer
 
 from code_engine.cli.output import OutputFormat, print_json, render_rows
 from code_engine.errors import InvalidFileError
+from code_engine.secrets import find_plain_secrets
 from code_engine.spec import (
     SPEC_FILENAME,
     CanaryStrategy,
@@ -19,6 +20,7 @@ from code_engine.spec import (
     Strategy,
     json_schema,
     load_spec,
+    locate_in_file,
 )
 
 
@@ -38,9 +40,14 @@ def validate(
         OutputFormat, typer.Option("--output", "-o", help="Output format.")
     ] = OutputFormat.table,
 ) -> None:
-    """Check a code.yaml; print each problem as FILE:LINE:COLUMN: FIELD: MESSAGE (exit 2)."""
+    """Check a code.yaml; print each problem as FILE:LINE:COLUMN: FIELD: MESSAGE (exit 2).
+
+    A plain `env:` value that looks like a secret is a problem too: move it to `secrets:`."""
     try:
         spec = load_spec(file)
+        plain = [locate_in_file(file, p.field, p.advice) for p in find_plain_secrets(spec)]
+        if plain:  # committed with code.yaml: refused like any other invalid field
+            raise InvalidFileError(problems=plain)
     except InvalidFileError as exc:
         if output is OutputFormat.json:
             problems = [asdict(problem) for problem in exc.problems]

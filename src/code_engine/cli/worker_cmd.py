@@ -20,6 +20,7 @@ from code_engine.deploy.controller.routing import Router
 from code_engine.deploy.local.identity import resolve_instance_user
 from code_engine.deploy.rollout import MetricProvider
 from code_engine.errors import UserError
+from code_engine.secrets import SecretResolver, default_backends
 from code_engine.settings import Settings
 from code_engine.store.datadir import secure_data_dir
 from code_engine.worker import Worker, WorkerConfig, start_worker_thread
@@ -57,6 +58,7 @@ def worker_config(settings: Settings, poll: float, prometheus_url: str | None) -
         poll=poll,
         provider_factory=prometheus_factory(prometheus_url),
         instance_user=user,
+        secrets=SecretResolver(default_backends(settings)).resolve,
     )
 
 

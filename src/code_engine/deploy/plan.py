@@ -101,15 +101,19 @@ class Launch:
     env: Mapping[str, str] = field(default_factory=dict)
     ready_timeout: float = INSTANCE_READY_SECONDS
     stop_grace: float = STOP_GRACE_SECONDS
+    # variable -> secret reference (never a value), resolved when each instance starts
+    secrets: Mapping[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["env"] = dict(self.env)
+        data["secrets"] = dict(self.secrets)
         return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Launch:
-        return cls(**{**data, "env": dict(data.get("env", {}))})
+        env, secrets = dict(data.get("env", {})), dict(data.get("secrets", {}))
+        return cls(**{**data, "env": env, "secrets": secrets})
 
 
 def launch_of(spec: ServiceSpec, environment: str, version: str, sha: str, repo: str) -> Launch:
@@ -124,6 +128,7 @@ def launch_of(spec: ServiceSpec, environment: str, version: str, sha: str, repo:
         health_path=target.health_path,
         env=dict(target.env),
         ready_timeout=target.ready_timeout.total_seconds(),
+        secrets=dict(spec.environment(environment).secrets),
     )
 
 

@@ -9,6 +9,8 @@ from typing import Any
 import structlog
 from opentelemetry import trace
 
+from code_engine.observe.scrub import scrub_value
+
 SECRET_KEYS = frozenset(
     {"password", "client_secret", "secret", "token", "access_token", "authorization"}
 )
@@ -26,6 +28,8 @@ def _redact(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, Any]:
     for key in list(event):
         if key.lower() in SECRET_KEYS:
             event[key] = "[redacted]"
+        else:  # a secret value CODE resolved never shows, whatever the field
+            event[key] = scrub_value(event[key])
     return event
 
 

@@ -6,7 +6,7 @@ from code_engine.spec.backup import Backup, BackupSource, Retention
 from code_engine.spec.cron import CronSchedule, parse_cron
 from code_engine.spec.duration import Duration, format_duration, parse_duration
 from code_engine.spec.environment import Environment, Protection
-from code_engine.spec.loader import SPEC_FILENAME, load_spec, load_spec_text
+from code_engine.spec.loader import SPEC_FILENAME, load_spec, load_spec_text, locate_in_file
 from code_engine.spec.quality import QualityGates, Slos
 from code_engine.spec.reference import render_reference
 from code_engine.spec.schema import json_schema
@@ -55,6 +55,7 @@ __all__ = [
     "json_schema",
     "load_spec",
     "load_spec_text",
+    "locate_in_file",
     "parse_cron",
     "parse_duration",
     "render_reference",

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
-from code_engine.spec.base import DnsLabel, NonBlank, SpecModel
+from code_engine.spec.base import DnsLabel, NonBlank, SpecModel, rule_error
+from code_engine.spec.secret_refs import SecretReferenceText
 from code_engine.spec.strategy import Strategy
-from code_engine.spec.targets import Target
+from code_engine.spec.targets import EnvName, LocalTarget, Target
 
 
 class Protection(SpecModel):
@@ -37,3 +38,24 @@ class Environment(SpecModel):
     strategy: Strategy | None = Field(
         default=None, description="Rollout strategy here; unset uses the top-level `rollout`."
     )
+    secrets: dict[EnvName, SecretReferenceText] = Field(
+        default={},
+        description="Environment variables whose values come from a secret store, resolved "
+        "when each instance starts and never stored by CODE: `vault://MOUNT/PATH#KEY` (KV v2 "
+        "on Vault or OpenBao), `env://NAME` (the worker's environment) or `file:///path` (a "
+        "mounted file). On Kubernetes they become ExternalSecret objects. See docs/secrets.md.",
+        examples=[{"DATABASE_URL": "vault://secret/shop/db#url"}],
+        json_schema_extra={"additionalProperties": False},
+    )
+
+    @model_validator(mode="after")
+    def _secrets_apart_from_env(self) -> Environment:
+        if isinstance(self.target, LocalTarget):
+            for name in self.secrets:
+                if name in self.target.env:
+                    raise rule_error(
+                        f"{name} is both a plain env value and a secret: keep it in secrets",
+                        "secrets",
+                        name,
+                    )
+        return self

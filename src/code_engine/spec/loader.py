@@ -14,7 +14,7 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from code_engine.errors import InvalidFileError, Location, UserError
 from code_engine.spec.bounded import DEFAULT_LIMITS, compose_bounded, syntax_problem
-from code_engine.spec.locate import locate_errors
+from code_engine.spec.locate import locate_errors, locate_field
 from code_engine.spec.service import ServiceSpec
 
 SPEC_FILENAME = "code.yaml"
@@ -68,6 +68,13 @@ def load_spec_text(text: str, filename: str = SPEC_FILENAME) -> ServiceSpec:
     except ValidationError as exc:
         problems = locate_errors(exc, data, filename, ServiceSpec)
         raise InvalidFileError(problems=problems) from None
+
+
+def locate_in_file(path: str, loc: tuple[Any, ...], message: str) -> Location:
+    """Where the key at `loc` is written in the (valid) spec file `path`, with `message`."""
+    text = Path(path).read_text(encoding="utf-8-sig")
+    data = YAML(typ="rt").load(text)
+    return locate_field(data, path, loc, message)
 
 
 def _structure_problems(root: Node, filename: str) -> list[Location]:

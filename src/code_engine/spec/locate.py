@@ -31,6 +31,13 @@ def locate_errors(
     return sorted(problems, key=lambda p: (p.line or 0, p.column or 0))
 
 
+def locate_field(data: CommentedMap, filename: str, loc: Loc, message: str) -> Location:
+    """The location of the key at `loc` (a path of keys and indexes) with `message`."""
+    path, (line, column) = _walk(data, loc, at_key=True)
+    field = ".".join(str(part) for part in path)
+    return Location(filename, line + 1, column + 1, field, message)
+
+
 def _locate(
     detail: ErrorDetails, data: CommentedMap, filename: str, model: type[BaseModel]
 ) -> Location:

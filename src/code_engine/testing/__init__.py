@@ -7,6 +7,7 @@ not the adapter, is under test.
 """
 
 from code_engine.testing.router import FakeRouter
+from code_engine.testing.secrets import FakeSecretStore
 from code_engine.testing.target import FakeTarget, FakeTargets, Traffic
 
-__all__ = ["FakeRouter", "FakeTarget", "FakeTargets", "Traffic"]
+__all__ = ["FakeRouter", "FakeSecretStore", "FakeTarget", "FakeTargets", "Traffic"]

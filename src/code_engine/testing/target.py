@@ -63,6 +63,9 @@ class FakeTarget:
         self.running[launch.version] = InstanceState.STARTING
         self._starting[launch.version] = self.start_ticks
 
+    def restart(self, version: str) -> None:
+        self.log.append(f"restart {version}")
+
     def stop(self, version: str) -> None:
         self.log.append(f"stop {version}")
         self.running.pop(version, None)

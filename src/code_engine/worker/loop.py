@@ -22,6 +22,7 @@ from code_engine.deploy.controller.environment import ControllerConfig, Environm
 from code_engine.deploy.controller.local_target import LocalOptions, ProviderFactory, local_opener
 from code_engine.deploy.controller.target import TargetOpener
 from code_engine.deploy.local.identity import InstanceUser
+from code_engine.deploy.local.launcher import SecretSource
 from code_engine.observe.logging import get_logger
 from code_engine.store.engine import Database
 
@@ -39,6 +40,7 @@ class WorkerConfig:
     pip_args: tuple[str, ...] = ()
     reassert_interval: float = 5.0  # seconds between two checks of a router's routing
     instance_user: InstanceUser | None = None  # local instances' user; None: the worker's
+    secrets: SecretSource | None = None  # resolves services' `secrets:`; None: none can run
 
     @property
     def controller(self) -> ControllerConfig:
@@ -51,6 +53,7 @@ def default_targets(config: WorkerConfig) -> dict[str, TargetOpener]:
         provider_factory=config.provider_factory,
         pip_args=config.pip_args,
         instance_user=config.instance_user,
+        secrets=config.secrets,
     )
     return {"local": local_opener(options)}
 

@@ -243,6 +243,10 @@ def _samples(ids: dict[str, int]) -> dict[tuple[str, str], Callable[[int], dict[
             "url": "/api/v1/deployments/rollback",
             "json": {"service": SERVICE, "environment": "prod"},
         },
+        ("POST", "/api/v1/deployments/restart"): lambda n: {
+            "url": "/api/v1/deployments/restart",
+            "json": {"service": SERVICE, "environment": "prod"},
+        },
         ("GET", "/api/v1/deployments/{deployment_id}"): lambda n: {
             "url": f"/api/v1/deployments/{deployment}"
         },

@@ -20,7 +20,7 @@ from code_engine.api.routers.deploy_common import (
 )
 from code_engine.auth.roles import Role
 from code_engine.auth.tokens import Principal
-from code_engine.deploy import service, store
+from code_engine.deploy import restarts, service, store
 from code_engine.deploy.protection import NotADeployerError, SelfApprovalError
 from code_engine.deploy.rollout import Command
 from code_engine.deploy.views import environment_status
@@ -105,6 +105,25 @@ def rollback(
         )
     except NotADeployerError as exc:
         raise forbidden(exc) from exc
+    return detail(session, row.id)
+
+
+class RestartBody(BaseModel):
+    service: str
+    environment: str
+
+
+@router.post(
+    "/restart",
+    response_model=DeploymentDetail,
+    status_code=202,
+    summary="Restart the instances serving an environment one by one (rotated secrets)",
+)
+def restart(
+    body: RestartBody, session: SessionDep, principal: Deployer, now: Now
+) -> DeploymentDetail:
+    authorize(principal, Role.deployer, body.environment)
+    row = restarts.request_restart(session, actor(principal), body.service, body.environment, now)
     return detail(session, row.id)
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from code_engine.clock import Clock, utc_now
 from code_engine.deploy import environments as envs
+from code_engine.deploy import restarts
 from code_engine.deploy.controller import lease
 from code_engine.deploy.controller.persist import (
     Loaded,
@@ -68,6 +69,7 @@ class Plan:
     active_id: int | None  # the deployment in flight, if any
     serving: str | None  # the version of the latest run or succeeded deployment
     target_kind: str = LOCAL
+    serving_id: int | None = None  # the deployment that `serving` comes from
 
 
 @dataclass
@@ -107,6 +109,8 @@ class EnvironmentController:
                 self._reassert(target, plan.serving)
             if self.reconcile_due:
                 self._reconcile(target, owned)
+            if plan.serving is not None and plan.serving_id is not None:
+                self._restart_if_asked(target, plan.serving_id, plan.serving, now)
             return self.config.poll
         if self._check_due():
             target.check()
@@ -128,6 +132,7 @@ class EnvironmentController:
                 None if active is None else active.id,
                 latest.version,
                 str(latest.state.get("target", LOCAL)),
+                latest.id,
             )
 
     def _open(self, plan: Plan) -> Target:
@@ -181,6 +186,20 @@ class EnvironmentController:
                 repaired=repaired,
                 url=target.url,
             )
+
+    def _restart_if_asked(
+        self, target: Target, deployment_id: int, version: str, now: datetime
+    ) -> None:
+        """Take the restart requests of the serving deployment (`codectl restart`)."""
+        with self.db.session() as session:
+            asked = restarts.pending_restarts(session, deployment_id)
+            if not asked or not lease.holds(session, self.lease_name, self.owner, now):
+                return
+            for row in asked:
+                row.consumed_at = now
+            by = sorted({row.principal for row in asked})
+        target.restart(version)
+        events.info("instances_restart", **self._where(), version=version, requested_by=by)
 
     def _reconcile(self, target: Target, owned: set[str]) -> None:
         """Stop what runs or is routed here that no deployment owns."""

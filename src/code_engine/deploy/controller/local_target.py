@@ -5,6 +5,7 @@ provider such as Prometheus), and the slow jobs (build, start, drain, stop) on t
 from __future__ import annotations
 
 import enum
+import sys
 import threading
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -25,6 +26,7 @@ from code_engine.deploy.controller.routing import (
 from code_engine.deploy.controller.target import Observed, Reconciled, TargetOpener, TargetSite
 from code_engine.deploy.local import InstanceInfo, LaunchSpec, Supervisor, build_release
 from code_engine.deploy.local.identity import InstanceUser
+from code_engine.deploy.local.launcher import SecretSource, resolve_secrets
 from code_engine.deploy.plan import Launch
 from code_engine.deploy.rollout import (
     InstanceState,
@@ -60,6 +62,7 @@ class LocalOptions:
     routers: Mapping[str, RouterOpener] = field(default_factory=lambda: dict(ROUTERS))
     monitor_interval: float = 1.0
     instance_user: InstanceUser | None = None  # whom instances run as; None: CODE's own user
+    secrets: SecretSource | None = None  # resolves `secrets:`; None: a release with some fails
 
 
 def local_opener(options: LocalOptions) -> TargetOpener:
@@ -87,7 +90,11 @@ class LocalTarget:
             site.data_dir, site.service, site.environment, site.router, options.routers
         )
         self.supervisor = Supervisor(
-            site.service, site.environment, site.data_dir, user=options.instance_user
+            site.service,
+            site.environment,
+            site.data_dir,
+            user=options.instance_user,
+            secrets=options.secrets,
         )
         self.supervisor.adopt()
         self.supervisor.start_monitor(options.monitor_interval)
@@ -301,6 +308,9 @@ class LocalTarget:
         self.jobs.start(key, lambda: self._build_and_start(launch), f"start {launch.version}")
 
     def _build_and_start(self, launch: Launch) -> None:
+        # every secret first: a store that is down or a missing key fails the release
+        # before anything is built or started, and the message names the reference
+        resolve_secrets(self._launch_spec(launch, Path()), self.options.secrets, launch.version)
         artifact = build_release(
             Path(launch.repo),
             launch.sha,
@@ -309,19 +319,32 @@ class LocalTarget:
             data_dir=self.data_dir,
             pip_args=self.options.pip_args,
         )
-        self.supervisor.start(
-            LaunchSpec(
-                version=launch.version,
-                command=launch.command,
-                cwd=artifact.path,
-                instances=launch.instances,
-                env=dict(launch.env),
-                health_path=launch.health_path,
-                python=str(artifact.python),
-                ready_timeout=launch.ready_timeout,
-                stop_grace=launch.stop_grace,
-            )
+        self.supervisor.start(self._launch_spec(launch, artifact.path, str(artifact.python)))
+
+    @staticmethod
+    def _launch_spec(launch: Launch, cwd: Path, python: str = "") -> LaunchSpec:
+        return LaunchSpec(
+            version=launch.version,
+            command=launch.command,
+            cwd=cwd,
+            instances=launch.instances,
+            env=dict(launch.env),
+            health_path=launch.health_path,
+            ready_timeout=launch.ready_timeout,
+            stop_grace=launch.stop_grace,
+            secrets=dict(launch.secrets),
+            python=python or sys.executable,
         )
+
+    def restart(self, version: str) -> None:
+        """Restart the instances of `version` one by one (in the background), so that they
+        get the secret values of now; a failure is logged and leaves them running."""
+
+        def restart_all() -> None:
+            self.supervisor.restart(version)
+            log.info("instances restarted", service=self.service, version=version)
+
+        self.jobs.start(("restart", version), restart_all, f"restart {version}")
 
     def stop(self, version: str) -> None:
         def drain_and_stop() -> None:

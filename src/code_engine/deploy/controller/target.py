@@ -71,6 +71,10 @@ class Target(Protocol):
     def stop(self, version: str) -> None:
         """Drain the version (requests in flight finish), then stop it."""
 
+    def restart(self, version: str) -> None:
+        """Restart the running instances of `version` one by one, so that they get the
+        secret values of now (in the background; a failure leaves them running)."""
+
     def weigh(self, weights: Mapping[str, int]) -> None:
         """Split the traffic: relative weights per version, a version left out gets 0."""
 

@@ -15,6 +15,7 @@ CRASHED = "crashed"  # the process exited before it was ready
 NOT_READY = "not_ready"  # it ran but never answered its health path in time
 CANNOT_START = "cannot_start"  # it could not be started at all (a full disk, no command, ...)
 PORT_IN_USE = "port_in_use"  # it exited because its port was taken
+UNRESOLVED = "unresolved"  # a secret it needs could not be resolved from its store
 
 
 class InstanceStartError(CodeError):

@@ -13,11 +13,19 @@ from typing import Any, BinaryIO
 
 from code_engine.deploy.local.backoff import RestartPolicy
 from code_engine.deploy.local.command import command_argv, render_env
-from code_engine.deploy.local.errors import CANNOT_START, InstanceStartError, start_error
+from code_engine.deploy.local.errors import (
+    CANNOT_START,
+    UNRESOLVED,
+    InstanceStartError,
+    start_error,
+)
 from code_engine.deploy.local.identity import InstanceUser, unreachable_parent
 from code_engine.deploy.local.logfiles import LogLimits, last_lines, rotate_if_needed
 from code_engine.deploy.local.model import InstanceRecord, InstanceState, LaunchSpec
 from code_engine.deploy.local.proc import is_same_process, reap, start_ticks
+from code_engine.secrets import SecretError, fingerprints
+
+SecretSource = Callable[[Mapping[str, str]], Mapping[str, str]]
 
 # Never handed to instances: the engine's own settings (secrets among them) and variables
 # that would make a release's interpreter load the engine's packages.
@@ -43,10 +51,28 @@ def log_marker(path: Path, message: str, clock: Callable[[], float] = time.time)
 
 
 def log_tail(path: str | Path, count: int = 20) -> list[str]:
+    """The last lines of an instance log, secret values it was given masked."""
     try:
-        return last_lines(Path(path), count)
+        lines = last_lines(Path(path), count)
     except OSError:
         return []
+    masks = fingerprints.redactor(Path(path).parent)
+    return lines if masks is None else [masks.redact(line) for line in lines]
+
+
+def resolve_secrets(spec: LaunchSpec, resolve: SecretSource | None, label: str) -> dict[str, str]:
+    """The values of `spec.secrets`, resolved now; InstanceStartError names the reference."""
+    if not spec.secrets:
+        return {}
+    if resolve is None:
+        raise InstanceStartError(
+            f"cannot start {label}: it needs secrets and this engine resolves none",
+            kind=UNRESOLVED,
+        )
+    try:
+        return dict(resolve(spec.secrets))
+    except SecretError as exc:
+        raise InstanceStartError(f"cannot start {label}: {exc}", kind=UNRESOLVED) from None
 
 
 class Launcher:
@@ -58,11 +84,13 @@ class Launcher:
         limits: LogLimits,
         clock: Callable[[], float] = time.time,
         user: InstanceUser | None = None,
+        secrets: SecretSource | None = None,
     ) -> None:
         self.base_env = dict(base_env)
         self.limits = limits
         self.clock = clock
         self.user = user
+        self.secrets = secrets
 
     def spawn(self, record: InstanceRecord, spec: LaunchSpec) -> subprocess.Popen[bytes]:
         """Start the process of `record`; updates its pid, start ticks, time and state.
@@ -72,7 +100,15 @@ class Launcher:
         """
         values = spec.placeholders(record.port)
         argv = command_argv(spec.command, values)
-        env = {**self.base_env, **render_env(spec.env, values), "PORT": str(record.port)}
+        label = f"{record.version} instance {record.index} on port {record.port}"
+        # resolved at each start, so a restart picks up a rotated value; never templated
+        secret_env = resolve_secrets(spec, self.secrets, label)
+        env = {
+            **self.base_env,
+            **render_env(spec.env, values),
+            **secret_env,
+            "PORT": str(record.port),
+        }
         if self.user is not None:
             blocked = unreachable_parent(spec.cwd, self.user.uid, {self.user.gid})
             if blocked is not None:
@@ -83,9 +119,10 @@ class Launcher:
                 )
             env.update(self.user.environment())
         log_path = Path(record.log_path)
-        label = f"{record.version} instance {record.index} on port {record.port}"
         try:
             log_path.parent.mkdir(parents=True, exist_ok=True)
+            # before the instance can print them: readers of its log mask these values
+            fingerprints.record(log_path.parent, secret_env.values())
             rotate_if_needed(log_path, self.limits)
             log_marker(log_path, f"starting {label}: {shlex.join(argv)}", self.clock)
             with log_path.open("ab") as log:

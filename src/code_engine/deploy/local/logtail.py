@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from code_engine.deploy.local.logfiles import last_lines, rotated
+from code_engine.secrets import fingerprints
 
 
 @dataclass(frozen=True)
@@ -67,16 +68,19 @@ def tail_logs(
     sleep: Callable[[float], None] = time.sleep,
 ) -> Iterator[LogLine]:
     """Yield the last `lines` lines of each `*.log` in `directory`; with `follow`, keep
-    yielding new lines (also of logs created later) until the caller stops iterating."""
+    yielding new lines (also of logs created later) until the caller stops iterating.
+    Secret values given to the instances are masked (`secrets.fingerprints`)."""
     followers: dict[Path, _Follower] = {}
+    masks = fingerprints.redactor(directory)
     for path in sorted(directory.glob("*.log")):
         size = path.stat().st_size
         for text in last_lines(path, lines, end=size):
-            yield LogLine(path.stem, text)
+            yield LogLine(path.stem, text if masks is None else masks.redact(text))
         followers[path] = _Follower(path, size)
     while follow:
+        masks = fingerprints.redactor(directory)  # a new release may have new secrets
         for path in sorted(directory.glob("*.log")):
             follower = followers.setdefault(path, _Follower(path, 0))
             for text in follower.read_new():
-                yield LogLine(path.stem, text)
+                yield LogLine(path.stem, text if masks is None else masks.redact(text))
         sleep(poll_interval)

@@ -39,6 +39,8 @@ class LaunchSpec:
     host: str = "127.0.0.1"
     ready_timeout: float = 60.0
     stop_grace: float = 10.0
+    # variable -> secret reference; the launcher resolves them at each start (never kept)
+    secrets: Mapping[str, str] = field(default_factory=dict)
 
     def placeholders(self, port: int) -> dict[str, str]:
         return {
@@ -52,11 +54,13 @@ class LaunchSpec:
         data = asdict(self)
         data["cwd"] = str(self.cwd)
         data["env"] = dict(self.env)
+        data["secrets"] = dict(self.secrets)
         return data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> LaunchSpec:
-        return cls(**{**data, "cwd": Path(data["cwd"]), "env": dict(data.get("env", {}))})
+        env, secrets = dict(data.get("env", {})), dict(data.get("secrets", {}))
+        return cls(**{**data, "cwd": Path(data["cwd"]), "env": env, "secrets": secrets})
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,14 @@ from code_engine.deploy.local.backoff import RestartPolicy
 from code_engine.deploy.local.errors import InstanceStartError
 from code_engine.deploy.local.health import Probe, http_probe
 from code_engine.deploy.local.identity import InstanceUser
-from code_engine.deploy.local.launcher import Launcher, default_base_env, log_marker, note_exit
+from code_engine.deploy.local.launcher import (
+    Launcher,
+    SecretSource,
+    default_base_env,
+    log_marker,
+    note_exit,
+    resolve_secrets,
+)
 from code_engine.deploy.local.logfiles import (
     LogLimits,
     environment_log_dir,
@@ -63,6 +70,7 @@ class Supervisor:
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
         user: InstanceUser | None = None,  # whom instances run as; None: CODE's own user
+        secrets: SecretSource | None = None,  # resolves a spec's secrets at each start
     ) -> None:
         self.service, self.environment = service, environment
         self.run_dir = data_dir / "run" / safe_name(service) / safe_name(environment)
@@ -71,7 +79,7 @@ class Supervisor:
         self.policy = policy or RestartPolicy()
         self.limits = log_limits or LogLimits()
         env = default_base_env(os.environ) if base_env is None else base_env
-        self.launcher = Launcher(env, self.limits, clock, user)
+        self.launcher = Launcher(env, self.limits, clock, user, secrets)
         self.probe, self.clock, self.sleep = probe, clock, sleep
         self._lock = threading.RLock()
         self._specs: dict[str, LaunchSpec] = {}
@@ -170,6 +178,38 @@ class Supervisor:
             with self._lock:
                 self._launching.discard(spec.version)
         return self.instances(spec.version)
+
+    def restart(self, version: str) -> list[InstanceInfo]:
+        """Restart the instances of `version` one at a time, each on its own port and
+        waited for until ready before the next, so that they start with the secret values
+        of now. The secrets are resolved first: when that fails, nothing is stopped."""
+        with self._lock:
+            self._ensure_loaded()
+            spec = self._specs.get(version)
+        if spec is None:
+            raise ConfigError(f"{version} does not run in {self.environment}")
+        resolve_secrets(spec, self.launcher.secrets, f"{version} (restart)")  # off the lock
+        with self._lock:
+            records = sorted(
+                (r for r in self._records.values() if r.version == version), key=lambda r: r.key
+            )
+            self._launching.add(version)
+        try:
+            for record in records:
+                stop_processes([record], spec.stop_grace, self._running, self.clock, self.sleep)
+                with contextlib.suppress(OSError):
+                    log_marker(
+                        Path(record.log_path), f"restarting {version} instance {record.index}"
+                    )
+                with self._lock:
+                    self._processes.pop(record.key, None)
+                    record.streak = 0
+                    self._spawn(record, spec)
+                self._wait_ready([record], spec)
+        finally:
+            with self._lock:
+                self._launching.discard(version)
+        return self.instances(version)
 
     def stop(self, version: str, grace: float | None = None) -> None:
         """SIGTERM every instance of `version`, SIGKILL after `grace`; forget the version."""
