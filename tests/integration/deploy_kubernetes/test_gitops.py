@@ -258,6 +258,7 @@ def test_two_concurrent_deploys_to_one_environment_never_interleave(
     subjects = git(remote, "log", "--format=%s", "main").splitlines()
     assert sorted(subjects[:3]) == [f"deploy(staging): shop {v}.0.0" for v in (1, 2, 3)]
     assert git(remote, "rev-list", "--count", "--merges", "main") == "0"
+    assert git(remote, "branch", "--format=%(refname:short)") == "main"
 
 
 def test_diff_shows_what_the_next_deploy_changes(
