@@ -9,6 +9,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from tests.support.git import git
+from tests.support.kubernetes import bare_remote, commit_elsewhere
+from tests.support.network import free_port
+from tests.support.waiting import wait_until
 
 from code_engine.deploy.kubernetes import (
     GitOpsUnreachable,
@@ -19,10 +23,6 @@ from code_engine.deploy.kubernetes import (
 from code_engine.deploy.kubernetes.gitops import GitOpsRepo
 from code_engine.deploy.kubernetes.message import Author, DeployMessage, trailers
 from code_engine.spec import GitOps, ServiceSpec
-from tests.support.git import git
-from tests.support.kubernetes import bare_remote, commit_elsewhere
-from tests.support.network import free_port
-from tests.support.waiting import wait_until
 
 ALICE = Author("Alice Deployer", "alice@example.test")
 FILE = "apps/shop/staging/manifests.yaml"
