@@ -8,6 +8,7 @@ file it came from. Workloads of the service's image then become Argo Rollouts ob
 
 from __future__ import annotations
 
+import os
 import posixpath
 import shutil
 import tempfile
@@ -108,6 +109,33 @@ def render_environment(
         objects=objects,
         sources=tuple(source for _, source in placed),
         text=dump(objects),
+    )
+
+
+def render_directory(repo_root: Path, directory: str, *, kubectl: Path | None = None) -> Rendered:
+    """Render a kustomization as it is (no image set, no Rollouts), e.g. Argo CD objects."""
+    shown = directory.rstrip("/")
+    path = (repo_root / directory).resolve()
+    _kustomization_file(path, shown)
+    binary = kubectl or kustomize.find_kubectl()
+    with tempfile.TemporaryDirectory(prefix="code-render-") as scratch:
+        # a wrapper asks for origin annotations without copying or touching the directory
+        wrapper = Path(scratch)
+        relative = os.path.relpath(path, wrapper)
+        metadata = {"resources": [relative], "buildMetadata": ["originAnnotations"]}
+        (wrapper / "kustomization.yaml").write_text(yaml.safe_dump(metadata), encoding="utf-8")
+        text = kustomize.build(binary, wrapper, shown)
+    root = repo_root.resolve()
+    placed = []
+    for obj, source in (_place(obj, "") for obj in _documents(text, shown)):
+        absolute = Path(os.path.normpath(wrapper / source))
+        if absolute.is_relative_to(root):
+            source = absolute.relative_to(root).as_posix()
+        placed.append((obj, source))
+    objects = tuple(obj for obj, _ in placed)
+    sources = tuple(source for _, source in placed)
+    return Rendered(
+        environment="", version="", image="", objects=objects, sources=sources, text=dump(objects)
     )
 
 
