@@ -111,15 +111,15 @@ check_terraform() {
   # init writes .terraform/ and a lock file: work on a copy, never in the repository
   local scratch root plugins=()
   scratch="$(mktemp -d)"
-  trap 'rm -rf "$scratch"' RETURN
   cp -R infra/. "$scratch/"
   # offline machines carry a provider mirror; elsewhere init downloads the providers
   if [ -d "$TF_PLUGIN_DIR" ]; then plugins=(-plugin-dir="$TF_PLUGIN_DIR"); fi
-  for root in . bootstrap; do
+  for root in "" bootstrap; do
     "$tf" -chdir="$scratch/$root" init -backend=false -input=false -no-color "${plugins[@]}" >/dev/null
-    "$tf" -chdir="$scratch/$root" validate -no-color
-    echo "infra/$root: valid ($tf)"
+    "$tf" -chdir="$scratch/$root" validate -no-color >/dev/null
+    echo "infra${root:+/$root}: valid ($tf init -backend=false, validate)"
   done
+  rm -rf "$scratch"
   check_checkov
 }
 
