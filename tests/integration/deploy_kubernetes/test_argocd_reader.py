@@ -1,0 +1,111 @@
+"""The Argo CD reader against a real HTTP server serving recorded Argo CD v2.x responses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from tests.support.argocd import RecordedApp, RecordedArgoCD, recorded_argocd
+from tests.support.network import free_port
+
+from code_engine.deploy.kubernetes.argocd import (
+    ApplicationNotFound,
+    ArgoCDError,
+    ArgoTokenRejected,
+    HttpArgoCD,
+    RolloutRef,
+)
+
+SHA = "3f6c1d2e9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d"
+OLD = "1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b"
+REF = RolloutRef("shop", "shop")
+
+
+@pytest.fixture(scope="module")
+def argo() -> Iterator[RecordedArgoCD]:
+    with recorded_argocd() as world:
+        yield world
+
+
+@pytest.fixture
+def client(argo: RecordedArgoCD) -> Iterator[HttpArgoCD]:
+    argo.apps = {
+        "shop-staging": RecordedApp(
+            "healthy", SHA, OLD, "shop", "shop", "envs/staging", "ghcr.io/acme/shop:1.2.0"
+        )
+    }
+    reader = HttpArgoCD(argo.url, argo.token)
+    yield reader
+    reader.close()
+
+
+def test_synced_healthy(argo: RecordedArgoCD, client: HttpArgoCD) -> None:
+    app = client.application("shop-staging")
+    assert (app.name, app.sync, app.health, app.revision) == (
+        "shop-staging",
+        "Synced",
+        "Healthy",
+        SHA,
+    )
+    assert app.operation == "Succeeded"
+    assert app.operation_revision == SHA
+    rollout = client.rollout("shop-staging", REF)
+    assert rollout is not None
+    assert (rollout.phase, rollout.step, rollout.steps, rollout.aborted) == ("Healthy", 5, 5, False)
+    assert rollout.images == ("ghcr.io/acme/shop:1.2.0",)
+    assert rollout.failed_analysis is None
+
+
+def test_progressing_at_a_step(argo: RecordedArgoCD, client: HttpArgoCD) -> None:
+    argo.apps["shop-staging"].state = "progressing"
+    app = client.application("shop-staging")
+    assert (app.sync, app.health) == ("Synced", "Progressing")
+    rollout = client.rollout("shop-staging", REF)
+    assert rollout is not None
+    assert (rollout.phase, rollout.step, rollout.message) == ("Paused", 1, "CanaryPauseStep")
+
+
+def test_degraded_with_a_failed_analysis(argo: RecordedArgoCD, client: HttpArgoCD) -> None:
+    argo.apps["shop-staging"].state = "degraded"
+    assert client.application("shop-staging").health == "Degraded"
+    rollout = client.rollout("shop-staging", REF)
+    assert rollout is not None
+    assert rollout.phase == "Degraded"
+    assert rollout.aborted
+    failed = rollout.failed_analysis
+    assert failed is not None
+    assert failed.status == "Failed"
+    assert "error-rate" in failed.message
+
+
+def test_out_of_sync(argo: RecordedArgoCD, client: HttpArgoCD) -> None:
+    argo.apps["shop-staging"].state = "outofsync"
+    app = client.application("shop-staging")
+    assert (app.sync, app.revision, app.operation) == ("OutOfSync", OLD, "Running")
+
+
+def test_abort_runs_the_resource_action(argo: RecordedArgoCD, client: HttpArgoCD) -> None:
+    argo.actions.clear()
+    client.abort("shop-staging", REF)
+    assert argo.actions == [("shop-staging", "shop", "abort")]
+
+
+def test_no_such_application(client: HttpArgoCD) -> None:
+    with pytest.raises(ApplicationNotFound, match="'shop-prod'.*404.*not found"):
+        client.application("shop-prod")
+    with pytest.raises(ApplicationNotFound, match="shop-prod"):
+        client.rollout("shop-prod", REF)
+
+
+def test_rejected_token(argo: RecordedArgoCD) -> None:
+    reader = HttpArgoCD(argo.url, "expired-token")
+    with pytest.raises(ArgoTokenRejected, match="rejected the token.*401.*CODE_ARGOCD_TOKEN"):
+        reader.application("shop-staging")
+    reader.close()
+
+
+def test_unreachable() -> None:
+    reader = HttpArgoCD(f"http://127.0.0.1:{free_port()}", "token", timeout=2)
+    with pytest.raises(ArgoCDError, match="cannot be reached"):
+        reader.application("shop-staging")
+    reader.close()
