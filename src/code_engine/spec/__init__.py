@@ -23,7 +23,13 @@ from code_engine.spec.strategy import (
     SetWeightStep,
     Strategy,
 )
-from code_engine.spec.targets import KubernetesTarget, LocalTarget, RouterLimits, Target
+from code_engine.spec.targets import (
+    GitOps,
+    KubernetesTarget,
+    LocalTarget,
+    RouterLimits,
+    Target,
+)
 
 __all__ = [
     "SPEC_FILENAME",
@@ -38,6 +44,7 @@ __all__ = [
     "CronSchedule",
     "Duration",
     "Environment",
+    "GitOps",
     "KubernetesTarget",
     "LocalTarget",
     "Pause",

@@ -154,8 +154,53 @@ class LocalTarget(SpecModel):
         return [word.replace(PORT_PLACEHOLDER, str(port)) for word in shlex.split(self.command)]
 
 
+KUBERNETES_VERSION_PATTERN = r"^1\.[0-9]{2}$"
+DEFAULT_PROMETHEUS = "http://prometheus-operated.monitoring.svc:9090"
+
+
+def _check_kubernetes_version(version: str) -> str:
+    if not re.fullmatch(KUBERNETES_VERSION_PATTERN, version):
+        raise PydanticCustomError(
+            "kubernetes_version",
+            "{version} is not a Kubernetes minor version such as '1.30'",
+            {"version": repr(version)},
+        )
+    return version
+
+
+KubernetesVersion = Annotated[
+    str,
+    AfterValidator(_check_kubernetes_version),
+    WithJsonSchema({"type": "string", "pattern": KUBERNETES_VERSION_PATTERN}),
+]
+
+
+class GitOps(SpecModel):
+    """The Git repository Argo CD syncs: CODE commits the rendered manifests there."""
+
+    repo: NonBlank = Field(
+        description="URL or local path of the GitOps repository CODE clones and pushes to.",
+        examples=["git@github.com:acme/gitops.git"],
+    )
+    branch: NonBlank = Field(
+        default="main",
+        description="Branch Argo CD follows; when it refuses direct pushes CODE pushes a "
+        "`code/deploy-<id>` branch instead and says so.",
+    )
+    path: NonBlank = Field(
+        description="Directory of this environment in the GitOps repository; CODE writes "
+        "`<path>/manifests.yaml` there and the Argo CD Application points at it.",
+        examples=["apps/shop/prod"],
+    )
+
+
 class KubernetesTarget(SpecModel):
-    """Apply the service's kustomize manifests to a Kubernetes namespace."""
+    """Deliver the service to a Kubernetes namespace the GitOps way.
+
+    CODE renders the kustomize overlay with the release's image, turns its Deployment into
+    an Argo Rollouts `Rollout`, validates every object and commits the result to the GitOps
+    repository that Argo CD syncs; it never applies to the cluster itself.
+    """
 
     kind: Literal["kubernetes"] = Field(description="Selects this target.")
     namespace: DnsLabel = Field(description="Namespace the service is deployed to.")
@@ -172,6 +217,45 @@ class KubernetesTarget(SpecModel):
         description="Overlay directory under `<manifests>/overlays/`; unset uses the "
         "environment's name.",
     )
+    gitops: GitOps | None = Field(
+        default=None,
+        description="GitOps repository, branch and directory the environment is delivered "
+        "through; unset allows `codectl render` but refuses deployments.",
+    )
+    application: DnsLabel | None = Field(
+        default=None,
+        description="Name of the Argo CD Application that syncs this environment; unset is "
+        "`<service>-<environment>`.",
+    )
+    image: NonBlank | None = Field(
+        default=None,
+        description="Image repository of the service as the manifests name it, e.g. "
+        "`ghcr.io/acme/shop`; the release's version becomes its tag (and its digest is "
+        "pinned when known). Unset is the service's name.",
+        examples=["ghcr.io/acme/shop"],
+    )
+    kubernetes_version: KubernetesVersion = Field(
+        default="1.30",
+        description="Kubernetes minor version whose schemas every rendered object is "
+        "validated against (1.25 to 1.37).",
+    )
+    prometheus: NonBlank = Field(
+        default=DEFAULT_PROMETHEUS,
+        description="Prometheus address the generated Argo Rollouts AnalysisTemplates query "
+        "from inside the cluster.",
+    )
+
+    def application_name(self, service: str, environment: str) -> str:
+        """The Argo CD Application of this environment."""
+        return self.application or f"{service}-{environment}"
+
+    def image_name(self, service: str) -> str:
+        """The image repository whose tag a release sets."""
+        return self.image or service
+
+    def overlay_dir(self, environment: str) -> str:
+        """The overlay directory relative to the repository root."""
+        return f"{self.manifests.rstrip('/')}/overlays/{self.overlay or environment}"
 
 
 Target = Annotated[LocalTarget | KubernetesTarget, Field(discriminator="kind")]

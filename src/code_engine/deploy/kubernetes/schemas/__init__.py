@@ -1,0 +1,1 @@
+"""Vendored CRD schemas (see SOURCE.md); data only."""
