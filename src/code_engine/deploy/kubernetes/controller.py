@@ -31,8 +31,9 @@ from code_engine.deploy.kubernetes.decide import (
     reverted,
 )
 from code_engine.deploy.kubernetes.delivery import Delivery
+from code_engine.deploy.kubernetes.errors import GitOpsUnreachable, PushRaceLost
 from code_engine.deploy.kubernetes.state import GitOpsState, Phase
-from code_engine.deploy.rollout import Command
+from code_engine.deploy.rollout import Command, Status
 from code_engine.errors import CodeError
 from code_engine.observe.logging import get_logger
 from code_engine.store.engine import Database
@@ -122,9 +123,13 @@ class GitOpsController:
                 assert isinstance(action, Revert)  # noqa: S101 - the last kind  # nosec B101
                 pushed = self.delivery.revert(state, action.commit, author)
         except (CodeError, OSError) as exc:
-            if rollback:  # the change is live: try the revert again next tick
+            if rollback and isinstance(exc, GitOpsUnreachable | PushRaceLost | OSError):
+                # the change is live: try the revert again next tick
                 log.warning("gitops revert failed", deployment=state.deployment_id, error=str(exc))
                 return replace(state, errors={**state.errors, "revert": str(exc)})
+            if rollback:  # e.g. later commits changed the same lines: a person decides
+                message = f"{state.message}; the revert failed: {exc}"
+                return state.finish(Status.FAILED, state.reason, message, now)
             return failed_to_push(state, str(exc), now)
         if rollback:
             return reverted(state, pushed.commit, now)

@@ -73,8 +73,12 @@ def decide(state: GitOpsState, seen: Seen, now: datetime) -> Decision:
 
 def _rolling_back(state: GitOpsState) -> Decision:
     aborts = tuple(Abort(ref) for ref in state.release.rollouts)
-    if state.commit is None:  # nothing was pushed: nothing to undo
-        return Decision(state)
+    if state.commit is None or state.on_side_branch:  # nothing reached the branch Argo follows
+        outcome = state.outcome or Status.ROLLED_BACK
+        message = state.message
+        if state.on_side_branch:
+            message += f"; branch {state.branch} was not merged: delete it"
+        return Decision(replace(state, phase=Phase.DONE, status=outcome, message=message))
     return Decision(state, (*aborts, Revert(state.commit)))
 
 

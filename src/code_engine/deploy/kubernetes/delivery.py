@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Protocol
 
 from code_engine.deploy.gitrepo import Repository
-from code_engine.deploy.kubernetes.gitops import Author, DeployMessage, GitOpsRepo
+from code_engine.deploy.kubernetes.gitops import GitOpsRepo
+from code_engine.deploy.kubernetes.message import Author, DeployMessage
 from code_engine.deploy.kubernetes.render import Rendered, render_environment
 from code_engine.deploy.kubernetes.state import GitOpsState, Release
 from code_engine.deploy.kubernetes.validate import validate_rendered
@@ -81,16 +82,6 @@ def render_release(
     return render
 
 
-def message_for(state: GitOpsState, subject: str) -> DeployMessage:
-    release = state.release
-    return DeployMessage(
-        subject=subject,
-        deployment=str(state.deployment_id),
-        release=release.version,
-        commit=release.sha,
-    )
-
-
 def author_of(principal: str) -> Author:
     return Author(name=principal, email=f"{principal}@{AUTHOR_DOMAIN}")
 
@@ -106,28 +97,35 @@ class GitDelivery:
     def _gitops(self, spec: ServiceSpec, environment: str) -> tuple[GitOpsRepo, str]:
         target = kubernetes_target(spec, environment)
         assert target.gitops is not None  # noqa: S101 - checked by kubernetes_target  # nosec B101
-        return GitOpsRepo(target.gitops, self.data_dir), target.gitops.branch
+        return GitOpsRepo.under(self.data_dir, environment, target.gitops), target.gitops.branch
 
     def publish(self, state: GitOpsState, author: str) -> Pushed:
         release = state.release
         repo = self.open_repo(release.repo)
         spec = spec_at(repo, release.sha)
         gitops, branch = self._gitops(spec, release.environment)
-        subject = f"deploy({release.environment}): {release.service} {release.version}"
+        message = DeployMessage.deploy(
+            release.service,
+            release.environment,
+            str(state.deployment_id),
+            release.version,
+            release.sha,
+        )
         with tempfile.TemporaryDirectory(prefix="code-render-") as tmp:
             render = render_release(repo, spec, release, Path(tmp))
-            done = gitops.publish(
-                release.environment, render, message_for(state, subject), author_of(author)
-            )
+            done = gitops.publish(release.environment, render, message, author_of(author))
         return Pushed(done.commit, done.branch, done.branch != branch)
 
     def revert(self, state: GitOpsState, commit: str, author: str) -> Pushed:
         release = state.release
         spec = spec_at(self.open_repo(release.repo), release.sha)
         gitops, branch = self._gitops(spec, release.environment)
-        subject = (
-            f"revert({release.environment}): {release.service} {release.version} "
-            f"(deployment {state.deployment_id})"
+        message = DeployMessage.rollback(
+            release.service,
+            release.environment,
+            str(state.deployment_id),
+            release.version,
+            release.sha,
         )
-        done = gitops.revert(commit, message_for(state, subject), author_of(author))
+        done = gitops.revert(commit, message, author_of(author))
         return Pushed(done.commit, done.branch, done.branch != branch)
