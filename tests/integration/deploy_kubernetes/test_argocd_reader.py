@@ -36,7 +36,6 @@ def client(argo: RecordedArgoCD) -> Iterator[HttpArgoCD]:
     }
     reader = HttpArgoCD(argo.url, argo.token)
     yield reader
-    reader.close()
 
 
 def test_synced_healthy(argo: RecordedArgoCD, client: HttpArgoCD) -> None:
@@ -101,11 +100,9 @@ def test_rejected_token(argo: RecordedArgoCD) -> None:
     reader = HttpArgoCD(argo.url, "expired-token")
     with pytest.raises(ArgoTokenRejected, match="rejected the token.*401.*CODE_ARGOCD_TOKEN"):
         reader.application("shop-staging")
-    reader.close()
 
 
 def test_unreachable() -> None:
     reader = HttpArgoCD(f"http://127.0.0.1:{free_port()}", "token", timeout=2)
     with pytest.raises(ArgoCDError, match="cannot be reached"):
         reader.application("shop-staging")
-    reader.close()

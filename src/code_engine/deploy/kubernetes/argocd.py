@@ -16,15 +16,16 @@ from urllib.parse import quote
 
 import httpx
 
-from code_engine.errors import CodeError, NotFoundError, UserError
+from code_engine.errors import NotFoundError, UserError
+from code_engine.settings import Settings
 
 ROLLOUT_GROUP = "argoproj.io"
 ROLLOUT_VERSION = "v1alpha1"
 FAILED_ANALYSIS = frozenset({"Failed", "Error"})
 
 
-class ArgoCDError(CodeError):
-    """Argo CD did not answer as expected (unreachable, a server error)."""
+class ArgoCDError(UserError):
+    """Argo CD did not answer as expected (unreachable, a server error): check its URL."""
 
     retryable = True
 
@@ -183,15 +184,9 @@ class HttpArgoCD:
 
     def __init__(self, url: str, token: str, *, timeout: float = 10.0, verify: bool = True) -> None:
         self.url = url.rstrip("/")
-        self._client = httpx.Client(
-            base_url=self.url,
-            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
-            timeout=timeout,
-            verify=verify,
-        )
-
-    def close(self) -> None:
-        self._client.close()
+        self._headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+        self._timeout = timeout
+        self._verify = verify
 
     def _request(
         self,
@@ -203,7 +198,10 @@ class HttpArgoCD:
         body: object = None,
     ) -> httpx.Response:
         try:
-            response = self._client.request(method, path, params=params, json=body)
+            with httpx.Client(
+                base_url=self.url, headers=self._headers, timeout=self._timeout, verify=self._verify
+            ) as client:
+                response = client.request(method, path, params=params, json=body)
         except httpx.HTTPError as exc:
             raise ArgoCDError(f"Argo CD at {self.url} cannot be reached: {exc}") from exc
         if response.status_code == 401:
@@ -254,3 +252,11 @@ class HttpArgoCD:
         path = f"/api/v1/applications/{quote(application, safe='')}/resource/actions"
         what = f"Rollout {ref.namespace}/{ref.name} in Application {application!r}"
         self._request("POST", path, what, params=self._resource_params(ref), body="abort")
+
+
+def argocd_of(settings: Settings) -> ArgoCD | None:
+    """The Argo CD API the settings name (`CODE_ARGOCD_*`); None when none is set."""
+    if not settings.argocd_url:
+        return None
+    token = settings.argocd_token.get_secret_value()
+    return HttpArgoCD(settings.argocd_url, token, verify=not settings.argocd_insecure)

@@ -32,7 +32,7 @@ from code_engine.deploy.kubernetes.decide import (
 )
 from code_engine.deploy.kubernetes.delivery import Delivery
 from code_engine.deploy.kubernetes.errors import GitOpsUnreachable, PushRaceLost
-from code_engine.deploy.kubernetes.state import GitOpsState, Phase
+from code_engine.deploy.kubernetes.state import GITOPS, GitOpsState, Phase
 from code_engine.deploy.rollout import Command, Status
 from code_engine.errors import CodeError
 from code_engine.observe.logging import get_logger
@@ -40,8 +40,6 @@ from code_engine.store.engine import Database
 
 log = get_logger(__name__)
 CONTROLLER = "controller"
-GITOPS = "gitops"  # the key of the GitOps state in a deployment's state
-KUBERNETES = "kubernetes"
 
 
 def resource(state: GitOpsState) -> str:

@@ -18,6 +18,8 @@ from code_engine.deploy.kubernetes.argocd import RolloutRef
 from code_engine.deploy.rollout import Status
 
 PROGRESS_DEADLINE = timedelta(minutes=30)
+GITOPS = "gitops"  # the key of the GitOps state in a deployment's state
+KUBERNETES = "kubernetes"  # the target kind
 
 
 class Phase(str, Enum):
