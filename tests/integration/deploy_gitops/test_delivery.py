@@ -109,6 +109,20 @@ def test_v1_to_staging_then_prod_with_approval(
     assert done["status"] == "succeeded"
     assert done["finished_at"] is not None
     assert git_head(shop.path) in done["commits"]
+    # Argo CD's notification of that sync is not a second record of the deployment
+    note = {
+        "app": "shop-staging",
+        "environment": "staging",
+        "service": "shop",
+        "revision": commit,
+        "healthStatus": "Healthy",
+        "phase": "Succeeded",
+        "startedAt": "2026-11-02T12:00:00Z",
+        "finishedAt": "2026-11-02T12:00:30Z",
+    }
+    hook = client.post("/api/v1/webhooks/argocd", json=note, headers=admin_headers)
+    assert hook.status_code == 200, hook.text
+    assert any("recorded by CODE" in reason for reason in hook.json()["ignored"]), hook.json()
 
     # prod: promoted, held for a second person, then pushed to prod's directory
     body = {"service": "shop", "from": "staging", "to": "prod"}
