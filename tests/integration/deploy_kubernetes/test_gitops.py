@@ -9,6 +9,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from tests.support.git import git
+from tests.support.kubernetes import bare_remote, commit_elsewhere
+from tests.support.network import free_port
+from tests.support.waiting import wait_until
 
 from code_engine.deploy.kubernetes import (
     GitOpsUnreachable,
@@ -19,10 +23,6 @@ from code_engine.deploy.kubernetes import (
 from code_engine.deploy.kubernetes.gitops import GitOpsRepo
 from code_engine.deploy.kubernetes.message import Author, DeployMessage, trailers
 from code_engine.spec import GitOps, ServiceSpec
-from tests.support.git import git
-from tests.support.kubernetes import bare_remote, commit_elsewhere
-from tests.support.network import free_port
-from tests.support.waiting import wait_until
 
 ALICE = Author("Alice Deployer", "alice@example.test")
 FILE = "apps/shop/staging/manifests.yaml"
@@ -258,6 +258,7 @@ def test_two_concurrent_deploys_to_one_environment_never_interleave(
     subjects = git(remote, "log", "--format=%s", "main").splitlines()
     assert sorted(subjects[:3]) == [f"deploy(staging): shop {v}.0.0" for v in (1, 2, 3)]
     assert git(remote, "rev-list", "--count", "--merges", "main") == "0"
+    assert git(remote, "branch", "--format=%(refname:short)") == "main"
 
 
 def test_diff_shows_what_the_next_deploy_changes(

@@ -16,6 +16,8 @@ from code_engine.deploy.kubernetes.message import Author
 TIMEOUT_SECONDS = 60
 # never ask for credentials on a terminal, never read the user's or the system's git config
 BASE_ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_CONFIG_NOSYSTEM": "1", "LC_ALL": "C"}
+# what a remote says when a concurrent push updated the ref between its check and its write
+REF_RACES = ("failed to update ref", "cannot lock ref", "failed to lock", "incorrect old value")
 
 
 class PushOutcome(enum.Enum):
@@ -79,6 +81,8 @@ class Git:
         text = f"{result.out}\n{result.err}"
         if "[rejected]" in text and ("fetch first" in text or "non-fast-forward" in text):
             return PushOutcome.BEHIND, _message(result)
+        if "[remote rejected]" in text and any(race in text for race in REF_RACES):
+            return PushOutcome.BEHIND, _message(result)  # another push held the ref just now
         if "[remote rejected]" in text and "unpacker error" not in text:
             return PushOutcome.REFUSED, _message(result)
         return PushOutcome.UNREACHABLE, _message(result)
