@@ -215,6 +215,25 @@ def test_rollback_reverts_the_commit_that_serves(
     assert done["status"] == "succeeded"
     assert done["progress"]["revert_of"] == v2_commit
 
+    # 2.0.0 again, rolled back by a person while its Rollout is paused: abort + revert
+    argo.actions.clear()
+    again = deploy(client, admin_headers, "staging", "2.0.0")
+    assert again.status_code == 201, again.text
+    settle(worker, client, admin_headers, again.json()["id"])
+    synced(argo, "shop-staging", "progressing", shop.remote.head())
+    assert settle(worker, client, admin_headers, again.json()["id"])["status"] == "paused"
+    paused = client.post(f"/api/v1/deployments/{again.json()['id']}/promote", headers=admin_headers)
+    assert paused.status_code == 409, paused.text
+    assert "Argo Rollouts steps it" in paused.json()["error"]["message"]
+    stop = client.post("/api/v1/deployments/rollback", json=body, headers=admin_headers)
+    assert stop.status_code == 201, stop.text
+    assert stop.json()["id"] == again.json()["id"]
+    stopped = settle(worker, client, admin_headers, again.json()["id"])
+    assert (stopped["status"], stopped["progress"]["reason"]) == ("rolled_back", "aborted")
+    assert argo.actions == [("shop-staging", "shop", "abort")]
+    assert shop.remote.message().startswith("revert(staging): shop 2.0.0")
+    assert shop.remote.show(STAGING) == v1_text
+
 
 def test_two_deploys_to_one_environment_and_a_racing_committer(
     client: TestClient,
