@@ -7,7 +7,8 @@ not the adapter, is under test.
 """
 
 from code_engine.testing.argocd import FakeArgoCD
+from code_engine.testing.gitops import FakeDelivery
 from code_engine.testing.router import FakeRouter
 from code_engine.testing.target import FakeTarget, FakeTargets, Traffic
 
-__all__ = ["FakeArgoCD", "FakeRouter", "FakeTarget", "FakeTargets", "Traffic"]
+__all__ = ["FakeArgoCD", "FakeDelivery", "FakeRouter", "FakeTarget", "FakeTargets", "Traffic"]
