@@ -43,7 +43,8 @@ def database_url(tmp_path: Path, migrated_templates: MigratedTemplates) -> str:
 
 @pytest.fixture(autouse=True)
 def kubectl() -> Path:
-    """The real kustomize these tests render with."""
+    """The real kustomize these tests render with; skipped without it, failed in CI
+    (CODE_TEST_REQUIRE_KUBECTL=1)."""
     return find_kubectl()
 
 
