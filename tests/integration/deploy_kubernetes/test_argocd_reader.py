@@ -16,8 +16,8 @@ from code_engine.deploy.kubernetes.argocd import (
     RolloutRef,
 )
 
-SHA = "3f6c1d2e9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d"
-OLD = "1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b"
+SHA = "5" * 40
+OLD = "4" * 40
 REF = RolloutRef("shop", "shop")
 
 
