@@ -10,6 +10,7 @@ does not know, and keeps the resource actions it was asked to run.
 from __future__ import annotations
 
 import json
+import subprocess
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,6 +34,7 @@ class RecordedApp:
     namespace: str = "svc"
     path: str = "envs/staging"
     image: str = "ghcr.io/example/svc:1.0.0"
+    follows: Path | None = None  # a bare GitOps repository: synced to its main, as pushed
 
 
 @dataclass
@@ -49,8 +51,16 @@ class RecordedArgoCD:
     def body(self, name: str, application: str) -> bytes:
         app = self.apps.get(application, RecordedApp())
         text = (FIXTURES / name).read_text(encoding="utf-8")
+        revision = app.revision
+        if app.follows is not None:  # Argo CD syncing whatever lands on main
+            revision = subprocess.run(
+                ["git", "-C", str(app.follows), "rev-parse", "refs/heads/main"],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.strip()
         values = {
-            "REVISION": app.revision,
+            "REVISION": revision,
             "PREVIOUS_REVISION": app.previous_revision,
             "APPLICATION": application,
             "SERVICE": app.service,

@@ -75,7 +75,7 @@ def gitops_progress(data: Mapping[str, Any]) -> dict[str, Any] | None:
     step = None if state.step is None else state.step + 1
     return {
         "phase": state.phase.value,
-        "step": step if state.steps is None else min(step or 0, state.steps),
+        "step": min(step or 0, state.steps or step or 0),
         "steps": state.steps or 0,
         "current_step": None if step is None else f"Rollout step {step}",
         "plan": [],

@@ -3,6 +3,7 @@ app and a worker ticked by the test, as on a local one."""
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import httpx
@@ -81,3 +82,26 @@ def test_a_refused_deploy_exits_2_naming_the_file(
     assert "deploy/k8s/base/service.yaml" in err
     assert "Service/shop" in err
     assert "targetPrt" in err
+
+
+def test_deploy_watch_follows_to_success(
+    cli: None,
+    capsys: pytest.CaptureFixture[str],
+    worker: Worker,
+    argo: RecordedArgoCD,
+    shop: Service,
+) -> None:
+    """`make deploy-staging`: `codectl deploy staging --watch` with a worker running, while
+    Argo CD syncs what lands on main and reports it Healthy."""
+    app = argo.apps["shop-staging"]
+    app.state, app.follows = "healthy", shop.remote.path
+    stop = threading.Event()
+    running = threading.Thread(target=worker.run, args=(stop,), daemon=True)
+    running.start()
+    try:
+        code, out, err = codectl(capsys, "deploy", "staging", "--version", "1.0.0", "--watch")
+    finally:
+        stop.set()
+        running.join(timeout=30)
+    assert code == 0, (out, err)
+    assert "succeeded" in out + err
