@@ -27,19 +27,13 @@ FAILED_ANALYSIS = frozenset({"Failed", "Error"})
 class ArgoCDError(UserError):
     """Argo CD did not answer as expected (unreachable, a server error): check its URL."""
 
-    retryable = True
-
 
 class ArgoTokenRejected(UserError):  # noqa: N818 - reads as what happened
     """Argo CD refused the token (401): it is wrong, expired or revoked."""
 
-    retryable = False
-
 
 class ApplicationNotFound(NotFoundError):  # noqa: N818 - reads as what happened
     """No such Argo CD Application (or the token may not see it: Argo CD answers 403)."""
-
-    retryable = False
 
 
 @dataclass(frozen=True)
