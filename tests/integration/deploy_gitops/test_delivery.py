@@ -12,8 +12,11 @@ import yaml
 from starlette.testclient import TestClient
 from tests.support.argocd import RecordedArgoCD
 
+from code_engine.deploy.gitrepo import open_repository
 from code_engine.deploy.kubernetes import delivery
+from code_engine.deploy.kubernetes.delivery import GitDelivery
 from code_engine.deploy.kubernetes.render import Rendered
+from code_engine.deploy.kubernetes.state import GitOpsState
 from code_engine.deploy.kubernetes.validate import validate_rendered
 from code_engine.store.engine import Database
 from code_engine.store.tables import DeploymentRow
@@ -268,3 +271,38 @@ def test_two_deploys_to_one_environment_and_a_racing_committer(
     assert shop.remote.message("main~1").startswith("docs: another team's change")
     assert shop.remote.show("OTHER.md") == "another team's change"
     assert git_head_of(shop.remote, "main~1") == raced
+
+
+def test_a_controller_that_died_after_its_push_resumes_without_pushing_twice(
+    client: TestClient,
+    admin_headers: H,
+    worker: Worker,
+    argo: RecordedArgoCD,
+    shop: Service,
+    database: Database,
+    data_dir: Path,
+) -> None:
+    started = deploy(client, admin_headers, "staging", "1.0.0")
+    assert started.status_code == 201, started.text
+    state = GitOpsState.from_dict(
+        deployment(client, admin_headers, started.json()["id"])["state"]["gitops"]
+    )
+    # what a worker killed between its push and its record left: the commit, no record
+    pushed = GitDelivery(data_dir, lambda repo: open_repository(repo, data_dir)).publish(
+        state, "tester"
+    )
+    commits = shop.remote.count()
+    assert pushed.commit == shop.remote.head()
+
+    moved = settle(worker, client, admin_headers, started.json()["id"])
+    assert shop.remote.count() == commits  # the same manifests: nothing pushed again
+    assert moved["progress"]["commit"] == pushed.commit
+    synced(argo, "shop-staging", "healthy", pushed.commit)
+    worker.close()
+    restarted = Worker(database, worker.config, clock=worker.clock)  # a new process
+    try:
+        assert (
+            settle(restarted, client, admin_headers, started.json()["id"])["status"] == "succeeded"
+        )
+    finally:
+        restarted.close()
