@@ -83,6 +83,9 @@ class Settings(BaseSettings):
     metrics_prometheus_url: str = Field(
         "", description="Prometheus for operational metrics; empty reads CODE's routers."
     )
+    kubectl: str = Field(
+        "", description="kubectl that renders kustomize overlays; empty: the venv's, then PATH."
+    )
     max_body_bytes: int = Field(
         1_048_576, ge=1024, description="Largest request body; larger ones get 413 unread."
     )

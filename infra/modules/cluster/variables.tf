@@ -24,6 +24,12 @@ variable "endpoint_public_access" {
   default     = true
 }
 
+variable "endpoint_public_access_cidrs" {
+  description = "Networks allowed to reach the public API endpoint (the CI runners' egress)."
+  type        = list(string)
+  default     = ["0.0.0.0/0"]
+}
+
 variable "node_instance_types" {
   description = "Instance types of the managed node group."
   type        = list(string)

