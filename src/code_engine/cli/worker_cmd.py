@@ -59,6 +59,7 @@ def worker_config(settings: Settings, poll: float, prometheus_url: str | None) -
         provider_factory=prometheus_factory(prometheus_url),
         instance_user=user,
         argocd=lambda: argocd_of(settings),
+        kubectl=settings.kubectl,
     )
 
 

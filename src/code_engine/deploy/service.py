@@ -56,6 +56,7 @@ class DeployContext:
     data_dir: Path
     open_repo: Callable[[str], Repository]
     argocd: ArgoCD | None = None  # Kubernetes environments: where their rollouts are read
+    kubectl: str = ""  # Kubernetes environments: the kustomize to render with (CODE_KUBECTL)
 
 
 @dataclass(frozen=True)
@@ -230,7 +231,14 @@ def _start_gitops(
     """A Kubernetes deployment: checked (render, validate, GitOps remote, Argo CD) before
     anything is written; the GitOps controller publishes it and follows Argo CD."""
     planned = plan_release(
-        repo, str(service.repo), spec, env.name, release.version, release.sha, ctx.argocd
+        repo,
+        str(service.repo),
+        spec,
+        env.name,
+        release.version,
+        release.sha,
+        ctx.argocd,
+        ctx.kubectl,
     )
     gitops = GitOpsState(0, planned, revert_of=request.revert_of)
     state: dict[str, Any] = {

@@ -47,6 +47,7 @@ class WorkerConfig:
     instance_user: InstanceUser | None = None  # local instances' user; None: the worker's
     argocd: Callable[[], ArgoCD | None] = lambda: None  # Kubernetes environments' Argo CD
     delivery: Delivery | None = None  # Kubernetes: the GitOps pushes; None: the real one
+    kubectl: str = ""  # Kubernetes: the kustomize to render with (CODE_KUBECTL)
 
     @property
     def controller(self) -> ControllerConfig:
@@ -120,7 +121,7 @@ class Worker:
         if item.target_kind == KUBERNETES:
             data_dir = config.data_dir
             delivery = config.delivery or GitDelivery(
-                data_dir, lambda repo: open_repository(repo, data_dir)
+                data_dir, lambda repo: open_repository(repo, data_dir), config.kubectl
             )
             return GitOpsController(
                 self.db, item, self.owner, delivery, config.argocd, config.controller, self.clock

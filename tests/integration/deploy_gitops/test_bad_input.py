@@ -12,6 +12,7 @@ import pytest
 from starlette.testclient import TestClient
 from tests.support.argocd import RecordedArgoCD
 
+from code_engine.api.app import runtime_of
 from code_engine.deploy.kubernetes import delivery
 from code_engine.deploy.kubernetes.render import Rendered
 from code_engine.deploy.kubernetes.validate import validate_rendered
@@ -48,7 +49,8 @@ def test_missing_kustomize(
     tmp_path: Path,
 ) -> None:
     before = shop.remote.head()
-    monkeypatch.setenv("CODE_KUBECTL", str(tmp_path / "no-kubectl"))
+    settings = runtime_of(client.app).settings  # type: ignore[arg-type]
+    monkeypatch.setattr(settings, "kubectl", str(tmp_path / "no-kubectl"))  # CODE_KUBECTL
     refused(deploy(client, admin_headers, "staging", "1.0.0"), 422, "no executable kubectl")
     nothing_recorded(client, admin_headers)
     assert shop.remote.head() == before

@@ -80,7 +80,11 @@ def deploy_context(runtime: Runtime, now: datetime) -> DeployContext:
         return open_repository(repo, data_dir)
 
     return DeployContext(
-        now=now, data_dir=data_dir, open_repo=open_repo, argocd=argocd_of(runtime.settings)
+        now=now,
+        data_dir=data_dir,
+        open_repo=open_repo,
+        argocd=argocd_of(runtime.settings),
+        kubectl=runtime.settings.kubectl,
     )
 
 

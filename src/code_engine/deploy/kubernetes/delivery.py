@@ -16,6 +16,7 @@ from typing import Protocol
 
 from code_engine.deploy.gitrepo import Repository
 from code_engine.deploy.kubernetes.gitops import GitOpsRepo
+from code_engine.deploy.kubernetes.kustomize import find_kubectl
 from code_engine.deploy.kubernetes.message import Author, DeployMessage
 from code_engine.deploy.kubernetes.render import Rendered, render_environment
 from code_engine.deploy.kubernetes.state import GitOpsState, Release
@@ -66,15 +67,17 @@ def spec_at(repo: Repository, sha: str) -> ServiceSpec:
 
 
 def render_release(
-    repo: Repository, spec: ServiceSpec, release: Release, tree: Path
+    repo: Repository, spec: ServiceSpec, release: Release, tree: Path, kubectl: str = ""
 ) -> Callable[[], Rendered]:
-    """A renderer of the release from its files exported to `tree` (render + validate)."""
+    """A renderer of the release from its files exported to `tree` (render + validate),
+    with `kubectl` (the `CODE_KUBECTL` setting; empty: the virtualenv's, then PATH)."""
     target = kubernetes_target(spec, release.environment)
+    binary = find_kubectl(kubectl or None)
     repo.export(release.sha, tree)
 
     def render() -> Rendered:
         rendered = render_environment(
-            tree, spec, release.environment, release.version, release.digest
+            tree, spec, release.environment, release.version, release.digest, kubectl=binary
         )
         validate_rendered(rendered, target.kubernetes_version)
         return rendered
@@ -88,11 +91,14 @@ def author_of(principal: str) -> Author:
 
 class GitDelivery:
     """The real delivery: service repositories opened by `open_repo`, GitOps working
-    copies under `data_dir`."""
+    copies under `data_dir`, kustomize from `kubectl` (see `render_release`)."""
 
-    def __init__(self, data_dir: Path, open_repo: Callable[[str], Repository]) -> None:
+    def __init__(
+        self, data_dir: Path, open_repo: Callable[[str], Repository], kubectl: str = ""
+    ) -> None:
         self.data_dir = data_dir
         self.open_repo = open_repo
+        self.kubectl = kubectl
 
     def _gitops(self, spec: ServiceSpec, environment: str) -> tuple[GitOpsRepo, str]:
         target = kubernetes_target(spec, environment)
@@ -112,7 +118,7 @@ class GitDelivery:
             release.sha,
         )
         with tempfile.TemporaryDirectory(prefix="code-render-") as tmp:
-            render = render_release(repo, spec, release, Path(tmp))
+            render = render_release(repo, spec, release, Path(tmp), self.kubectl)
             done = gitops.publish(release.environment, render, message, author_of(author))
         return Pushed(done.commit, done.branch, done.branch != branch)
 

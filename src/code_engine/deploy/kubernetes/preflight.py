@@ -57,6 +57,7 @@ def plan_release(
     version: str,
     sha: str,
     argocd: ArgoCD | None,
+    kubectl: str = "",
 ) -> Release:
     """Check that the release can be delivered to `environment`; what the controller needs.
     `repo_ref` is the service's repository as registered (the worker opens it again)."""
@@ -67,7 +68,7 @@ def plan_release(
     application = target.application_name(spec.service, environment)
     base = Release(spec.service, environment, version, sha, repo_ref, application)
     with tempfile.TemporaryDirectory(prefix="code-render-") as tmp:
-        rendered = render_release(repo, spec, base, Path(tmp))()
+        rendered = render_release(repo, spec, base, Path(tmp), kubectl)()
     check_remote(target.gitops.repo)
     argocd.application(application)
     return Release(
