@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
-from tests.support.argocd import RecordedApp, RecordedArgoCD, recorded_argocd
+from tests.support.argocd import FIXTURES, RecordedApp, RecordedArgoCD, recorded_argocd
 from tests.support.network import free_port
 
 from code_engine.deploy.kubernetes.argocd import (
@@ -14,6 +15,7 @@ from code_engine.deploy.kubernetes.argocd import (
     ArgoTokenRejected,
     HttpArgoCD,
     RolloutRef,
+    rollout_status,
 )
 
 SHA = "5" * 40
@@ -106,3 +108,11 @@ def test_unreachable() -> None:
     reader = HttpArgoCD(f"http://127.0.0.1:{free_port()}", "token", timeout=2)
     with pytest.raises(ArgoCDError, match="cannot be reached"):
         reader.application("shop-staging")
+
+
+def test_a_rollout_status_of_an_older_generation_is_progressing() -> None:
+    live = json.loads(json.loads((FIXTURES / "rollout-healthy.json").read_text())["manifest"])
+    live["metadata"]["generation"] = 24  # the new spec, not yet seen by the controller
+    assert rollout_status(live).phase == "Progressing"
+    live["status"]["observedGeneration"] = "24"
+    assert rollout_status(live).phase == "Healthy"

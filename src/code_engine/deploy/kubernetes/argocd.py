@@ -149,13 +149,17 @@ def rollout_status(live: Mapping[str, Any]) -> RolloutStatus:
     status = _mapping(live.get("status"))
     steps = _mapping(_mapping(spec.get("strategy")).get("canary")).get("steps")
     step = status.get("currentStepIndex")
+    generation = _mapping(live.get("metadata")).get("generation")
+    observed = status.get("observedGeneration")
+    # until the Rollouts controller has seen the new spec, its status describes the old one
+    stale = generation is not None and observed is not None and str(observed) != str(generation)
     containers = _mapping(_mapping(spec.get("template")).get("spec")).get("containers")
     images = tuple(
         _text(_mapping(c).get("image")) for c in containers or () if isinstance(containers, list)
     )
     return RolloutStatus(
         name=_text(_mapping(live.get("metadata")).get("name")),
-        phase=_text(status.get("phase")) or "Progressing",
+        phase="Progressing" if stale else _text(status.get("phase")) or "Progressing",
         step=step if isinstance(step, int) else None,
         steps=len(steps) if isinstance(steps, list) else None,
         aborted=status.get("abort") is True,
