@@ -15,6 +15,7 @@ class FakeDelivery:
     branch: str = "main"
     failure: Exception | None = None
     pushed: list[tuple[str, int, str]] = field(default_factory=list)  # (what, deployment, by)
+    later: set[str] = field(default_factory=set)  # revisions that include every pushed commit
 
     def _next(self) -> str:
         return f"{len(self.pushed) + 1:040x}"
@@ -32,3 +33,6 @@ class FakeDelivery:
         made = self._next()
         self.pushed.append((f"revert {commit}", state.deployment_id, author))
         return Pushed(made, self.branch, self.branch != "main")
+
+    def contains(self, state: GitOpsState, revision: str) -> bool:  # noqa: ARG002 - any commit
+        return revision in self.later

@@ -272,6 +272,11 @@ def test_two_deploys_to_one_environment_and_a_racing_committer(
     assert shop.remote.show("OTHER.md") == "another team's change"
     assert git_head_of(shop.remote, "main~1") == raced
 
+    # another commit lands on top of ours; Argo CD syncs that head, which includes ours
+    later = shop.remote.race(tmp_path / "other", "a later change")
+    synced(argo, "shop-staging", "healthy", later)
+    assert settle(worker, client, admin_headers, first.json()["id"])["status"] == "succeeded"
+
 
 def test_a_controller_that_died_after_its_push_resumes_without_pushing_twice(
     client: TestClient,

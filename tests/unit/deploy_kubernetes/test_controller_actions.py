@@ -89,3 +89,15 @@ def test_abort_through_argocd_and_its_failure_kept() -> None:
     argo.rejected = True
     kept = made._act(GitOpsState(7, RELEASE), Abort(REF), "alice", NOW)
     assert "rejected the token" in kept.errors["abort"]
+
+
+def test_look_asks_whether_a_later_revision_includes_the_commit() -> None:
+    argo = FakeArgoCD()
+    argo.apps["shop-staging"] = ApplicationStatus(
+        "shop-staging", "Synced", "Healthy", "e" * 40, None
+    )
+    delivery = FakeDelivery(later={"e" * 40})
+    state = replace(GitOpsState(7, RELEASE), phase=Phase.SYNC, commit=COMMIT)
+    assert controller(argo, delivery)._look(state, abort=False).contains is True
+    delivery.later.clear()
+    assert controller(argo, delivery)._look(state, abort=False).contains is False

@@ -151,3 +151,11 @@ def test_push_failure_fails_the_deployment() -> None:
 def test_state_round_trips() -> None:
     state = replace(pushed(), outcome=Status.ROLLED_BACK, errors={"argocd": "x"})
     assert GitOpsState.from_dict(state.to_dict()) == state
+
+
+def test_a_later_revision_that_includes_the_commit_counts() -> None:
+    later = synced(revision="e" * 40)
+    waiting = decide(pushed(), Seen(later, (rollout("Healthy", 5),), contains=False), NOW)
+    assert waiting.state.status is Status.PROGRESSING
+    done = decide(pushed(), Seen(later, (rollout("Healthy", 5),), contains=True), NOW)
+    assert done.state.status is Status.SUCCEEDED

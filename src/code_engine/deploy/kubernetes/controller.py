@@ -99,7 +99,13 @@ class GitOpsController:
             rollouts = tuple(argocd.rollout(name, ref) for ref in state.release.rollouts)
         except (CodeError, OSError) as exc:
             return Seen(error=str(exc), abort=abort)
-        return Seen(app, rollouts, abort=abort)
+        contains = None
+        if app.revision and state.commit and app.revision != state.commit:
+            try:  # other commits landed on top of ours: Argo CD runs ours too
+                contains = self.delivery.contains(state, app.revision)
+            except (CodeError, OSError) as exc:
+                log.warning("gitops ancestry check failed", error=str(exc))
+        return Seen(app, rollouts, abort=abort, contains=contains)
 
     def _act(self, state: GitOpsState, action: Action, author: str, now: datetime) -> GitOpsState:
         """Apply one action and fold its result into the state."""

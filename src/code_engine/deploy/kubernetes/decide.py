@@ -25,6 +25,9 @@ class Seen:
     rollouts: tuple[RolloutStatus | None, ...] = ()
     error: str | None = None
     abort: bool = False  # a person asked to roll back the deployment in flight
+    # Argo CD's revision includes the pushed commit (later commits of others on top of it);
+    # None: only the commit itself counts
+    contains: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -105,7 +108,8 @@ def _syncing(state: GitOpsState, seen: Seen, now: datetime) -> Decision:
         return Decision(replace(state, message=message))
     looked = replace(state, health=app.health, sync=app.sync)
     commit = state.commit or ""
-    if app.revision != commit or app.sync != "Synced":
+    contains = seen.contains if seen.contains is not None else app.revision == commit
+    if not contains or app.sync != "Synced":
         where = f" on branch {state.branch} (merge it)" if state.on_side_branch else ""
         message = (
             f"waiting for Argo CD to sync {commit[:12]}{where}: {app.sync} at "

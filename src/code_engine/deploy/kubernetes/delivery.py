@@ -8,6 +8,7 @@ in-memory one stands in for unit tests of the controller.
 
 from __future__ import annotations
 
+import re
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Protocol
 
 from code_engine.deploy.gitrepo import Repository
+from code_engine.deploy.kubernetes.gitcmd import Git
 from code_engine.deploy.kubernetes.gitops import GitOpsRepo
 from code_engine.deploy.kubernetes.kustomize import find_kubectl
 from code_engine.deploy.kubernetes.message import Author, DeployMessage
@@ -22,7 +24,7 @@ from code_engine.deploy.kubernetes.render import Rendered, render_environment
 from code_engine.deploy.kubernetes.state import GitOpsState, Release
 from code_engine.deploy.kubernetes.validate import validate_rendered
 from code_engine.errors import UserError
-from code_engine.spec import KubernetesTarget, ServiceSpec, load_spec_text
+from code_engine.spec import GitOps, KubernetesTarget, ServiceSpec, load_spec_text
 
 SPEC_FILE = "code.yaml"
 AUTHOR_DOMAIN = "code.invalid"  # principals have names, not mail addresses
@@ -45,6 +47,9 @@ class Delivery(Protocol):
 
     def revert(self, state: GitOpsState, commit: str, author: str) -> Pushed:
         """Push the revert of `commit` (never a force-push)."""
+
+    def contains(self, state: GitOpsState, revision: str) -> bool:
+        """Whether `revision` of the GitOps repository includes the deployment's commit."""
 
 
 def kubernetes_target(spec: ServiceSpec, environment: str) -> KubernetesTarget:
@@ -99,6 +104,7 @@ class GitDelivery:
         self.data_dir = data_dir
         self.open_repo = open_repo
         self.kubectl = kubectl
+        self._known: dict[tuple[str, str], bool] = {}  # (commit, revision) -> contains
 
     def _gitops(self, spec: ServiceSpec, environment: str) -> tuple[GitOpsRepo, str]:
         target = kubernetes_target(spec, environment)
@@ -135,3 +141,21 @@ class GitDelivery:
         )
         done = gitops.revert(commit, message, author_of(author))
         return Pushed(done.commit, done.branch, done.branch != branch)
+
+    def contains(self, state: GitOpsState, revision: str) -> bool:
+        commit, (repo, branch, path) = state.commit, state.release.gitops
+        if commit is None or not repo or not re.fullmatch(r"[0-9a-f]{7,64}", revision):
+            return False
+        if (commit, revision) in self._known:
+            return self._known[(commit, revision)]
+        gitops = GitOps(repo=repo, branch=branch, path=path)
+        git = Git(GitOpsRepo.under(self.data_dir, state.release.environment, gitops).workdir)
+        if not (git.directory / ".git").is_dir():
+            return False  # published elsewhere: the commit itself counts
+        if git.run("cat-file", "-e", f"{revision}^{{commit}}", check=False).code != 0:
+            git.run("fetch", "--quiet", "origin", check=False)
+            if git.run("cat-file", "-e", f"{revision}^{{commit}}", check=False).code != 0:
+                return False  # not fetched yet: asked again next time
+        found = git.run("merge-base", "--is-ancestor", commit, revision, check=False).code == 0
+        self._known[(commit, revision)] = found
+        return found

@@ -80,4 +80,5 @@ def plan_release(
         application=application,
         rollouts=rollouts_of(rendered, target.namespace),
         image=rendered.image,
+        gitops=(target.gitops.repo, target.gitops.branch, target.gitops.path),
     )

@@ -42,6 +42,7 @@ class Release:
     rollouts: tuple[RolloutRef, ...] = ()
     image: str = ""
     digest: str | None = None
+    gitops: tuple[str, str, str] = ("", "", "")  # repo, branch, path as planned
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,7 @@ class GitOpsState:
         data["status"] = self.status.value
         data["outcome"] = None if self.outcome is None else self.outcome.value
         data["release"]["rollouts"] = [asdict(r) for r in self.release.rollouts]
+        data["release"]["gitops"] = list(self.release.gitops)
         data["started_at"] = _time(self.started_at)
         data["finished_at"] = _time(self.finished_at)
         data["deadline"] = self.deadline.total_seconds()
@@ -83,6 +85,7 @@ class GitOpsState:
     def from_dict(cls, data: Mapping[str, Any]) -> GitOpsState:
         release = dict(data["release"])
         release["rollouts"] = tuple(RolloutRef(**r) for r in release.get("rollouts", ()))
+        release["gitops"] = tuple(release.get("gitops") or ("", "", ""))
         return cls(
             **{
                 **data,
