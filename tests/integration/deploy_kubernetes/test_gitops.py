@@ -16,6 +16,7 @@ from tests.support.waiting import wait_until
 
 from code_engine.deploy.kubernetes import (
     GitOpsUnreachable,
+    ManifestInvalid,
     PushRaceLost,
     Rendered,
     render_environment,
@@ -283,3 +284,34 @@ def test_an_empty_remote_gets_its_first_branch(
     repo = repo_for(tmp_path, str(remote))
     published = repo.publish("staging", render("1.0.0"), message("d-1", "1.0.0"), ALICE)
     assert published.pushed and git(remote, "rev-list", "--count", "main") == "1"
+
+
+def test_a_revert_on_a_protected_branch_gets_a_revert_branch(
+    tmp_path: Path, remote: Path, render: Callable[[str], Callable[[], Rendered]]
+) -> None:
+    repo = repo_for(tmp_path, str(remote))
+    deployed = repo.publish("staging", render("1.0.0"), message("7", "1.0.0"), ALICE)
+    hook = remote / "hooks" / "pre-receive"
+    hook.write_text('#!/bin/sh\ngrep -q " refs/heads/main$" && exit 1\nexit 0\n')
+    hook.chmod(0o755)
+    rollback = DeployMessage.rollback("shop", "staging", "7", "1.0.0", "c0ffee" * 6 + "c0ff")
+    reverted = repo.revert(deployed.commit, rollback, ALICE)
+    assert reverted.branch == "code/revert-7" and reverted.pushed
+    assert git(remote, "rev-parse", "main") == deployed.commit
+    assert clean(repo)
+
+
+def test_a_render_that_fails_leaves_nothing(
+    tmp_path: Path, remote: Path, render: Callable[[str], Callable[[], Rendered]]
+) -> None:
+    repo = repo_for(tmp_path, str(remote))
+    repo.publish("staging", render("1.0.0"), message("1", "1.0.0"), ALICE)
+    before = git(remote, "rev-parse", "main")
+
+    def invalid() -> Rendered:
+        raise ManifestInvalid(["deploy/k8s/base/deployment.yaml: Rollout/shop: spec.x: bad"])
+
+    with pytest.raises(ManifestInvalid, match="Rollout/shop: spec.x"):
+        repo.publish("staging", invalid, message("2", "2.0.0"), ALICE)
+    assert git(remote, "rev-parse", "main") == before
+    assert clean(repo)

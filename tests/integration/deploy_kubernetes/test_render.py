@@ -212,3 +212,10 @@ def test_an_explicit_kubectl_that_is_not_executable_is_missing(tmp_path: Path) -
         pytest.fail("a file without x bits is executable")
     with pytest.raises(KustomizeMissing, match="no executable kubectl there"):
         find_kubectl(str(fake))
+
+
+def test_an_overlay_outside_the_manifests_is_refused(service: Path, spec: ServiceSpec) -> None:
+    (service / "elsewhere").mkdir()
+    (service / "elsewhere/kustomization.yaml").write_text("resources: []\n")
+    with pytest.raises(OverlayNotFound, match=r"overlay .*elsewhere is outside deploy/k8s"):
+        render_environment(service, with_overlay(spec, "../../../elsewhere"), "staging", "1.0.0")

@@ -136,6 +136,10 @@ def test_check_manifests_validates_code_s_own_deploy_directories(
     done = codectl("check-manifests", "deploy/k8s/overlays/prod", "deploy/argocd")
     assert done.returncode == 0, done.stderr
     assert "deploy/argocd: 4 objects valid (AppProject, Application)" in done.stdout
+    own = codectl("render", "prod", "--version", "0.1.0", "-o", "json")
+    assert own.returncode == 0, own.stderr
+    kinds = [item["object"]["kind"] for item in json.loads(own.stdout)["objects"]]
+    assert kinds.count("Rollout") == 1 and kinds.count("AnalysisTemplate") == 2
 
 
 def test_check_manifests_names_an_invalid_object(

@@ -18,14 +18,21 @@ from code_engine.deploy.kubernetes.errors import (
     PushRaceLost,
     RenderError,
 )
+from code_engine.deploy.kubernetes.gitops import GitOpsPublisher, GitOpsRepo
+from code_engine.deploy.kubernetes.message import Author, DeployMessage, Published
 from code_engine.deploy.kubernetes.render import Rendered, render_environment
 from code_engine.deploy.kubernetes.validate import validate_rendered
 
 __all__ = [
+    "Author",
+    "DeployMessage",
+    "GitOpsPublisher",
+    "GitOpsRepo",
     "GitOpsUnreachable",
     "KustomizeMissing",
     "ManifestInvalid",
     "OverlayNotFound",
+    "Published",
     "PushRaceLost",
     "RenderError",
     "Rendered",

@@ -51,6 +51,8 @@ class Git:
     def run(self, *args: str, author: Author | None = None, check: bool = True) -> Result:
         """Run git; GitOpsUnreachable (with git's message) when `check` and it fails."""
         env = {**os.environ, **BASE_ENV}
+        # ssh remotes: fail instead of asking for a passphrase or a host key on a terminal
+        env.setdefault("GIT_SSH_COMMAND", "ssh -o BatchMode=yes")
         if author is not None:
             env.update(_identity(author))
         try:

@@ -32,6 +32,7 @@ from code_engine.spec import GitOps
 MANIFESTS_FILE = "manifests.yaml"
 PUSH_ATTEMPTS = 3
 FALLBACK_PREFIX = "code/deploy-"
+REVERT_PREFIX = "code/revert-"
 
 
 class GitOpsPublisher(Protocol):
@@ -86,7 +87,7 @@ class GitOpsRepo:
         author: Author,
     ) -> Published:
         """Commit the rendered manifests as `author` and push them (see the module's text)."""
-        with self._locked():
+        with self._locked(), self._undone_on_error():
             for _ in range(PUSH_ATTEMPTS):
                 # render (kustomize) while git fetches: neither depends on the other
                 with ThreadPoolExecutor(max_workers=1) as pool:
@@ -113,7 +114,7 @@ class GitOpsRepo:
         """`git revert` of `commit` as `author`, pushed the same way; never a force-push."""
         if not re.fullmatch(r"[0-9a-f]{7,64}", commit):
             raise UserError(f"{commit!r} is not a commit id")
-        with self._locked():
+        with self._locked(), self._undone_on_error():
             for _ in range(PUSH_ATTEMPTS):
                 self._sync()
                 git = self._git()
@@ -128,7 +129,9 @@ class GitOpsRepo:
                         f"cannot revert {commit} on {self.branch}: later commits changed "
                         f"the same lines ({reverted.err.strip()})"
                     )
-                published = self._commit_and_push(message, author, self.environment)
+                published = self._commit_and_push(
+                    message, author, self.environment, fallback=REVERT_PREFIX
+                )
                 if published is not None:
                     return published
             self._reset()
@@ -158,6 +161,17 @@ class GitOpsRepo:
     def _locked(self) -> Iterator[None]:
         with lock.held(self.workdir.with_name(self.workdir.name + ".lock")):
             yield
+
+    @contextmanager
+    def _undone_on_error(self) -> Iterator[None]:
+        """Whatever fails midway, the working copy ends as the remote has it."""
+        try:
+            yield
+        except (GitOpsUnreachable, PushRaceLost):
+            raise  # already reset
+        except Exception:
+            self._reset()
+            raise
 
     def _git(self) -> Git:
         return Git(self.workdir)
@@ -200,7 +214,12 @@ class GitOpsRepo:
             shutil.rmtree(self.workdir, ignore_errors=True)  # cloned again next time
 
     def _commit_and_push(
-        self, message: DeployMessage, author: Author, environment: str
+        self,
+        message: DeployMessage,
+        author: Author,
+        environment: str,
+        *,
+        fallback: str = FALLBACK_PREFIX,
     ) -> Published | None:
         """Commit what is staged and push it; None when the remote moved on meanwhile."""
         git = self._git()
@@ -212,17 +231,17 @@ class GitOpsRepo:
         if outcome is PushOutcome.BEHIND:
             return None
         if outcome is PushOutcome.REFUSED:
-            branch = FALLBACK_PREFIX + re.sub(r"[^A-Za-z0-9._-]", "-", message.deployment)
-            fallback, fallback_why = git.push("HEAD", branch)
-            if fallback is PushOutcome.PUSHED:
+            branch = fallback + re.sub(r"[^A-Za-z0-9._-]", "-", message.deployment)
+            second, second_why = git.push("HEAD", branch)
+            if second is PushOutcome.PUSHED:
                 self._reset()
                 return Published(
                     commit,
                     branch,
                     True,
                     f"{self.branch} refuses direct pushes ({why}); pushed {commit[:12]} to "
-                    f"branch {branch} for {environment}: merge it to deploy",
+                    f"branch {branch} for {environment}: merge it into {self.branch}",
                 )
-            why = fallback_why
+            why = second_why
         self._reset()
         raise GitOpsUnreachable(f"cannot push to {self.gitops.repo} {self.branch}: {why}")

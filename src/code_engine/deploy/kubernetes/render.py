@@ -75,6 +75,8 @@ def render_environment(
     overlay_rel = target.overlay_dir(environment)
     overlay = repo_root / overlay_rel
     manifests = repo_root / target.manifests
+    if not overlay.resolve().is_relative_to(manifests.resolve()):
+        raise OverlayNotFound(f"overlay {overlay_rel} is outside {target.manifests}")
     kustomization = _kustomization_file(overlay, overlay_rel)
     binary = kubectl or kustomize.find_kubectl()
     image = target.image_name(spec.service)
