@@ -101,3 +101,11 @@ def test_look_asks_whether_a_later_revision_includes_the_commit() -> None:
     assert controller(argo, delivery)._look(state, abort=False).contains is True
     delivery.later.clear()
     assert controller(argo, delivery)._look(state, abort=False).contains is False
+
+
+def test_a_revert_pushed_to_a_side_branch_says_so() -> None:
+    delivery = FakeDelivery(branch="code/revert-7")
+    reverting = replace(GitOpsState(7, RELEASE), phase=Phase.REVERT, commit=COMMIT)
+    done = controller(FakeArgoCD(), delivery)._act(reverting, Revert(COMMIT), "alice", NOW)
+    assert done.status is Status.ROLLED_BACK
+    assert "the revert is on branch code/revert-7: merge it" in done.message

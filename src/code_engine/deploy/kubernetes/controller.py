@@ -136,7 +136,11 @@ class GitOpsController:
                 return state.finish(Status.FAILED, state.reason, message, now)
             return failed_to_push(state, str(exc), now)
         if rollback:
-            return reverted(state, pushed.commit, now)
+            done = reverted(state, pushed.commit, now)
+            if pushed.side_branch:  # Git is true again once a person merges it
+                message = f"{done.message}; the revert is on branch {pushed.branch}: merge it"
+                done = replace(done, message=message)
+            return done
         return published(state, pushed.commit, pushed.branch, pushed.side_branch, now)
 
     def _save(
