@@ -10,6 +10,7 @@ STAMP := $(VENV)/.installed
 TEST_WORKERS ?= 2
 
 .PHONY: dev-setup dev-run dev-test ci-lint ci-test ci-security ci-build self-assess logs changelog metrics-dashboard dr-backup dr-restore clean
+.PHONY: deploy-dev deploy-staging deploy-prod
 SERVICE ?= hello
 ENV ?= dev
 # the demo runs the interpreter of this virtualenv, wherever it is: as your own user
@@ -67,6 +68,17 @@ dr-backup: dev-setup ## Back up CODE's database and data directory (store: CODE_
 dr-restore: dev-setup ## Restore the newest snapshot of a day beside the live data: make dr-restore DATE=YYYY-MM-DD
 	@test -n "$(DATE)" || { echo "usage: make dr-restore DATE=YYYY-MM-DD"; exit 2; }
 	$(BIN)/codectl dr restore --date $(DATE)
+
+# Deliver CODE itself (this code.yaml) through a running `codectl server` (after `codectl
+# login`), newest release unless VERSION=...; staging and prod go through GitOps and Argo CD.
+deploy-dev: dev-setup ## Deploy CODE's newest release to dev and follow it (needs a server and a release)
+	$(BIN)/codectl deploy dev --watch $(if $(VERSION),--version $(VERSION))
+
+deploy-staging: dev-setup ## Deploy to staging (Kubernetes via GitOps and Argo CD) and follow it
+	$(BIN)/codectl deploy staging --watch $(if $(VERSION),--version $(VERSION))
+
+deploy-prod: dev-setup ## Deploy to prod (Kubernetes via GitOps; approval by a second person) and follow it
+	$(BIN)/codectl deploy prod --watch $(if $(VERSION),--version $(VERSION))
 
 changelog: dev-setup ## Regenerate CHANGELOG.md from the Conventional Commits
 	$(BIN)/git-cliff --config cliff.toml -o CHANGELOG.md

@@ -156,6 +156,14 @@ class Settings(BaseSettings):
     vault_timeout_seconds: float = Field(
         10, gt=0, le=300, description="Timeout of one request to the store."
     )
+    argocd_url: str = Field(
+        "",
+        description="Argo CD API of the Kubernetes environments, e.g. https://argocd.example.com.",
+    argocd_token: SecretStr = Field(
+        SecretStr(""), description="Bearer token of an Argo CD account for that API."
+    argocd_insecure: bool = Field(
+        False, description="Accept an Argo CD certificate that does not verify (a lab only)."
+    )
 
     @field_validator("data_dir", "jwt_keys_dir", "dr_key_file", "dr_spec", mode="after")
     @classmethod

@@ -27,7 +27,11 @@ def describe(deployment: Mapping[str, Any]) -> str:
     if progress.get("steps"):
         step = progress.get("current_step") or "promotion"
         parts.append(f"step {progress['step']}/{progress['steps']} {step}")
-    if progress:
+    if progress.get("application"):  # Kubernetes: what Argo CD reports
+        parts.append(
+            f"Argo CD {progress['application']} {progress.get('argocd') or 'not read yet'}"
+        )
+    elif progress:
         parts.append(f"{progress.get('canary')} at {progress.get('weight', 0)}%")
     if progress.get("preview_url"):
         parts.append(f"preview on {progress['preview_url']}")

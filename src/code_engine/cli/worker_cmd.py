@@ -17,6 +17,7 @@ from code_engine.cli.output import OutputFormat, console, render_rows
 from code_engine.clock import utc_now
 from code_engine.deploy.controller.local_target import ProviderFactory
 from code_engine.deploy.controller.routing import Router
+from code_engine.deploy.kubernetes.argocd import argocd_of
 from code_engine.deploy.local.identity import resolve_instance_user
 from code_engine.deploy.rollout import MetricProvider
 from code_engine.errors import UserError
@@ -59,6 +60,8 @@ def worker_config(settings: Settings, poll: float, prometheus_url: str | None) -
         provider_factory=prometheus_factory(prometheus_url),
         instance_user=user,
         secrets=SecretResolver(default_backends(settings)).resolve,
+        argocd=lambda: argocd_of(settings),
+        kubectl=settings.kubectl,
     )
 
 

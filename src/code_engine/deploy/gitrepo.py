@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import shutil
 import subprocess  # noqa: S404 - git runs with fixed argument lists, never a shell
+import tarfile
 from pathlib import Path
 from typing import Protocol
 
@@ -37,6 +39,9 @@ class Repository(Protocol):
     def commits(self, old: str | None, new: str, cap: int = COMMIT_CAP) -> list[str]:
         """Shas in `new` but not in `old` (all ancestors when None), newest first, at most
         `cap`; only commits touching the service directory count."""
+
+    def export(self, sha: str, dest: Path) -> None:
+        """Write the service directory's files as of `sha` into the directory `dest`."""
 
 
 class GitRepository:
@@ -80,6 +85,22 @@ class GitRepository:
         span = new if old is None else f"{old}..{new}"
         paths = () if self._bare else ("--", ".")
         return self._git("rev-list", f"--max-count={cap}", span, *paths).split()
+
+    def export(self, sha: str, dest: Path) -> None:
+        executable = shutil.which("git")
+        if executable is None:
+            raise GitError("git is not installed")
+        tree = f"{sha}:" if self._bare else f"{sha}:./"
+        result = subprocess.run(  # noqa: S603 - fixed argv
+            [executable, "-C", str(self._path), "archive", "--format=tar", tree],
+            capture_output=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            message = result.stderr.decode(errors="replace").strip()
+            raise GitError(f"git archive failed in {self._path}: {message}")
+        with tarfile.open(fileobj=io.BytesIO(result.stdout)) as archive:
+            archive.extractall(dest, filter="data")
 
 
 def is_remote(repo: str) -> bool:

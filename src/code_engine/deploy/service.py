@@ -29,9 +29,12 @@ from code_engine.deploy import approvals, plan, protection, store
 from code_engine.deploy import environments as envs
 from code_engine.deploy.commands import add_command
 from code_engine.deploy.gitrepo import Repository
+from code_engine.deploy.kubernetes.argocd import ArgoCD
+from code_engine.deploy.kubernetes.preflight import plan_release
+from code_engine.deploy.kubernetes.state import GITOPS, KUBERNETES, GitOpsState
 from code_engine.deploy.rollout import AllAtOnce, Command, RolloutSpec, new_rollout, state_to_dict
 from code_engine.errors import ConflictError, NotFoundError, UserError
-from code_engine.spec import ServiceSpec, load_spec_text
+from code_engine.spec import KubernetesTarget, ServiceSpec, load_spec_text
 from code_engine.store.tables import DeploymentRow, EnvironmentRow, ReleaseRow, ServiceRow
 
 SPEC_FILE = "code.yaml"
@@ -52,6 +55,8 @@ class DeployContext:
     now: datetime
     data_dir: Path
     open_repo: Callable[[str], Repository]
+    argocd: ArgoCD | None = None  # Kubernetes environments: where their rollouts are read
+    kubectl: str = ""  # Kubernetes environments: the kustomize to render with (CODE_KUBECTL)
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,7 @@ class DeployRequest:
     trigger: str = "manual"
     message: str = ""
     fast: bool = False  # all at once, whatever the environment's strategy (rollbacks)
+    revert_of: str | None = None  # Kubernetes: roll back by reverting this GitOps commit
 
 
 def resource(service: str, environment: str, deployment_id: int) -> str:
@@ -144,6 +150,8 @@ def start_deployment(
     current = envs.current_deployment(session, service.id, env.id)
     if current is not None and current.version == release.version:
         raise ConflictError(f"{env.name} already serves {release.version}")
+    if isinstance(spec.environment(env.name).target, KubernetesTarget):
+        return _start_gitops(session, ctx, actor, request, spec, service, env, release, repo)
     canary = plan.launch_of(spec, env.name, release.version, release.sha, str(repo.path))
     rollout_spec = plan.rollout_spec(spec, env.name, first=current is None)
     if request.fast:
@@ -203,6 +211,83 @@ def start_deployment(
             "from": stable_version,
             "trigger": request.trigger,
             "awaiting_approval": rules.approval,
+        },
+    )
+    session.flush()
+    return row
+
+
+def _start_gitops(
+    session: Session,
+    ctx: DeployContext,
+    actor: Actor,
+    request: DeployRequest,
+    spec: ServiceSpec,
+    service: ServiceRow,
+    env: EnvironmentRow,
+    release: ReleaseRow,
+    repo: Repository,
+) -> DeploymentRow:
+    """A Kubernetes deployment: checked (render, validate, GitOps remote, Argo CD) before
+    anything is written; the GitOps controller publishes it and follows Argo CD."""
+    planned = plan_release(
+        repo,
+        str(service.repo),
+        spec,
+        env.name,
+        release.version,
+        release.sha,
+        ctx.argocd,
+        ctx.kubectl,
+    )
+    gitops = GitOpsState(0, planned, revert_of=request.revert_of)
+    state: dict[str, Any] = {
+        "service": service.name,
+        "environment": env.name,
+        "launch": {},  # nothing runs here: the cluster does, as Argo CD syncs it
+        "target": KUBERNETES,
+        GITOPS: gitops.to_dict(),
+        "measurements": [],
+        "events": [],
+    }
+    rules = spec.environment(env.name).protection
+    status, message = "pending", request.message
+    if rules.approval:
+        state.update(approvals.request(rules, env.name, actor.name, ctx.now))
+        status, message = approvals.AWAITING, approvals.waiting_message(env.name)
+    current = envs.current_deployment(session, service.id, env.id)
+    stable_sha = None
+    if current is not None:
+        stable_sha = store.require_release(session, service.id, current.version).sha
+    record = store.DeploymentRecord(
+        service_id=service.id,
+        environment_id=env.id,
+        version=release.version,
+        status=status,
+        created_at=ctx.now,
+        release_id=release.id,
+        strategy="revert" if request.revert_of else spec.strategy_for(env.name).kind,
+        trigger=request.trigger,
+        source=envs.RUN_SOURCE,
+        created_by=actor.name,
+        message=message,
+        commits=repo.commits(stable_sha, release.sha),
+        state=state,
+    )
+    row = _claim(session, record, env.name)
+    row.state = {**state, GITOPS: {**state[GITOPS], "deployment_id": row.id}}
+    audit.record(
+        session,
+        at=ctx.now,
+        principal=actor.name,
+        action="deployment.start",
+        resource=resource(service.name, env.name, row.id),
+        detail={
+            "version": release.version,
+            "from": None if current is None else current.version,
+            "trigger": request.trigger,
+            "awaiting_approval": rules.approval,
+            "application": planned.application,
         },
     )
     session.flush()
@@ -288,6 +373,12 @@ def rollback(
         to = next((v for v in versions if v != serving), None)
         if to is None:
             raise ConflictError(f"no earlier release succeeded in {environment} to roll back to")
+        # Kubernetes: git revert of the commit that serves, never a sync to an old revision
+        revert_of = None if current is None else (current.state or {}).get(GITOPS, {}).get("commit")
+        request = DeployRequest(
+            service, environment, to, trigger="rollback", fast=True, revert_of=revert_of
+        )
+        return start_deployment(session, ctx, actor, request)
     request = DeployRequest(service, environment, to, trigger="rollback", fast=True)
     return start_deployment(session, ctx, actor, request)
 
@@ -302,6 +393,11 @@ def send_command(
     if row.status in store.FINAL_STATUSES:
         raise ConflictError(f"deployment {row.id} is already {row.status}")
     service, environment = row.state.get("service", ""), row.state.get("environment", "")
+    if GITOPS in row.state and command is not Command.ABORT:
+        raise ConflictError(
+            f"deployment {row.id} runs in Kubernetes, where Argo Rollouts steps it: "
+            "abort it (codectl rollback), or pause and promote it with Argo Rollouts"
+        )
     if row.status == approvals.AWAITING:
         if command is not Command.ABORT:
             raise ConflictError(

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from code_engine.catalog.store import list_environments, require_service
 from code_engine.deploy import environments as envs
+from code_engine.deploy.kubernetes.state import GITOPS, GitOpsState
 from code_engine.deploy.rollout import (
     Analysis,
     Pause,
@@ -35,6 +36,8 @@ def progress(state: Mapping[str, Any]) -> dict[str, Any] | None:
     """Phase, step and weight of a run deployment's rollout (None for recorded ones)."""
     if "launch" not in state:
         return None  # a recorded deployment
+    if GITOPS in state:
+        return gitops_progress(state[GITOPS])
     try:
         rollout = state_from_dict(dict(state))
     except (KeyError, TypeError, ValueError):
@@ -58,6 +61,35 @@ def progress(state: Mapping[str, Any]) -> dict[str, Any] | None:
         # a blue-green preview under way: where people and smoke tests reach it
         "preview_url": state.get("preview_url") if rollout.preview_version else None,
         "traffic_needed": traffic_needed(rollout),
+    }
+
+
+def gitops_progress(data: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Where a Kubernetes deployment stands: its commit, and Argo CD's view of it."""
+    try:
+        state = GitOpsState.from_dict(data)
+    except (KeyError, TypeError, ValueError):
+        return None
+    release = state.release
+    seen = " ".join(part for part in (state.sync, state.health) if part)
+    step = None if state.step is None else state.step + 1
+    return {
+        "phase": state.phase.value,
+        "step": min(step or 0, state.steps or step or 0),
+        "steps": state.steps or 0,
+        "current_step": None if step is None else f"Rollout step {step}",
+        "plan": [],
+        "canary": release.version,
+        "application": release.application,
+        "argocd": seen,
+        "commit": state.commit,
+        "branch": state.branch,
+        "revert_commit": state.revert_commit,
+        "revert_of": state.revert_of,
+        "reason": state.reason,
+        "url": None,
+        "preview_url": None,
+        "traffic_needed": None,
     }
 
 

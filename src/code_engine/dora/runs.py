@@ -39,6 +39,7 @@ class ManagedEnvironment:
     environment_id: int
     service: str
     environment: str
+    target_kind: str = "local"  # which controller drives it (`local`, `kubernetes`)
 
     @property
     def key(self) -> str:
@@ -118,7 +119,13 @@ def managed_environments(session: Session) -> list[ManagedEnvironment]:
         .exists()
     )
     query = (
-        select(ServiceRow.id, EnvironmentRow.id, ServiceRow.name, EnvironmentRow.name)
+        select(
+            ServiceRow.id,
+            EnvironmentRow.id,
+            ServiceRow.name,
+            EnvironmentRow.name,
+            EnvironmentRow.target_kind,
+        )
         .join(EnvironmentRow, EnvironmentRow.service_id == ServiceRow.id)
         .where(ran_here)
     )

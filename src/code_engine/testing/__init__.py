@@ -6,13 +6,17 @@ real adapters are tested against the real things; these stand in only where the 
 not the adapter, is under test.
 """
 
+from code_engine.testing.argocd import FakeArgoCD
+from code_engine.testing.delivery import FakeDelivery
 from code_engine.testing.gitops import FakeCommit, FakeGitOps
 from code_engine.testing.router import FakeRouter
 from code_engine.testing.secrets import FakeSecretStore
 from code_engine.testing.target import FakeTarget, FakeTargets, Traffic
 
 __all__ = [
+    "FakeArgoCD",
     "FakeCommit",
+    "FakeDelivery",
     "FakeGitOps",
     "FakeRouter",
     "FakeSecretStore",

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import Protocol
 
 from code_engine.clock import Clock, utc_now
 from code_engine.deploy import environments as envs
@@ -21,6 +22,11 @@ from code_engine.deploy.controller import lease
 from code_engine.deploy.controller.environment import ControllerConfig, EnvironmentController
 from code_engine.deploy.controller.local_target import LocalOptions, ProviderFactory, local_opener
 from code_engine.deploy.controller.target import TargetOpener
+from code_engine.deploy.gitrepo import open_repository
+from code_engine.deploy.kubernetes.argocd import ArgoCD
+from code_engine.deploy.kubernetes.controller import GitOpsController
+from code_engine.deploy.kubernetes.delivery import Delivery, GitDelivery
+from code_engine.deploy.kubernetes.state import KUBERNETES
 from code_engine.deploy.local.identity import InstanceUser
 from code_engine.deploy.local.launcher import SecretSource
 from code_engine.observe.logging import get_logger
@@ -41,6 +47,9 @@ class WorkerConfig:
     reassert_interval: float = 5.0  # seconds between two checks of a router's routing
     instance_user: InstanceUser | None = None  # local instances' user; None: the worker's
     secrets: SecretSource | None = None  # resolves services' `secrets:`; None: none can run
+    argocd: Callable[[], ArgoCD | None] = lambda: None  # Kubernetes environments' Argo CD
+    delivery: Delivery | None = None  # Kubernetes: the GitOps pushes; None: the real one
+    kubectl: str = ""  # Kubernetes: the kustomize to render with (CODE_KUBECTL)
 
     @property
     def controller(self) -> ControllerConfig:
@@ -58,9 +67,18 @@ def default_targets(config: WorkerConfig) -> dict[str, TargetOpener]:
     return {"local": local_opener(options)}
 
 
+class Controller(Protocol):
+    """The controller of one environment, whatever drives it."""
+
+    def tick(self) -> float: ...
+
+    def close(self) -> None: ...
+
+
 @dataclass
 class _Slot:
-    controller: EnvironmentController
+    controller: Controller
+    kind: str
     retry_at: float | None = None  # after a failure, when to try this environment again
 
 
@@ -92,21 +110,35 @@ class Worker:
         finally:
             self.close()
 
-    def controller(self, item: envs.ManagedEnvironment) -> EnvironmentController:
+    def controller(self, item: envs.ManagedEnvironment) -> Controller:
         slot = self._slots.get(item.key)
+        if slot is not None and slot.kind != item.target_kind:  # code.yaml moved it
+            slot.controller.close()
+            slot = None
         if slot is None:
-            assert self.targets is not None  # noqa: S101 - set in __post_init__  # nosec B101
-            made = EnvironmentController(
-                self.db,
-                item,
-                self.owner,
-                self.targets,
-                self.config.data_dir,
-                self.config.controller,
-                self.clock,
-            )
-            slot = self._slots[item.key] = _Slot(made)
+            slot = self._slots[item.key] = _Slot(self._make(item), item.target_kind)
         return slot.controller
+
+    def _make(self, item: envs.ManagedEnvironment) -> Controller:
+        config = self.config
+        if item.target_kind == KUBERNETES:
+            data_dir = config.data_dir
+            delivery = config.delivery or GitDelivery(
+                data_dir, lambda repo: open_repository(repo, data_dir), config.kubectl
+            )
+            return GitOpsController(
+                self.db, item, self.owner, delivery, config.argocd, config.controller, self.clock
+            )
+        assert self.targets is not None  # noqa: S101 - set in __post_init__  # nosec B101
+        return EnvironmentController(
+            self.db,
+            item,
+            self.owner,
+            self.targets,
+            config.data_dir,
+            config.controller,
+            self.clock,
+        )
 
     def tick(self) -> float:
         """One pass over every managed environment; returns seconds until the next pass."""

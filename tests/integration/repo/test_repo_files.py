@@ -393,6 +393,18 @@ def argocd() -> list[dict[str, Any]]:
     return [doc for resource in resources for doc in load_yaml_all(folder / resource)]
 
 
+def gitops_paths() -> dict[str, tuple[str, str, str]]:
+    """namespace -> (GitOps repo, its path, the overlay) of code.yaml's Kubernetes environments."""
+    found = {}
+    for env in load_yaml("code.yaml")["environments"]:
+        target = env["target"]
+        if target["kind"] == "kubernetes" and "gitops" in target:
+            overlay = f"{target['manifests']}/overlays/{target.get('overlay', env['name'])}"
+            gitops = target["gitops"]
+            found[target["namespace"]] = (gitops["repo"], gitops["path"], overlay)
+    return found
+
+
 def test_argocd_application_per_environment(argocd: list[dict[str, Any]]) -> None:
     (project,) = [doc for doc in argocd if doc["kind"] == "AppProject"]
     apps = {
@@ -406,6 +418,11 @@ def test_argocd_application_per_environment(argocd: list[dict[str, Any]]) -> Non
         spec = app["spec"]
         assert spec["project"] == project["metadata"]["name"]
         assert spec["source"]["repoURL"] in project["spec"]["sourceRepos"]
+        delivered = gitops_paths().get(namespace)
+        if delivered is not None:  # CODE commits the rendered overlay to the GitOps repo
+            assert (spec["source"]["repoURL"], spec["source"]["path"]) == delivered[:2]
+            assert kustomization(ROOT / delivered[2])["namespace"] == namespace
+            continue
         overlay = ROOT / spec["source"]["path"]
         assert overlay.is_dir(), spec["source"]["path"]
         assert kustomization(overlay)["namespace"] == namespace

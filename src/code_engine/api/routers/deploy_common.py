@@ -19,6 +19,7 @@ from code_engine.auth.tokens import Principal
 from code_engine.catalog.repos import check_repo, parse_allowed
 from code_engine.deploy import store
 from code_engine.deploy.gitrepo import Repository, open_repository
+from code_engine.deploy.kubernetes.argocd import argocd_of
 from code_engine.deploy.service import Actor, DeployContext
 from code_engine.deploy.views import progress
 from code_engine.errors import CodeError
@@ -78,7 +79,13 @@ def deploy_context(runtime: Runtime, now: datetime) -> DeployContext:
         check_repo(repo, allowed)
         return open_repository(repo, data_dir)
 
-    return DeployContext(now=now, data_dir=data_dir, open_repo=open_repo)
+    return DeployContext(
+        now=now,
+        data_dir=data_dir,
+        open_repo=open_repo,
+        argocd=argocd_of(runtime.settings),
+        kubectl=runtime.settings.kubectl,
+    )
 
 
 def actor(principal: Principal) -> Actor:

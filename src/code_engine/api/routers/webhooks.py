@@ -26,6 +26,7 @@ from code_engine.api.schemas import ERROR_RESPONSES
 from code_engine.audit import trail as audit
 from code_engine.auth.roles import Role
 from code_engine.auth.tokens import AuthenticationError, Principal
+from code_engine.deploy.kubernetes.tracked import tracked_deployment
 from code_engine.dora import alertmanager, argocd, github
 from code_engine.dora.events import Event, PayloadError
 from code_engine.dora.ingest import IngestResult, ingest
@@ -184,6 +185,9 @@ def argocd_webhook(
     event = argocd.parse_notification(payload)
     if event is None:
         return _out(0, reason="phase: the sync has not finished")
+    tracked = tracked_deployment(session, event.revision)
+    if tracked is not None:  # CODE records it itself, from what it reads of Argo CD
+        return _out(1, reason=f"revision: deployment {tracked} of CODE, recorded by CODE")
     return _store(
         session, [event], by=principal.name, now=now, source="argocd", principal=principal
     )
