@@ -159,8 +159,10 @@ class Settings(BaseSettings):
     argocd_url: str = Field(
         "",
         description="Argo CD API of the Kubernetes environments, e.g. https://argocd.example.com.",
+    )
     argocd_token: SecretStr = Field(
         SecretStr(""), description="Bearer token of an Argo CD account for that API."
+    )
     argocd_insecure: bool = Field(
         False, description="Accept an Argo CD certificate that does not verify (a lab only)."
     )
