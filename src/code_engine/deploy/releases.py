@@ -11,6 +11,8 @@ from code_engine.deploy.gitrepo import is_remote
 from code_engine.deploy.local.artifact import release_path
 from code_engine.deploy.service import Actor, DeployContext, service_repo, spec_at
 from code_engine.errors import UserError
+from code_engine.pipeline import store as pipeline_store
+from code_engine.pipeline.evidence import Qualification
 from code_engine.spec import LocalTarget
 from code_engine.store.tables import ReleaseRow
 
@@ -45,12 +47,19 @@ def create_release(
         if any(isinstance(e.target, LocalTarget) for e in spec.environments):
             artifact = str(release_path(ctx.data_dir, service.name, version))
     row = store.create_release(session, service.id, version, sha, artifact, actor.name, ctx.now)
+    qualified = pipeline_store.qualification(session, service.id, sha).qualified
     audit.record(
         session,
         at=ctx.now,
         principal=actor.name,
         action="release.create",
         resource=f"service/{service.name}/release/{row.version}",
-        detail={"sha": sha},
+        detail={"sha": sha, "qualified": qualified},
     )
     return row
+
+
+def qualification(session: Session, release: ReleaseRow) -> Qualification:
+    """Whether the release's commit has a passing pipeline run, asked now: a run recorded
+    after the release re-evaluates it."""
+    return pipeline_store.qualification(session, release.service_id, release.sha)
