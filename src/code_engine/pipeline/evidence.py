@@ -1,6 +1,6 @@
 """Run evidence and release qualification: pure rules over recorded pipeline runs.
 
-A run report (what `codectl ci --report-to` posts) is the evidence; a commit is qualified
+A run report (what the pipeline runner posts with `--report-to`) is the evidence; a commit is qualified
 when the newest clean run recorded for it passed: status `passed`, every step passed or
 skipped, every gate passed. A run of a dirty work tree is kept as evidence but never
 qualifies a commit (what passed was not the commit). Qualification is derived from the

@@ -1,6 +1,6 @@
 """`/api/v1/pipeline/runs`: the evidence of a service's pipeline runs.
 
-A CI client posts the run report of `codectl ci` (commit, steps, durations, cache hits,
+A CI client posts the run report of the pipeline runner (commit, steps, durations, cache hits,
 gate results, artifact hashes); a release is qualified when its commit has a passing run.
 """
 
@@ -58,7 +58,7 @@ class ArtifactIn(BaseModel):
 
 
 class RunIn(BaseModel):
-    """The run report of `codectl ci -o json` / `--report-to`."""
+    """The run report the pipeline runner prints (`-o json`) and posts (`--report-to`)."""
 
     service: str = Name
     commit: str = Field(pattern=r"^[0-9a-f]{40}([0-9a-f]{24})?$", description="Full HEAD sha.")

@@ -62,7 +62,7 @@ class ReleasePublic(Public):
 
 def _public(session: Session, row: ReleaseRow) -> ReleasePublic:
     verdict = qualification(session, row)
-    return _public(session, row).model_copy(
+    return ReleasePublic.model_validate(row).model_copy(
         update={"qualified": verdict.qualified, "qualification": verdict.reason}
     )
 
