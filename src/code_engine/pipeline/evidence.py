@@ -1,10 +1,11 @@
 """Run evidence and release qualification: pure rules over recorded pipeline runs.
 
-A run report (what the pipeline runner posts with `--report-to`) is the evidence; a commit is qualified
-when the newest clean run recorded for it passed: status `passed`, every step passed or
-skipped, every gate passed. A run of a dirty work tree is kept as evidence but never
-qualifies a commit (what passed was not the commit). Qualification is derived from the
-runs every time it is asked, so a run that arrives after the release re-evaluates it.
+A run report (what the pipeline runner posts with `--report-to`) is the evidence; a
+commit is qualified when the newest clean run recorded for it passed: status `passed`,
+every step passed or skipped, every gate passed. A run of a dirty work tree is kept as
+evidence but never qualifies a commit (what passed was not the commit). Qualification is
+derived from the runs every time it is asked, so a run that arrives after the release
+re-evaluates it.
 """
 
 from __future__ import annotations

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 import yaml
+from tests.support.network import free_port
 
 from code_engine.cli.main import run
-from tests.support.network import free_port
 
 ROOT = Path(__file__).resolve().parents[3]
 OSV = ROOT / "tests" / "fixtures" / "osv-pypa"
