@@ -23,7 +23,6 @@ from code_engine.pipeline.osv import DatabaseInfo
 
 OSV_API = "https://api.osv.dev"
 _SUFFIXES = (".yaml", ".yml", ".json")
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class DatabaseUnavailableError(UserError):
@@ -115,7 +114,14 @@ def _documents(directory: Path) -> list[Path]:
 def _read(path: Path) -> Advisory:
     try:
         text = path.read_text(encoding="utf-8")
-        data = json.loads(text) if path.suffix == ".json" else yaml.load(text, Loader=_Loader)  # noqa: S506 - a safe loader
+        data = json.loads(text) if path.suffix == ".json" else _yaml(text)
         return parse_advisory(data)
     except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError) as exc:
         raise DatabaseUnavailableError(f"{path}: unreadable OSV advisory: {exc}") from exc
+
+
+def _yaml(text: str) -> Any:
+    """Safe YAML loading, with libyaml's parser when PyYAML has it (ten times faster)."""
+    if hasattr(yaml, "CSafeLoader"):
+        return yaml.load(text, Loader=yaml.CSafeLoader)
+    return yaml.safe_load(text)  # pragma: no cover - PyYAML without libyaml
