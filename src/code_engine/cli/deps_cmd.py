@@ -57,7 +57,7 @@ def scan_command(
         f"matching {len(pins)} packages against {osv_db or osv_api}", spinner="dots"
     )
     with nullcontext() if quiet else status:
-        advisories, database = source.advisories(pins)
+        advisories, database = source.lookup(pins)
     result = scan(pins, advisories, database, ignore)
     if report is not None:
         write_report(report, result.to_dict())

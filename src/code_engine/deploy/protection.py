@@ -81,12 +81,10 @@ def check_approver(
         )
 
 
-def check_pipeline(
-    required: bool, environment: str, version: str, qualification: Qualification
-) -> None:
-    """Raise UnqualifiedReleaseError when `requires_pipeline` holds and the release is not
-    qualified; the message names the failed gates, or the missing run."""
-    if required and not qualification.qualified:
+def check_pipeline(environment: str, version: str, qualification: Qualification) -> None:
+    """Raise UnqualifiedReleaseError unless the release is qualified (for an environment
+    with `requires_pipeline`); the message names the failed gates, or the missing run."""
+    if not qualification.qualified:
         raise UnqualifiedReleaseError(
             f"{environment!r} requires a passing pipeline (protection.requires_pipeline): "
             f"release {version} is not qualified: {qualification.reason}"

@@ -221,7 +221,7 @@ def _check_pipeline(
     if release.version in envs.succeeded_versions(session, env.service_id, env.id):
         return
     qualification = pipeline_store.qualification(session, env.service_id, release.sha)
-    protection.check_pipeline(True, env.name, release.version, qualification)
+    protection.check_pipeline(env.name, release.version, qualification)
 
 
 def busy(active: DeploymentRow, environment: str) -> ConflictError:

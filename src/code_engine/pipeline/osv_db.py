@@ -30,7 +30,7 @@ class DatabaseUnavailableError(UserError):
 
 
 class AdvisorySource(Protocol):
-    def advisories(self, pins: Sequence[Pin]) -> tuple[dict[str, list[Advisory]], DatabaseInfo]:
+    def lookup(self, pins: Sequence[Pin]) -> tuple[dict[str, list[Advisory]], DatabaseInfo]:
         """The advisories of each pinned package (by normalized name), and the database."""
         ...
 
@@ -43,7 +43,7 @@ class LocalDatabase:
     def __init__(self, root: Path) -> None:
         self.root = root
 
-    def advisories(self, pins: Sequence[Pin]) -> tuple[dict[str, list[Advisory]], DatabaseInfo]:
+    def lookup(self, pins: Sequence[Pin]) -> tuple[dict[str, list[Advisory]], DatabaseInfo]:
         base = self.root / "vulns" if (self.root / "vulns").is_dir() else self.root
         if not base.is_dir():
             raise DatabaseUnavailableError(
@@ -77,7 +77,7 @@ class OsvDevClient:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
 
-    def advisories(self, pins: Sequence[Pin]) -> tuple[dict[str, list[Advisory]], DatabaseInfo]:
+    def lookup(self, pins: Sequence[Pin]) -> tuple[dict[str, list[Advisory]], DatabaseInfo]:
         queries = [
             {"package": {"name": pin.name, "ecosystem": ECOSYSTEM}, "version": pin.version}
             for pin in pins

@@ -9,6 +9,8 @@ import pytest
 from code_engine.pipeline.advisory import AdvisoryError, parse_advisory
 from code_engine.pipeline.lockfile import Pin
 from code_engine.pipeline.osv import DatabaseInfo, match, scan
+from code_engine.pipeline.osv_db import AdvisorySource, DatabaseUnavailableError
+from code_engine.testing import FakeAdvisorySource
 
 DB = DatabaseInfo("db", 1, None)
 
@@ -119,3 +121,13 @@ def test_scan_orders_by_severity_counts_and_ignores_reviewed_ids() -> None:
 def test_a_document_that_is_no_advisory_is_refused(data: Any) -> None:
     with pytest.raises(AdvisoryError):
         parse_advisory(data)
+
+
+def test_a_source_answers_per_package_and_a_down_one_raises() -> None:
+    adv = parse_advisory(advisory([{"introduced": "0"}, {"fixed": "2"}]))
+    source: AdvisorySource = FakeAdvisorySource({"some-lib": [adv]})
+    pins = [Pin("some-lib", "1.0"), Pin("other", "1.0")]
+    found, info = source.lookup(pins)
+    assert [f.id for f in scan(pins, found, info).findings] == ["PYSEC-0000-1"]
+    with pytest.raises(DatabaseUnavailableError):
+        FakeAdvisorySource(down=True).lookup(pins)

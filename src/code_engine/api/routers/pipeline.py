@@ -31,25 +31,22 @@ from code_engine.pipeline.tables import PipelineRunRow
 
 router = APIRouter(prefix="/api/v1/pipeline", tags=["pipeline"], responses=ERROR_RESPONSES)
 
-Name = Field(min_length=1, max_length=200)
-Text = Field(None, max_length=2000)
-
 
 class StepIn(BaseModel):
-    name: str = Name
+    name: str = Field(min_length=1, max_length=200)
     stage: str = Field(max_length=100)
     status: Literal["passed", "failed", "skipped"]
     cached: bool = False
     duration_s: float = Field(ge=0, le=7 * 86400)
-    reason: str | None = Text
+    reason: str | None = Field(None, max_length=2000)
 
 
 class GateIn(BaseModel):
-    name: str = Name
+    name: str = Field(min_length=1, max_length=200)
     threshold: str = Field(max_length=200)
     measured: str | None = Field(None, max_length=200)
     verdict: Literal["passed", "failed"]
-    reason: str | None = Text
+    reason: str | None = Field(None, max_length=2000)
 
 
 class ArtifactIn(BaseModel):
@@ -60,7 +57,7 @@ class ArtifactIn(BaseModel):
 class RunIn(BaseModel):
     """The run report the pipeline runner prints (`-o json`) and posts (`--report-to`)."""
 
-    service: str = Name
+    service: str = Field(min_length=1, max_length=200)
     commit: str = Field(pattern=r"^[0-9a-f]{40}([0-9a-f]{24})?$", description="Full HEAD sha.")
     dirty: bool = Field(description="The work tree had uncommitted changes: never qualifies.")
     started_at: UtcDatetime
