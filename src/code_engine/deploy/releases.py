@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy.orm import Session
 
 from code_engine.audit import trail as audit
@@ -63,3 +65,9 @@ def qualification(session: Session, release: ReleaseRow) -> Qualification:
     """Whether the release's commit has a passing pipeline run, asked now: a run recorded
     after the release re-evaluates it."""
     return pipeline_store.qualification(session, release.service_id, release.sha)
+
+
+def qualifications(session: Session, releases: Sequence[ReleaseRow]) -> list[Qualification]:
+    """`qualification` of each release, in one query for releases at full shas."""
+    found = pipeline_store.qualifications(session, [(r.service_id, r.sha) for r in releases])
+    return [found[(r.service_id, r.sha)] for r in releases]

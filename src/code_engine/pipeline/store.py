@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import literal, select
 from sqlalchemy.orm import Session
 
 from code_engine.audit import trail as audit
@@ -87,10 +89,38 @@ def qualification(session: Session, service_id: int, sha: str) -> Qualification:
     return qualify(sha, [to_recorded(row, "") for row in session.scalars(query)])
 
 
+def qualifications(
+    session: Session, commits: Iterable[tuple[int, str]]
+) -> dict[tuple[int, str], Qualification]:
+    """`qualification` of many (service id, sha) pairs, full shas in one query."""
+    wanted = set(commits)
+    full = {key for key in wanted if len(key[1]) >= 40}
+    runs: dict[tuple[int, str], list[RecordedRun]] = defaultdict(list)
+    if full:
+        query = (
+            select(PipelineRunRow)
+            .where(
+                PipelineRunRow.service_id.in_({service_id for service_id, _ in full}),
+                PipelineRunRow.commit.in_({sha for _, sha in full}),
+            )
+            .order_by(PipelineRunRow.id.desc())
+        )
+        for row in session.scalars(query):
+            runs[(row.service_id, row.commit)].append(to_recorded(row, ""))
+    return {
+        key: qualify(key[1], runs[key]) if key in full else qualification(session, *key)
+        for key in wanted
+    }
+
+
 def releases_at(session: Session, service_id: int, commit: str) -> list[str]:
     """Versions of the service released at `commit`: a run there re-evaluates them."""
-    query = select(ReleaseRow.version, ReleaseRow.sha).where(ReleaseRow.service_id == service_id)
-    return [v for v, sha in session.execute(query) if sha and commit.startswith(sha)]
+    query = select(ReleaseRow.version).where(
+        ReleaseRow.service_id == service_id,
+        ReleaseRow.sha != "",
+        literal(commit).startswith(ReleaseRow.sha),  # a full sha, or an abbreviated one
+    )
+    return list(session.scalars(query.order_by(ReleaseRow.id)))
 
 
 def latest_runs(session: Session, per_service: int = 5) -> dict[str, list[PipelineRunRow]]:

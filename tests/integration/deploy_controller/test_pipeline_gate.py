@@ -211,3 +211,18 @@ def test_requires_pipeline_set_in_code_yaml(
     refused = deploy(client, admin_headers, "staging", "1.0.0")
     assert refused.status_code == 403 and "'staging' requires a passing pipeline" in refused.text
     assert deploy(client, admin_headers, "prod", "1.0.0").status_code == 201
+
+
+def test_a_release_at_an_abbreviated_sha_matches_the_full_commit(
+    client: TestClient, admin_headers: H
+) -> None:
+    # a service whose repository CODE does not read: its releases keep the sha as given
+    body = {"name": "shop", "repo": "https://git.example.test/shop.git"}
+    assert client.post("/api/v1/services", json=body, headers=admin_headers).status_code == 201
+    full = "abcdef1" + "0" * 33
+    assert release(client, admin_headers, "2.0.0", "abcdef1")["qualified"] is False
+    assert release(client, admin_headers, "2.0.1", full)["qualified"] is False
+    posted = client.post("/api/v1/pipeline/runs", json=report(full), headers=admin_headers)
+    assert posted.json()["releases"] == ["2.0.0", "2.0.1"]
+    assert listed_release(client, admin_headers, "2.0.0")["qualified"] is True
+    assert listed_release(client, admin_headers, "2.0.1")["qualified"] is True

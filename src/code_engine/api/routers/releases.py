@@ -10,7 +10,6 @@ from datetime import datetime
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.orm import Session
 
 from code_engine.api.deps import (
     Cursor,
@@ -27,7 +26,8 @@ from code_engine.api.schemas import ERROR_RESPONSES, PageOut, Public
 from code_engine.catalog.store import require_service
 from code_engine.deploy import store
 from code_engine.deploy.releases import create_release as record_release
-from code_engine.deploy.releases import qualification
+from code_engine.deploy.releases import qualification, qualifications
+from code_engine.pipeline.evidence import Qualification
 from code_engine.store.tables import ReleaseRow
 
 router = APIRouter(prefix="/api/v1/releases", tags=["releases"], responses=ERROR_RESPONSES)
@@ -60,8 +60,7 @@ class ReleasePublic(Public):
     qualification: str = Field("", description="Why it is, or is not, qualified.")
 
 
-def _public(session: Session, row: ReleaseRow) -> ReleasePublic:
-    verdict = qualification(session, row)
+def _public(row: ReleaseRow, verdict: Qualification) -> ReleasePublic:
     return ReleasePublic.model_validate(row).model_copy(
         update={"qualified": verdict.qualified, "qualification": verdict.reason}
     )
@@ -80,7 +79,12 @@ async def list_releases(
         service_id = require_service(session, service).id if service else None
         page = store.list_releases(session, service_id, limit, cursor)
         return PageOut(
-            items=[_public(session, r) for r in page.items],
+            items=[
+                _public(row, verdict)
+                for row, verdict in zip(
+                    page.items, qualifications(session, page.items), strict=True
+                )
+            ],
             next_cursor=page.next_cursor,
         )
 
@@ -103,4 +107,4 @@ def create_release(
         body.version,
         body.sha,
     )
-    return _public(session, row)
+    return _public(row, qualification(session, row))
