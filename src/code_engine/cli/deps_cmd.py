@@ -60,7 +60,10 @@ def scan_command(
         advisories, database = source.lookup(pins)
     result = scan(pins, advisories, database, ignore)
     if report is not None:
-        write_report(report, result.to_dict())
+        try:
+            write_report(report, result.to_dict())
+        except OSError as exc:
+            raise UserError(f"--report {report}: cannot write the report: {exc}") from exc
     if quiet:
         print_json(result.to_dict())
     else:

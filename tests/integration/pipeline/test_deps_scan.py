@@ -130,7 +130,15 @@ def test_a_corrupt_advisory_fails_the_scan(
 
 @pytest.mark.parametrize(
     ("args", "message"),
-    [((), "give either --lock FILE or --environment"), (("--lock", "missing.txt"), "cannot read")],
+    [
+        ((), "give either --lock FILE or --environment"),
+        (("--lock", "missing.txt"), "cannot read"),
+        (("--lock", str(ROOT / "requirements.lock"), "--environment"), "give either"),
+        (
+            ("--lock", str(ROOT / "requirements.lock"), "--report", "/proc/deps.json"),
+            "cannot write",
+        ),
+    ],
 )
 def test_bad_input(args: tuple[str, ...], message: str, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = codectl(capsys, "deps", "scan", *args, "--osv-db", str(OSV))
