@@ -46,6 +46,7 @@ ci-test: dev-test ## Tests with coverage (same as dev-test; coverage.xml in buil
 ci-security: dev-setup ## Static security analysis of the code and a secrets scan
 	$(BIN)/bandit -q -r src -c pyproject.toml
 	$(BIN)/codectl assess . --category security --output table --fail-under 3
+	$(BIN)/codectl deps scan --lock requirements.lock --osv-db tests/fixtures/osv-pypa
 
 ci-build: dev-setup ## Build the wheel and sdist (and the image where a Docker engine runs)
 	$(BIN)/python -m pip wheel --quiet --no-deps -w build/dist .

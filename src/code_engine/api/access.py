@@ -65,6 +65,8 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/changes"): Rule(Role.developer, GLOBAL),
     ("GET", "/api/v1/releases"): Rule(Role.viewer, ANY),
     ("POST", "/api/v1/releases"): Rule(Role.developer, GLOBAL),
+    ("GET", "/api/v1/pipeline/runs"): Rule(Role.viewer, ANY),
+    ("POST", "/api/v1/pipeline/runs"): Rule(Role.developer, GLOBAL),
     ("GET", "/api/v1/deployments"): Rule(Role.viewer, ROWS, "query `environment`"),
     ("POST", "/api/v1/deployments"): Rule(
         Role.deployer, ENVIRONMENT, "body `environment` (and the deployment of `external_id`)"

@@ -27,6 +27,7 @@ from code_engine.api.routers import (
     incidents,
     metrics,
     oauth,
+    pipeline,
     releases,
     services,
     webhooks,
@@ -56,6 +57,7 @@ ROUTERS = (
     dr.router,
     metrics.router,
     webhooks.router,
+    pipeline.router,
 )
 
 

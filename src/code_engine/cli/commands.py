@@ -8,6 +8,7 @@ from code_engine.cli import (
     assess_cmd,
     auth_cmd,
     deploy_cmd,
+    deps_cmd,
     dora_cmd,
     dr_cmd,
     load_cmd,
@@ -39,5 +40,6 @@ def register(app: typer.Typer) -> None:
         assess_cmd,
         dora_cmd,
         dr_cmd,
+        deps_cmd,
     ):
         module.register(app)

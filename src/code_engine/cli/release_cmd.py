@@ -87,6 +87,12 @@ def create(
         step(f"recording {version} at {full_sha[:12]} (the server checks its code.yaml)")
         created = client.post("/api/v1/releases", body)
     render_object(created, output)
+    if not quiet and created.get("qualified") is False:
+        console(stderr=True).print(
+            f"not qualified yet: {created.get('qualification')} (environments with "
+            "protection.requires_pipeline refuse it until a passing run is recorded)",
+            highlight=False,
+        )
 
 
 def register(app: typer.Typer) -> None:

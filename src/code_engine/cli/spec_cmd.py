@@ -85,6 +85,7 @@ def _environment_row(spec: ServiceSpec, environment: Environment) -> dict[str, A
     protection = [
         *(["requires previous"] if rules.requires_previous else []),
         *(["approval"] if rules.approval else []),
+        *(["requires pipeline"] if environment.requires_pipeline else []),
         *([f"deployers: {', '.join(rules.deployers)}"] if rules.deployers else []),
     ]
     return {

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from code_engine.auth.roles import Binding
 from code_engine.errors import CodeError, ConflictError
+from code_engine.pipeline.evidence import Qualification
 from code_engine.spec import Protection
 
 
@@ -16,6 +17,10 @@ class NotADeployerError(CodeError):
 
 class SelfApprovalError(CodeError):
     """Four eyes: whoever asked for a deployment cannot also approve it."""
+
+
+class UnqualifiedReleaseError(CodeError):
+    """The environment requires a pipeline and the release's commit has no passing run."""
 
 
 class ProtectionError(ConflictError):
@@ -73,4 +78,14 @@ def check_approver(
         raise SelfApprovalError(
             f"{approver!r} requested this deployment: a second person must approve it "
             f"(another deployer of {environment!r})"
+        )
+
+
+def check_pipeline(environment: str, version: str, qualification: Qualification) -> None:
+    """Raise UnqualifiedReleaseError unless the release is qualified (for an environment
+    with `requires_pipeline`); the message names the failed gates, or the missing run."""
+    if not qualification.qualified:
+        raise UnqualifiedReleaseError(
+            f"{environment!r} requires a passing pipeline (protection.requires_pipeline): "
+            f"release {version} is not qualified: {qualification.reason}"
         )

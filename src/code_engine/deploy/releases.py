@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy.orm import Session
 
 from code_engine.audit import trail as audit
@@ -11,6 +13,8 @@ from code_engine.deploy.gitrepo import is_remote
 from code_engine.deploy.local.artifact import release_path
 from code_engine.deploy.service import Actor, DeployContext, service_repo, spec_at
 from code_engine.errors import UserError
+from code_engine.pipeline import store as pipeline_store
+from code_engine.pipeline.evidence import Qualification
 from code_engine.spec import LocalTarget
 from code_engine.store.tables import ReleaseRow
 
@@ -45,12 +49,25 @@ def create_release(
         if any(isinstance(e.target, LocalTarget) for e in spec.environments):
             artifact = str(release_path(ctx.data_dir, service.name, version))
     row = store.create_release(session, service.id, version, sha, artifact, actor.name, ctx.now)
+    qualified = pipeline_store.qualification(session, service.id, sha).qualified
     audit.record(
         session,
         at=ctx.now,
         principal=actor.name,
         action="release.create",
         resource=f"service/{service.name}/release/{row.version}",
-        detail={"sha": sha},
+        detail={"sha": sha, "qualified": qualified},
     )
     return row
+
+
+def qualification(session: Session, release: ReleaseRow) -> Qualification:
+    """Whether the release's commit has a passing pipeline run, asked now: a run recorded
+    after the release re-evaluates it."""
+    return pipeline_store.qualification(session, release.service_id, release.sha)
+
+
+def qualifications(session: Session, releases: Sequence[ReleaseRow]) -> list[Qualification]:
+    """`qualification` of each release, in one query for releases at full shas."""
+    found = pipeline_store.qualifications(session, [(r.service_id, r.sha) for r in releases])
+    return [found[(r.service_id, r.sha)] for r in releases]

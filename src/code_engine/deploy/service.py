@@ -34,6 +34,7 @@ from code_engine.deploy.kubernetes.preflight import plan_release
 from code_engine.deploy.kubernetes.state import GITOPS, KUBERNETES, GitOpsState
 from code_engine.deploy.rollout import AllAtOnce, Command, RolloutSpec, new_rollout, state_to_dict
 from code_engine.errors import ConflictError, NotFoundError, UserError
+from code_engine.pipeline import store as pipeline_store
 from code_engine.spec import KubernetesTarget, ServiceSpec, load_spec_text
 from code_engine.store.tables import DeploymentRow, EnvironmentRow, ReleaseRow, ServiceRow
 
@@ -144,6 +145,7 @@ def start_deployment(
     protection.check_previous(
         rules, env.name, release.version, None if previous is None else previous.name, passed
     )
+    _check_pipeline(session, spec, env, release)
     active = envs.open_deployment(session, service.id, env.id)
     if active is not None:
         raise busy(active, env.name)
@@ -292,6 +294,19 @@ def _start_gitops(
     )
     session.flush()
     return row
+
+
+def _check_pipeline(
+    session: Session, spec: ServiceSpec, env: EnvironmentRow, release: ReleaseRow
+) -> None:
+    """Refuse an unqualified release where `requires_pipeline` holds; a release that already
+    succeeded in the environment is admitted again (a rollback must not wait for CI)."""
+    if not spec.environment(env.name).requires_pipeline:
+        return
+    if release.version in envs.succeeded_versions(session, env.service_id, env.id):
+        return
+    qualification = pipeline_store.qualification(session, env.service_id, release.sha)
+    protection.check_pipeline(env.name, release.version, qualification)
 
 
 def busy(active: DeploymentRow, environment: str) -> ConflictError:

@@ -25,6 +25,11 @@ class Protection(SpecModel):
     approval: bool = Field(
         default=False, description="A second person must approve each deployment."
     )
+    requires_pipeline: bool | None = Field(
+        default=None,
+        description="Deploy only a qualified release: its commit has a passing recorded "
+        "pipeline run. Unset: true for an environment named `prod`, false otherwise.",
+    )
 
 
 class Environment(SpecModel):
@@ -59,3 +64,9 @@ class Environment(SpecModel):
                         name,
                     )
         return self
+
+    @property
+    def requires_pipeline(self) -> bool:
+        """`protection.requires_pipeline`, or its default: true for `prod` only."""
+        required = self.protection.requires_pipeline
+        return self.name == "prod" if required is None else required

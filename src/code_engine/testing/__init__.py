@@ -9,11 +9,13 @@ not the adapter, is under test.
 from code_engine.testing.argocd import FakeArgoCD
 from code_engine.testing.delivery import FakeDelivery
 from code_engine.testing.gitops import FakeCommit, FakeGitOps
+from code_engine.testing.osv import FakeAdvisorySource
 from code_engine.testing.router import FakeRouter
 from code_engine.testing.secrets import FakeSecretStore
 from code_engine.testing.target import FakeTarget, FakeTargets, Traffic
 
 __all__ = [
+    "FakeAdvisorySource",
     "FakeArgoCD",
     "FakeCommit",
     "FakeDelivery",

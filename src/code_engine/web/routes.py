@@ -20,6 +20,7 @@ from code_engine.dora.render import BANDS
 from code_engine.dora.window import parse_days, resolve_window
 from code_engine.runtime import Runtime, get_runtime
 from code_engine.web import session as web_session
+from code_engine.web.pipeline_runs import last_runs
 from code_engine.web.views import dashboard, recovery_evidence, with_operations
 
 router = APIRouter(include_in_schema=False)
@@ -86,12 +87,14 @@ def home(
             incident_link_window=timedelta(hours=runtime.settings.dora_incident_link_hours),
         )
         recovery = recovery_evidence(session, runtime.settings, runtime.clock())
+        pipeline_runs = last_runs(session)
     # after the transaction: the sources answer over the network, not from the store
     source = default_source(runtime.settings, RouterTraffic.builtin(runtime.settings.data_dir))
     panels = with_operations(panels, source, environment=env, start=start, end=end)
     context = {
         "panels": panels,
         "recovery": recovery,
+        "pipeline_runs": pipeline_runs,
         "principal": principal.name,
         "environment": env,
         "window": window,

@@ -182,6 +182,20 @@ class Engine:
             router.close()
 
 
+def passing_run(service: str, sha: str) -> dict[str, Any]:
+    """The run report of a pipeline that passed at `sha`."""
+    return {
+        "service": service,
+        "commit": sha,
+        "dirty": False,
+        "started_at": "2026-12-01T10:00:00Z",
+        "finished_at": "2026-12-01T10:01:00Z",
+        "status": "passed",
+        "steps": [{"name": "pytest", "stage": "test", "status": "passed", "duration_s": 1.0}],
+        "gates": [{"name": "tests", "threshold": "all", "measured": "1/1", "verdict": "passed"}],
+    }
+
+
 @dataclass
 class ServiceRepo:
     """A git repository of a `hello` service whose code.yaml each release rewrites."""
@@ -254,9 +268,15 @@ class ServiceRepo:
         """What follows `strategy:`: a canary with these `steps`."""
         return f"\n      kind: canary\n      steps: {steps}"
 
+    def qualify(self, engine: Engine, sha: str) -> None:
+        """Record a passing pipeline run of `sha`: prod requires one by default."""
+        engine.api("POST", "/api/v1/pipeline/runs", passing_run(self.name, sha))
+
     def release(self, engine: Engine, version: str, steps: str, **options: Any) -> str:
-        """Commit the spec of `version` and record the release through the API."""
+        """Commit the spec of `version`, record a passing pipeline run of it, and record the
+        release through the API."""
         sha = self.write(version, steps, **options)
+        self.qualify(engine, sha)
         engine.api(
             "POST", "/api/v1/releases", {"service": self.name, "version": version, "sha": sha}
         )

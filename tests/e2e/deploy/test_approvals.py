@@ -30,8 +30,11 @@ def _release(engine: Engine, service: ServiceRepo, version: str) -> None:
     prod = "  - name: prod\n"
     spec.write_text(spec.read_text().replace(prod, prod + "    protection: {approval: true}\n"))
     _git(service, "commit", "-q", "--amend", "--no-edit", "code.yaml")
-    body = {"service": service.name, "version": version, "sha": _git(service, "rev-parse", "HEAD")}
-    engine.api("POST", "/api/v1/releases", body)
+    sha = _git(service, "rev-parse", "HEAD")
+    service.qualify(engine, sha)
+    engine.api(
+        "POST", "/api/v1/releases", {"service": service.name, "version": version, "sha": sha}
+    )
 
 
 def _second_person(engine: Engine) -> str:

@@ -22,9 +22,11 @@ def test_a_release_travels_from_staging_to_prod_and_back(engine: Engine, tmp_pat
     spec = str(service.path / "code.yaml")
     opts = ("--spec", spec)
 
-    service.write("v1", HELD)
+    v1 = service.write("v1", HELD)
     created = engine.cli("release", "create", "--version", "v1", *opts, "-o", "json")
     assert created.returncode == 0, created.stderr
+    assert json.loads(created.stdout)["qualified"] is False  # no pipeline run yet
+    service.qualify(engine, v1)  # prod requires a passing one
     assert "registered service" in created.stderr
     assert json.loads(created.stdout)["artifact"].endswith("/releases/" + service.name + "/v1")
 

@@ -223,6 +223,21 @@ def _samples(ids: dict[str, int]) -> dict[tuple[str, str], Callable[[int], dict[
             "url": "/api/v1/releases",
             "json": {"service": SERVICE, "version": f"2.0.{n}"},
         },
+        ("GET", "/api/v1/pipeline/runs"): lambda n: {
+            "url": "/api/v1/pipeline/runs",
+            "params": {"service": SERVICE},
+        },
+        ("POST", "/api/v1/pipeline/runs"): lambda n: {
+            "url": "/api/v1/pipeline/runs",
+            "json": {
+                "service": SERVICE,
+                "commit": f"{n:040x}",
+                "dirty": False,
+                "started_at": "2026-12-01T10:00:00Z",
+                "finished_at": "2026-12-01T10:01:00Z",
+                "status": "passed",
+            },
+        },
         ("GET", "/api/v1/deployments"): lambda n: {
             "url": "/api/v1/deployments",
             "params": {"service": SERVICE, "environment": "prod"},

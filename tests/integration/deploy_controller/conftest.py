@@ -20,7 +20,7 @@ environments:
       steps: [{{set_weight: 25}}, {{analysis: {{interval: 1s, count: 2}}}}]
   - name: prod
     target: {{kind: local, command: "serve --port {{port}}", instances: 2}}
-    protection: {{requires_previous: true, deployers: [{deployers}]}}
+    protection: {{requires_previous: true, deployers: [{deployers}], requires_pipeline: false}}
 """
 
 

@@ -27,7 +27,10 @@ environments:
     target: {kind: local, command: "serve --port {port}"}
   - name: prod
     target: {kind: local, command: "serve --port {port}"}
-    protection: {approval: true, deployers: [alice, bob, carol, "deployer:prod"]}
+    protection:
+      approval: true
+      deployers: [alice, bob, carol, "deployer:prod"]
+      requires_pipeline: false  # what these tests gate is the approval
 """
 
 

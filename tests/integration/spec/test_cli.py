@@ -69,7 +69,7 @@ def test_valid_file_prints_a_summary(app: typer.Typer) -> None:
     table = "\n".join(lines[1:])
     assert "local, 1 instance" in table
     assert "canary 20%, 100%" in table
-    assert "requires previous; approval; deployers: admin" in table
+    assert "requires previous; approval; requires pipeline; deployers: admin" in table
     assert result.stderr == ""
 
 

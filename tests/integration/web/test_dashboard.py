@@ -81,9 +81,9 @@ def test_dashboard_shows_the_four_keys_deployments_and_incidents(client: TestCli
     assert f"{bands['report']} {bands['year']}" in page.text
 
 
-def _token(client: TestClient) -> str:
+def _token(client: TestClient, role: str = "viewer") -> str:
     runtime = runtime_of(client.app)  # type: ignore[arg-type]
-    bindings = frozenset({Binding.parse("viewer")})
+    bindings = frozenset({Binding.parse(role)})
     principals.ensure_principal(runtime.db, "t", bindings)
     return runtime.tokens.issue("t", "client", bindings, 60).access_token
 
@@ -92,3 +92,52 @@ def test_a_principal_without_roles_is_sent_back_to_login(client: TestClient) -> 
     _user(client)
     _login(client)
     assert client.get("/", follow_redirects=False).status_code == 303
+
+
+def test_the_dashboard_shows_the_last_pipeline_runs(client: TestClient) -> None:
+    headers = {"Authorization": f"Bearer {_developer_token(client)}"}
+    admin = {"Authorization": f"Bearer {_token(client, 'admin')}"}
+    assert client.post("/api/v1/services", json={"name": "demo-shop"}, headers=admin).is_success
+    for index, status in enumerate(("failed", "passed")):
+        run = {
+            "service": "demo-shop",
+            "commit": f"{index + 10:x}" * 40,
+            "dirty": False,
+            "started_at": "2026-12-01T10:00:00Z",
+            "finished_at": "2026-12-01T10:01:30Z",
+            "status": status,
+            "steps": [
+                {
+                    "name": "ruff",
+                    "stage": "lint",
+                    "status": "passed",
+                    "cached": True,
+                    "duration_s": 0.1,
+                },
+                {"name": "pytest", "stage": "test", "status": status, "duration_s": 80.0},
+            ],
+            "gates": [
+                {
+                    "name": "coverage",
+                    "threshold": "> 80",
+                    "measured": "91" if status == "passed" else "62",
+                    "verdict": status,
+                }
+            ],
+        }
+        assert client.post("/api/v1/pipeline/runs", json=run, headers=headers).status_code == 201
+    _user(client, "viewer")
+    _login(client)
+    page = client.get("/?window=7d").text
+    assert "Pipeline runs" in page
+    assert page.index('data-status="passed"') < page.index('data-status="failed"')  # newest first
+    assert "<code>" + "b" * 12 + "</code>" in page and "<code>" + "a" * 12 + "</code>" in page
+    assert "gate coverage, step pytest" in page
+    assert "2 (1 cached)" in page and "90.0 s" in page
+
+
+def _developer_token(client: TestClient) -> str:
+    runtime = runtime_of(client.app)  # type: ignore[arg-type]
+    bindings = frozenset({Binding.parse("developer")})
+    principals.ensure_principal(runtime.db, "ci", bindings)
+    return runtime.tokens.issue("ci", "client", bindings, 60).access_token

@@ -21,7 +21,11 @@ from code_engine.api.routers.deploy_common import (
 from code_engine.auth.roles import Role
 from code_engine.auth.tokens import Principal
 from code_engine.deploy import restarts, service, store
-from code_engine.deploy.protection import NotADeployerError, SelfApprovalError
+from code_engine.deploy.protection import (
+    NotADeployerError,
+    SelfApprovalError,
+    UnqualifiedReleaseError,
+)
 from code_engine.deploy.rollout import Command
 from code_engine.deploy.views import environment_status
 from code_engine.runtime import Runtime
@@ -79,7 +83,7 @@ def promote(
             body.source,
             body.target,
         )
-    except NotADeployerError as exc:
+    except (NotADeployerError, UnqualifiedReleaseError) as exc:
         raise forbidden(exc) from exc
     return detail(session, row.id)
 
@@ -103,7 +107,7 @@ def rollback(
             body.environment,
             body.to,
         )
-    except NotADeployerError as exc:
+    except (NotADeployerError, UnqualifiedReleaseError) as exc:
         raise forbidden(exc) from exc
     return detail(session, row.id)
 

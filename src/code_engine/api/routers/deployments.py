@@ -34,7 +34,7 @@ from code_engine.audit import trail as audit
 from code_engine.auth.roles import Role
 from code_engine.catalog.store import require_environment, require_service
 from code_engine.deploy import store
-from code_engine.deploy.protection import NotADeployerError
+from code_engine.deploy.protection import NotADeployerError, UnqualifiedReleaseError
 from code_engine.deploy.service import DeployRequest, start_deployment
 from code_engine.deploy.store import DeploymentRecord, Status
 from code_engine.dora import fill
@@ -137,7 +137,7 @@ def create_deployment(
         )
         try:
             row = start_deployment(session, deploy_context(runtime, now), actor(principal), request)
-        except NotADeployerError as exc:
+        except (NotADeployerError, UnqualifiedReleaseError) as exc:
             raise forbidden(exc) from exc
         return detail(session, row.id)
     return _record(body, session, principal.name, now)

@@ -26,6 +26,9 @@ from code_engine.api.schemas import ERROR_RESPONSES, PageOut, Public
 from code_engine.catalog.store import require_service
 from code_engine.deploy import store
 from code_engine.deploy.releases import create_release as record_release
+from code_engine.deploy.releases import qualification, qualifications
+from code_engine.pipeline.evidence import Qualification
+from code_engine.store.tables import ReleaseRow
 
 router = APIRouter(prefix="/api/v1/releases", tags=["releases"], responses=ERROR_RESPONSES)
 
@@ -51,6 +54,16 @@ class ReleasePublic(Public):
     artifact: str
     created_by: str
     created_at: datetime
+    qualified: bool = Field(
+        False, description="Its commit has a passing pipeline run (evaluated on each read)."
+    )
+    qualification: str = Field("", description="Why it is, or is not, qualified.")
+
+
+def _public(row: ReleaseRow, verdict: Qualification) -> ReleasePublic:
+    return ReleasePublic.model_validate(row).model_copy(
+        update={"qualified": verdict.qualified, "qualification": verdict.reason}
+    )
 
 
 @router.get("", response_model=PageOut[ReleasePublic], summary="List releases")
@@ -66,7 +79,12 @@ async def list_releases(
         service_id = require_service(session, service).id if service else None
         page = store.list_releases(session, service_id, limit, cursor)
         return PageOut(
-            items=[ReleasePublic.model_validate(r) for r in page.items],
+            items=[
+                _public(row, verdict)
+                for row, verdict in zip(
+                    page.items, qualifications(session, page.items), strict=True
+                )
+            ],
             next_cursor=page.next_cursor,
         )
 
@@ -89,4 +107,4 @@ def create_release(
         body.version,
         body.sha,
     )
-    return ReleasePublic.model_validate(row)
+    return _public(row, qualification(session, row))
