@@ -1,0 +1,1 @@
+"""The quality pipeline: stages, content cache, quality gates, dependency scan and run evidence."""
