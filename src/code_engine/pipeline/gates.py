@@ -130,10 +130,12 @@ def _judge(gate: Gate, repo: Path, producer: Step, result: StepResult | None) ->
         why = result.reason if result is not None else "did not run"
         reason = f"unmeasurable: step {producer.name} wrote no report ({why})"
         return GateResult(gate.name, gate.threshold, None, "failed", reason)
+    prefix = f"{repo}/"  # paths in reports and errors, shown relative to the repository
     try:
         measured, passed = gate.measure(repo / path)
+        measured = measured.replace(prefix, "")
     except reports.ReportError as exc:
-        reason = f"unmeasurable: step {producer.name}: {exc}"
+        reason = f"unmeasurable: step {producer.name}: {str(exc).replace(prefix, '')}"
         return GateResult(gate.name, gate.threshold, None, "failed", reason)
     if passed:
         return GateResult(gate.name, gate.threshold, measured, "passed")
