@@ -93,6 +93,8 @@ def _spec(repo: Path) -> tuple[str, Pipeline, QualityGates, Path | None]:
     from code_engine.spec.pipeline import Pipeline
 
     spec_file = repo / SPEC_FILENAME
+    if spec_file.is_relative_to(Path.cwd()):
+        spec_file = spec_file.relative_to(Path.cwd())
     if not spec_file.is_file():
         return repo.name, Pipeline(), QualityGates(), None
     spec = load_spec(spec_file)

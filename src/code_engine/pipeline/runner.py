@@ -23,6 +23,8 @@ Progress = Callable[[str, Step, StepResult | None], None]
 def missing_tools(steps: Sequence[Step], repo: Path) -> None:
     """A declared step whose tool is nowhere to be found is a spec error, before any run."""
     for step in steps:
+        if step.engine is not None:
+            continue  # without its engine the step is skipped, whatever else is missing
         if step.origin != "default" and resolve(step.run[0], repo) is None:
             raise PipelineError(
                 step.name,
