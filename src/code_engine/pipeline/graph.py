@@ -40,6 +40,7 @@ def _step(declared: PipelineStep, index: int) -> Step:
         needs=tuple(declared.needs),
         tools=tuple(declared.tools),
         env=tuple(sorted(declared.env.items())),
+        env_inputs=tuple(declared.env_inputs),
         ok_exit_codes=tuple(declared.ok_exit_codes),
         engine=declared.engine,
         cache=declared.cache,

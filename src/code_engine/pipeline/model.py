@@ -22,6 +22,7 @@ class Step:
     needs: tuple[str, ...] = ()
     tools: tuple[str, ...] = ()
     env: tuple[tuple[str, str], ...] = ()
+    env_inputs: tuple[str, ...] = ()
     ok_exit_codes: tuple[int, ...] = (0,)
     engine: str | None = None
     cache: bool = True

@@ -134,7 +134,7 @@ def duplication_percent(path: Path) -> float:
 
 
 def vulnerability_counts(path: Path) -> dict[str, int]:
-    """Vulnerabilities by severity in the JSON report of `codectl deps scan`."""
+    """Vulnerabilities by severity in the dependency scanner's JSON report (`deps scan`)."""
     data = _json(path)
     if not isinstance(data, dict) or not isinstance(data.get("vulnerabilities"), list):
         raise ReportError(f"{path}: not a dependency scan report (no vulnerabilities list)")

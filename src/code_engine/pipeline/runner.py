@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import signal
 import subprocess
@@ -112,11 +113,17 @@ class Runner:
         """The step's cache key as the work tree stands now."""
         inputs = matching(self.files, step.inputs)
         tools = sorted({step.run[0], *step.tools})
+        environment = sorted(
+            (name, value)
+            for name, value in os.environ.items()
+            if any(fnmatch.fnmatchcase(name, pattern) for pattern in step.env_inputs)
+        )
         return step_key(
             {
                 "step": [step.name, step.stage, list(step.run), list(step.outputs),
                          list(step.reports), list(step.env), list(step.ok_exit_codes)],
                 "inputs": [[path, self.hashes.of(path)] for path in inputs],
+                "environment": environment,
                 "tools": [self.versions.fingerprint(tool, self.repo) for tool in tools],
             }
         )  # fmt: skip

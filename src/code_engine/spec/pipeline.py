@@ -49,6 +49,11 @@ class PipelineStep(SpecModel):
         "tool always does).",
     )
     env: dict[str, str] = Field(default={}, description="Extra environment variables.")
+    env_inputs: list[NonBlank] = Field(
+        default=[],
+        description="Inherited environment variables (names, `*` matches any run of "
+        "characters) whose values are part of the cache key, e.g. `CODE_TEST_*`.",
+    )
     ok_exit_codes: list[int] = Field(
         default=[0],
         description="Exit codes that mean the step did its job (a scanner that exits 1 on "
