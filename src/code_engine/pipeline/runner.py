@@ -134,7 +134,10 @@ class Runner:
         env = {**os.environ, **dict(step.env), "PATH": search_path(self.repo)}
         for _, report in step.reports:  # a report left by an earlier run is no evidence
             (self.repo / report).unlink(missing_ok=True)
-            (self.repo / report).parent.mkdir(parents=True, exist_ok=True)
+        for written in (*step.outputs, *(path for _, path in step.reports)):
+            fixed = Path(written.split("*")[0].split("?")[0])  # the directory part before a glob
+            directory = fixed if written.endswith(("/", "*")) else fixed.parent
+            (self.repo / directory).mkdir(parents=True, exist_ok=True)
         started = time.monotonic()
         try:
             done = subprocess.run(  # noqa: S603 - the step as the spec declares it
