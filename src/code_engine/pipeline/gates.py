@@ -63,9 +63,9 @@ def gates_of(spec: QualityGates) -> list[Gate]:
         if limit is not None:
             gates.append(Gate(f"sast ({severity})", "sarif", f"<= {limit}",
                               _counted(reports.sarif_counts, severity, limit)))  # fmt: skip
-    if spec.max_secrets is not None:
-        gates.append(Gate("secrets", "secrets", f"<= {spec.max_secrets}",
-                          _counted(_secrets, "secrets", spec.max_secrets)))  # fmt: skip
+    if spec.max_credential_findings is not None:
+        gates.append(Gate("secrets", "secrets", f"<= {spec.max_credential_findings}",
+                          _counted(_secrets, "secrets", spec.max_credential_findings)))  # fmt: skip
     return gates
 
 

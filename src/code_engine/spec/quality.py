@@ -67,7 +67,7 @@ class QualityGates(SpecModel):
         default=0, ge=0, description="Critical findings of the security scans, at most."
     )
     max_complexity: int | None = Field(
-        default=None, ge=1, description="Cyclomatic complexity of any function, at most."
+        default=10, ge=1, description="Cyclomatic complexity of any function, at most."
     )
     max_high_vulnerabilities: int | None = Field(
         default=None, ge=0, description="High-severity findings of the dependency scan, at most."
@@ -96,7 +96,7 @@ class QualityGates(SpecModel):
     max_low_sast_findings: int | None = Field(
         default=None, ge=0, description="Low-severity findings of static analysis, at most."
     )
-    max_secrets: int | None = Field(
+    max_credential_findings: int | None = Field(
         default=0, ge=0, description="Secrets found by the scan and not in its baseline, at most."
     )
     all_tests_pass: bool = Field(

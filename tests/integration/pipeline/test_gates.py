@@ -169,7 +169,7 @@ def test_a_good_repository_passes_every_gate_and_reports_the_contract(tmp_path: 
         "ruff", "ruff-format", "mypy", "complexity", "duplication", "pytest", "bandit", "secrets",
     }  # fmt: skip
     assert {g["name"] for g in report["gates"]} == {
-        "coverage", "tests", "duplication", "sast (high)", "secrets",
+        "coverage", "tests", "complexity", "duplication", "sast (high)", "secrets",
     }  # fmt: skip
     assert all(g["verdict"] == "passed" for g in report["gates"]), report["gates"]
     assert gates_by_name(report)["coverage"]["measured"] == "100.0%"
