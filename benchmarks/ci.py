@@ -73,7 +73,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="code-ci-bench-") as tmp:
         repo = Path(tmp) / "code"
         subprocess.run(["git", "clone", "-q", str(ROOT), str(repo)], check=True)
-        env = {**os.environ, "CODE_CI_CACHE": str(Path(tmp) / "cache"), "NO_COLOR": "1"}
+        env = {**os.environ, "CODE_CI_CACHE": str(Path(tmp) / "cache"), "NO_COLOR": "1",
+               "VENV": sys.prefix}  # fmt: skip  # the clone's scripts use this virtualenv
         path = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
         direct_env = {**env, "PATH": path}
 
