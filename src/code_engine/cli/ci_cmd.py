@@ -89,16 +89,18 @@ def ci(
 
 
 def _spec(repo: Path) -> tuple[str, Pipeline, QualityGates, Path | None]:
-    from code_engine.spec import SPEC_FILENAME, QualityGates, load_spec
+    from code_engine.pipeline.run import cache_root
+    from code_engine.pipeline.specfile import pipeline_spec
     from code_engine.spec.pipeline import Pipeline
+    from code_engine.spec.quality import QualityGates
 
-    spec_file = repo / SPEC_FILENAME
+    spec_file = repo / "code.yaml"
     if spec_file.is_relative_to(Path.cwd()):
         spec_file = spec_file.relative_to(Path.cwd())
     if not spec_file.is_file():
         return repo.name, Pipeline(), QualityGates(), None
-    spec = load_spec(spec_file)
-    return spec.service, spec.pipeline, spec.quality_gates, spec_file
+    service, pipeline, gates = pipeline_spec(spec_file, cache_root(repo) / "spec")
+    return service, pipeline, gates, spec_file
 
 
 def _spec_error(exc: Exception, spec_file: Path | None) -> UserError:
