@@ -90,8 +90,12 @@ class ContentHashes:
         path = self._repo / relative
         stat = path.stat()
         known = self._memo.get(relative)
-        if known is not None and known[:2] == [stat.st_size, stat.st_mtime_ns]:
-            return str(known[2])
+        if (
+            isinstance(known, list)
+            and len(known) == 3
+            and known[:2] == [stat.st_size, stat.st_mtime_ns]
+        ):
+            return str(known[2])  # anything else (a damaged memo included) is hashed again
         digest = file_sha256(path)
         self._memo[relative] = [stat.st_size, stat.st_mtime_ns, digest]
         self._dirty = True

@@ -142,3 +142,19 @@ def test_an_image_without_an_engine_is_skipped_never_passed(tmp_path: Path) -> N
     image = steps_by_name(report)["image"]
     assert image["status"] == "skipped"
     assert image["reason"].startswith("skipped: no engine")
+
+
+def test_damaged_memos_of_hashes_tools_and_spec_are_rebuilt_not_trusted(tmp_path: Path) -> None:
+    repo = _repo(tmp_path)
+    assert ci(repo, "--step", "lint-src")[0] == 0
+    cache = repo / "build" / "ci-cache"
+    (cache / "hashes.json").write_text('{"src/shop/__init__.py": 5, "x": [1]}')
+    (cache / "tools.json").write_text("[not json")
+    for memo in (cache / "spec").glob("*.json"):
+        memo.write_text('{"service": "shop", "pipeline": {"jobs": "many"}}')
+
+    code, report, stderr = ci(repo, "--step", "lint-src")
+
+    assert code == 0, stderr
+    assert report is not None
+    assert steps_by_name(report)["lint-src"]["cached"] is True
