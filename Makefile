@@ -34,24 +34,17 @@ dev-run: dev-setup ## Migrate SQLite in the data directory, serve CODE and deliv
 dev-test: dev-setup ## Run the whole test suite with coverage (SQLite, and PostgreSQL when configured)
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal --durations=25 --cov --cov-report=term --cov-report=xml:build/coverage.xml
 
-ci-lint: dev-setup ## Linters, type checker and the repository's own file validators
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
-	$(BIN)/mypy
-	$(BIN)/lint-imports
-	scripts/ci-lint-files.sh
+ci-lint: dev-setup ## The pipeline's lint stage: ruff, mypy, import contracts, file validators, complexity, duplication
+	$(BIN)/codectl ci --stage lint
 
-ci-test: dev-test ## Tests with coverage (same as dev-test; coverage.xml in build/)
+ci-test: dev-setup ## The pipeline's test stage: the suite with coverage and JUnit XML (build/ci/)
+	$(BIN)/codectl ci --stage test
 
-ci-security: dev-setup ## Static security analysis of the code and a secrets scan
-	$(BIN)/bandit -q -r src -c pyproject.toml
-	$(BIN)/codectl assess . --category security --output table --fail-under 3
-	$(BIN)/codectl deps scan --lock requirements.lock --osv-db tests/fixtures/osv-pypa
+ci-security: dev-setup ## The pipeline's security stage: bandit (SARIF), secrets, dependency scan, assessment
+	$(BIN)/codectl ci --stage security
 
-ci-build: dev-setup ## Build the wheel and sdist (and the image where a Docker engine runs)
-	$(BIN)/python -m pip wheel --quiet --no-deps -w build/dist .
-	@if docker info >/dev/null 2>&1; then docker build -t code-engine:dev .; \
-	else echo "no Docker engine here: image build skipped"; fi
+ci-build: dev-setup ## The pipeline's build stage: wheel and sdist, CycloneDX SBOM, image where an engine runs
+	$(BIN)/codectl ci --stage build
 
 self-assess: dev-setup ## Assess this repository's own DevOps maturity
 	$(BIN)/codectl assess . --output markdown

@@ -30,6 +30,14 @@ IMAGE_SCAN = re.compile(
     r"|anchore/scan-action|snyk\s+container\b"
 )
 JOB_KINDS = {"lint": LINT, "test": TESTS, "security": SECURITY, "build": BUILD}
+# `codectl ci --stage S` runs stage S of the pipeline in code.yaml (docs/pipeline.md), and a
+# bare `codectl ci` every stage: each counts as the job kind of the same name.
+_EVERY_STAGE = r"\bcodectl\s+ci(?![^\n]*\s--st(?:age|ep)\b)(?:\s+-\S+(?:\s+[^-\s]\S*)?)*\s*$"
+JOB_KINDS = {
+    kind: re.compile(rf"{pattern.pattern}|\bcodectl\s+ci\b.*\s--stage[= ]{kind}\b|{_EVERY_STAGE}")
+    for kind, pattern in JOB_KINDS.items()
+}
+TESTS = JOB_KINDS["test"]
 
 
 def first_match(commands: Iterable[Command], pattern: re.Pattern[str]) -> Evidence | None:

@@ -7,6 +7,7 @@ import typer
 from code_engine.cli import (
     assess_cmd,
     auth_cmd,
+    ci_cmd,
     deploy_cmd,
     deps_cmd,
     dora_cmd,
@@ -38,6 +39,7 @@ def register(app: typer.Typer) -> None:
         load_cmd,
         logs_cmd,
         assess_cmd,
+        ci_cmd,
         dora_cmd,
         dr_cmd,
         deps_cmd,

@@ -122,3 +122,18 @@ def _plain(value: Any) -> Any:
         if isinstance(value, plain):
             return plain(value)
     return value
+
+
+def field_location(path: str | os.PathLike[str], field: tuple[Any, ...], message: str) -> Location:
+    """Where `field` (e.g. `("pipeline", "steps", 2, "needs")`) is written in a spec file."""
+    from code_engine.spec.locate import _walk
+
+    name = os.fspath(path)
+    try:
+        data = YAML(typ="rt").load(Path(name).read_text(encoding="utf-8"))
+    except (OSError, YAMLError):
+        data = None
+    if not isinstance(data, CommentedMap):
+        return Location(name, None, None, ".".join(map(str, field)), message)
+    found, (line, column) = _walk(data, field, at_key=False)
+    return Location(name, line + 1, column + 1, ".".join(map(str, found or field)), message)

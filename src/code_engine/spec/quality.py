@@ -67,5 +67,38 @@ class QualityGates(SpecModel):
         default=0, ge=0, description="Critical findings of the security scans, at most."
     )
     max_complexity: int | None = Field(
-        default=None, ge=1, description="Cyclomatic complexity of any function, at most."
+        default=10, ge=1, description="Cyclomatic complexity of any function, at most."
+    )
+    max_high_vulnerabilities: int | None = Field(
+        default=None, ge=0, description="High-severity findings of the dependency scan, at most."
+    )
+    max_medium_vulnerabilities: int | None = Field(
+        default=None, ge=0, description="Medium-severity findings of the dependency scan, at most."
+    )
+    max_low_vulnerabilities: int | None = Field(
+        default=None, ge=0, description="Low-severity findings of the dependency scan, at most."
+    )
+    max_unrated_vulnerabilities: int | None = Field(
+        default=None, ge=0, description="Findings of the dependency scan without a severity."
+    )
+    max_duplication_percent: float | None = Field(
+        default=3,
+        ge=0,
+        le=100,
+        description="Share of duplicated code lines (runs of at least 50 equal tokens), at most.",
+    )
+    max_high_sast_findings: int | None = Field(
+        default=0, ge=0, description="High-severity findings of static analysis (SAST), at most."
+    )
+    max_medium_sast_findings: int | None = Field(
+        default=None, ge=0, description="Medium-severity findings of static analysis, at most."
+    )
+    max_low_sast_findings: int | None = Field(
+        default=None, ge=0, description="Low-severity findings of static analysis, at most."
+    )
+    max_credential_findings: int | None = Field(
+        default=0, ge=0, description="Secrets found by the scan and not in its baseline, at most."
+    )
+    all_tests_pass: bool = Field(
+        default=True, description="Every test of the JUnit report passed (none failed or erred)."
     )

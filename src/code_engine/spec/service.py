@@ -8,6 +8,7 @@ from code_engine.errors import NotFoundError
 from code_engine.spec.backup import Backup
 from code_engine.spec.base import DnsLabel, NonBlank, SpecModel, rule_error
 from code_engine.spec.environment import Environment
+from code_engine.spec.pipeline import Pipeline
 from code_engine.spec.quality import QualityGates, Slos
 from code_engine.spec.strategy import AllAtOnceStrategy, Strategy
 
@@ -32,6 +33,9 @@ class ServiceSpec(SpecModel):
     slos: Slos = Field(default=Slos(), description="Service level objectives.")
     quality_gates: QualityGates = Field(
         default=QualityGates(), description="Thresholds of the quality pipeline."
+    )
+    pipeline: Pipeline = Field(
+        default=Pipeline(), description="Steps of the quality pipeline (`codectl ci`)."
     )
     backup: Backup | None = Field(
         default=None, description="Scheduled backups; unset means the service keeps no data."

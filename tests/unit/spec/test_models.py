@@ -44,7 +44,9 @@ def test_defaults_follow_the_seed() -> None:
     assert service.slos.availability_percent == 99.9
     assert service.quality_gates.min_coverage_percent == 80
     assert service.quality_gates.max_critical_vulnerabilities == 0
-    assert service.quality_gates.max_complexity is None
+    assert service.quality_gates.max_complexity == 10
+    assert service.quality_gates.max_duplication_percent == 3
+    assert service.pipeline.defaults is True
     assert service.backup is not None
     assert service.backup.rpo == timedelta(hours=1)
     assert service.backup.rto == timedelta(hours=4)
