@@ -35,16 +35,16 @@ dev-test: dev-setup ## Run the whole test suite with coverage (SQLite, and Postg
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal --durations=25 --cov --cov-report=term --cov-report=xml:build/coverage.xml
 
 ci-lint: dev-setup ## The pipeline's lint stage: ruff, mypy, import contracts, file validators, complexity, duplication
-	$(BIN)/codectl ci --stage lint
+	$(BIN)/codectl ci --stage lint --verbose
 
 ci-test: dev-setup ## The pipeline's test stage: the suite with coverage and JUnit XML (build/ci/)
-	$(BIN)/codectl ci --stage test
+	$(BIN)/codectl ci --stage test --verbose
 
 ci-security: dev-setup ## The pipeline's security stage: bandit (SARIF), secrets, dependency scan, assessment
-	$(BIN)/codectl ci --stage security
+	$(BIN)/codectl ci --stage security --verbose
 
 ci-build: dev-setup ## The pipeline's build stage: wheel and sdist, CycloneDX SBOM, image where an engine runs
-	$(BIN)/codectl ci --stage build
+	$(BIN)/codectl ci --stage build --verbose
 
 self-assess: dev-setup ## Assess this repository's own DevOps maturity
 	$(BIN)/codectl assess . --output markdown

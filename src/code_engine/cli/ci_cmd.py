@@ -52,6 +52,13 @@ def ci(
         None, "--report-to", metavar="URL", help="Record the run on this CODE server."
     ),
     path: Path = typer.Option(Path(), "--path", help="The repository [default: here]."),
+    verbose: bool = typer.Option(
+        False,
+        "--verbose",
+        "-v",
+        help="Show every step's output, not only a failing one's (CI logs: skip lists, "
+        "slowest tests, coverage).",
+    ),
 ) -> None:
     """Run the pipeline's steps through the cache, then judge the quality gates."""
     if ctx.invoked_subcommand is not None:
@@ -71,8 +78,8 @@ def ci(
         raise _spec_error(exc, spec_file) from None
     err = console(stderr=True)
     for result in report.steps:
-        if result.status == "failed" and result.output:
-            err.rule(f"output of {result.name} ({result.reason})")
+        if result.output and (result.status == "failed" or verbose):
+            err.rule(f"output of {result.name} ({result.reason or result.status})")
             sys.stderr.write(
                 result.output if result.output.endswith("\n") else result.output + "\n"
             )
@@ -210,6 +217,13 @@ def secrets(
         None, "--baseline", help="Accepted findings [default: .secrets.baseline]."
     ),
     path: Path = typer.Option(Path(), "--path", help="The repository [default: here]."),
+    verbose: bool = typer.Option(
+        False,
+        "--verbose",
+        "-v",
+        help="Show every step's output, not only a failing one's (CI logs: skip lists, "
+        "slowest tests, coverage).",
+    ),
 ) -> None:
     """Scan for secrets with detect-secrets; findings in the baseline are accepted."""
     from code_engine.pipeline.secrets import SecretScanError, scan_secrets
