@@ -217,13 +217,6 @@ def secrets(
         None, "--baseline", help="Accepted findings [default: .secrets.baseline]."
     ),
     path: Path = typer.Option(Path(), "--path", help="The repository [default: here]."),
-    verbose: bool = typer.Option(
-        False,
-        "--verbose",
-        "-v",
-        help="Show every step's output, not only a failing one's (CI logs: skip lists, "
-        "slowest tests, coverage).",
-    ),
 ) -> None:
     """Scan for secrets with detect-secrets; findings in the baseline are accepted."""
     from code_engine.pipeline.secrets import SecretScanError, scan_secrets
