@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 from tests.support.git import git
 from tests.support.network import free_port
+from tests.support.pipeline_runs import passing_run
 from tests.support.waiting import scaled, wait_until
 
 from code_engine.deploy.local import Supervisor
@@ -180,20 +181,6 @@ class Engine:
             return {v: w for v, w in router.get_weights().items() if w}
         finally:
             router.close()
-
-
-def passing_run(service: str, sha: str) -> dict[str, Any]:
-    """The run report of a pipeline that passed at `sha`."""
-    return {
-        "service": service,
-        "commit": sha,
-        "dirty": False,
-        "started_at": "2026-12-01T10:00:00Z",
-        "finished_at": "2026-12-01T10:01:00Z",
-        "status": "passed",
-        "steps": [{"name": "pytest", "stage": "test", "status": "passed", "duration_s": 1.0}],
-        "gates": [{"name": "tests", "threshold": "all", "measured": "1/1", "verdict": "passed"}],
-    }
 
 
 @dataclass

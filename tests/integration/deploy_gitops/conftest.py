@@ -16,6 +16,7 @@ from tests.conftest import FrozenClock, MigratedTemplates
 from tests.support.argocd import RecordedApp, RecordedArgoCD, recorded_argocd
 from tests.support.git import git
 from tests.support.kubernetes import kubectl as find_kubectl
+from tests.support.pipeline_runs import passing_run
 
 from code_engine.deploy.kubernetes.argocd import HttpArgoCD
 from code_engine.settings import Settings
@@ -164,7 +165,12 @@ def shop(client: TestClient, admin_headers: H, service: Service, argo: RecordedA
 
 
 def release(client: TestClient, headers: H, version: str) -> dict[str, Any]:
+    """Release `version` at the service's HEAD, which passed its pipeline (prod requires it)."""
     body = {"service": "shop", "version": version}
+    head = client.get("/api/v1/services/shop", headers=headers).json()
+    sha = git(Path(head["repo"]), "rev-parse", "HEAD")
+    run = client.post("/api/v1/pipeline/runs", json=passing_run("shop", sha), headers=headers)
+    assert run.status_code == 201, run.text
     response = client.post("/api/v1/releases", json=body, headers=headers)
     assert response.status_code == 201, response.text
     return dict(response.json())
