@@ -7,7 +7,6 @@ from pydantic import ValidationError
 from code_engine.errors import ConfigError
 from code_engine.settings import Settings
 from code_engine.store.engine import Database, make_database
-from code_engine.store.migrate import upgrade
 
 
 def load_settings(**overrides: object) -> Settings:
@@ -26,5 +25,7 @@ def load_settings(**overrides: object) -> Settings:
 def open_database(settings: Settings, migrate: bool = True) -> Database:
     db = make_database(settings.resolved_database_url)
     if migrate:
+        from code_engine.store.migrate import upgrade  # alembic: only when it runs
+
         upgrade(db.engine)
     return db

@@ -49,15 +49,36 @@ def _register() -> None:
         _registered.append(True)
 
 
+_groups: dict[str, typer.Typer] = {}
+
+
+def _app_for(argv: list[str]) -> typer.Typer:
+    """`codectl dr ...` loads only its own group: a backup does not pay for the whole CLI."""
+    if argv[:1] != ["dr"]:
+        _register()
+        return app
+    if "dr" not in _groups:
+        from code_engine.cli import dr_cmd
+
+        small = typer.Typer(
+            name="codectl", no_args_is_help=True, pretty_exceptions_enable=False,
+            rich_markup_mode=None,
+        )  # fmt: skip
+        small.callback()(main)
+        dr_cmd.register(small)
+        _groups["dr"] = small
+    return _groups["dr"]
+
+
 def crash_log_path() -> Path:
     return Path.home() / ".cache" / "code-engine" / "crash.log"
 
 
 def run(argv: list[str] | None = None) -> None:
     """Entry point: maps CODE errors to exit codes, logs anything unexpected for a bug report."""
-    _register()
+    args = sys.argv[1:] if argv is None else argv
     try:
-        app(args=argv, prog_name="codectl")
+        _app_for(args)(args=args, prog_name="codectl")
     except CodeError as exc:
         message = Text("error:", style="red").append(f" {exc}", style="")
         console(stderr=True).print(message, highlight=False)
