@@ -39,7 +39,7 @@ def test_an_idle_database_is_streamed_without_a_copy(
     path = tmp_path / "app.db"
     _database(path, journal)
     copies: list[Path] = []
-    monkeypatch.setattr(SqliteSource, "_copy_then_stream", lambda self, out, s: copies.append(s))
+    monkeypatch.setattr(SqliteSource, "_copy_then_stream", lambda *a: copies.append(a[-1]))
     out = io.BytesIO()
     details = SqliteSource("app", path).dump(out, tmp_path)
     assert copies == [] and details["database_bytes"] == path.stat().st_size
