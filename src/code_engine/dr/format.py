@@ -17,7 +17,7 @@ import queue
 import secrets
 import struct
 import threading
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 import zstandard
 from cryptography.exceptions import InvalidTag
@@ -210,6 +210,28 @@ class _Opener:
             self._put(IntegrityError(f"{self.where}: cannot read ({exc.strerror or exc})"))
 
 
+class _Plain:
+    """The authenticated chunks as one file-like stream (what zstd's stream reader reads)."""
+
+    def __init__(self, opener: _Opener) -> None:
+        self.opener = opener
+        self.final = False
+        self.piece = memoryview(b"")
+
+    def read(self, size: int = -1) -> bytes:
+        while not self.piece and not self.final:
+            if self.opener.thread is None:
+                self.opener.start()
+            item = self.opener.outbox.get()
+            if isinstance(item, IntegrityError):
+                self.final = True
+                raise item
+            self.piece, self.final = memoryview(item[0]), item[1]
+        size = len(self.piece) if size is None or size < 0 else size
+        data, self.piece = self.piece[:size], self.piece[size:]
+        return bytes(data)
+
+
 class DecryptingReader:
     """A readable stream over an encrypted object; raises `IntegrityError` on any alteration."""
 
@@ -220,34 +242,24 @@ class DecryptingReader:
         if head[: len(MAGIC)] != MAGIC:
             raise IntegrityError(f"{where}: not a CODE backup object (bad header)")
         self._opener.cipher = AESGCM(key.derive("object", head[len(MAGIC) :]))
-        self._zstd = zstandard.ZstdDecompressor().decompressobj()
-        self._buffer = bytearray()
+        self._plain = _Plain(self._opener)
+        self._zstd = zstandard.ZstdDecompressor().stream_reader(
+            cast(BinaryIO, self._plain), read_size=CHUNK, read_across_frames=True
+        )
         self._done = False
 
-    def _next_chunk(self) -> None:
-        if self._opener.thread is None:
-            self._opener.start()
-        item = self._opener.outbox.get()
-        if isinstance(item, IntegrityError):
-            self._done = True
-            raise item
-        plain, final = item
+    def read(self, size: int = -1) -> bytes:
+        if self._done:
+            return b""
+        want = -1 if size is None or size < 0 else max(size, 1)
         try:
-            self._buffer += self._zstd.decompress(plain)
+            data = self._zstd.read(want) if want > 0 else self._zstd.readall()
         except zstandard.ZstdError as exc:
             raise IntegrityError(f"{self._where}: cannot decompress ({exc})") from None
-        self._done = final
-
-    def read(self, size: int = -1) -> bytes:
-        want = CHUNK if size is None or size < 0 else size
-        while len(self._buffer) < want and not self._done:
-            self._next_chunk()
-        if size is None or size < 0:
-            while not self._done:
-                self._next_chunk()
-            want = len(self._buffer)
-        data = bytes(self._buffer[:want])
-        del self._buffer[:want]
+        if not data or want < 0:
+            if not self._plain.final or self._plain.read(1):
+                raise IntegrityError(f"{self._where}: data after the end of the stream")
+            self._done = True
         return data
 
     def readinto(self, target: bytearray | memoryview) -> int:
@@ -257,9 +269,8 @@ class DecryptingReader:
 
     def drain(self) -> str:
         """Read to the end, discarding; returns the SHA-256 of the stored bytes."""
-        while not self._done:
-            self._next_chunk()
-            self._buffer.clear()
+        while self.read(CHUNK):
+            pass
         return self.sha256
 
     def close(self) -> None:
