@@ -20,12 +20,14 @@ from code_engine.dr.keys import BackupKey, generate_key_file, load_key
 from code_engine.dr.pitr import PitrSetup, S3Repository
 from code_engine.dr.retention import RetentionPolicy
 from code_engine.dr.sources import DirectorySource, PostgresSource, Source, SqliteSource
+from code_engine.dr.sources.config import ConfigSource
 from code_engine.errors import UserError
 from code_engine.settings import Settings
 from code_engine.spec import Backup, BackupSource, load_spec
 
 DATABASE_SOURCE = "code-database"
 DATA_SOURCE = "code-data"
+CONFIG_SOURCE = "service-config"
 DEFAULT_STORE = "backups"
 DEV_KEY_FILE = "dr-backup.key"
 DATABASE_SMOKE = ("SELECT count(*) FROM alembic_version",)
@@ -155,6 +157,9 @@ def load_config(settings: Settings) -> DrConfig:
     sources = _own_sources(settings, store, key_file)
     smoke: dict[str, tuple[str, ...]] = {DATABASE_SOURCE: DATABASE_SMOKE}
     pitr: dict[str, PitrSetup] = {}
+    if settings.dr_spec is not None:  # the service's code.yaml and env, as written
+        sources.append(ConfigSource(CONFIG_SOURCE, settings.dr_spec))
+        smoke[CONFIG_SOURCE] = ()
     for spec in backup.sources if backup else []:
         sources.append(_service_source(spec, base))
         smoke[spec.name] = tuple(spec.smoke)

@@ -104,9 +104,10 @@ def test_two_workers_on_postgresql_run_each_scheduled_job_once(
             "code-data",
             "code-database",
             "orders",
+            "service-config",
             "uploads",
         ]
-        assert len(shop.json("dr", "list")) == 4
+        assert len(shop.json("dr", "list")) == 5
         with db.engine.connect() as conn:  # the leader still holds the lock, the other waits
             held = conn.execute(
                 text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = :k"),
