@@ -64,6 +64,7 @@ class AdvisoryLeadership:
         if self._conn is not None:
             try:
                 self._conn.execute(text("SELECT 1"))
+                self._conn.commit()  # never left idle in a transaction between ticks
                 return True
             except Exception:  # noqa: BLE001 - the connection (and the lock with it) is gone
                 self._drop()

@@ -110,10 +110,14 @@ def test_two_workers_on_postgresql_run_each_scheduled_job_once(
         assert len(shop.json("dr", "list")) == 5
         with db.engine.connect() as conn:  # the leader still holds the lock, the other waits
             held = conn.execute(
-                text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = :k"),
+                text(
+                    "SELECT a.state FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+                    "WHERE l.locktype = 'advisory' AND l.objid = :k AND l.granted"
+                ),
                 {"k": ADVISORY_KEY},
-            ).scalar()
-        assert held == 1
+            ).all()
+        assert len(held) == 1
+        assert held[0][0] != "idle in transaction"  # the lock's connection holds no snapshot
     finally:
         for worker in workers:
             worker.send_signal(signal.SIGTERM)
