@@ -23,6 +23,7 @@ from code_engine.dr.errors import DrError, IntegrityError, TargetExistsError
 from code_engine.dr.sources.base import CheckReport, Readable, Writable, copy_stream, os_error
 
 PAGES_PER_STEP = 4096
+CHECKPOINT_WAIT = 0.2  # seconds
 
 
 class SqliteSource:
@@ -47,8 +48,9 @@ class SqliteSource:
         return self._copy_then_stream(out, scratch)
 
     def _checkpoint(self) -> None:
+        # a TRUNCATE checkpoint holds new writers back while it waits: never for long
         try:
-            conn = sqlite3.connect(self.path, timeout=5)
+            conn = sqlite3.connect(self.path, timeout=CHECKPOINT_WAIT)
             try:
                 conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             finally:
