@@ -8,6 +8,7 @@ expires, or at once when its owner is a process of this host that no longer runs
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import threading
@@ -22,6 +23,7 @@ from code_engine.clock import Clock, utc_now
 from code_engine.store.engine import Database
 from code_engine.store.tables import LockRow
 
+log = logging.getLogger(__name__)
 LEASE = "dr.schedule"
 LEASE_TTL = timedelta(seconds=60)
 ADVISORY_KEY = zlib.crc32(b"code.dr.schedule")  # one fixed 32-bit key for every worker
@@ -152,8 +154,8 @@ class LeaseLeadership:
             try:
                 if not self._acquire():
                     return
-            except Exception:  # noqa: BLE001, S110 - the next tick tries again
-                pass
+            except Exception:  # noqa: BLE001 - the next tick tries again
+                log.warning("DR schedule lease not renewed; retrying", exc_info=True)
 
     def release(self) -> None:
         self._stop.set()
