@@ -43,6 +43,8 @@ PORT_FLAGS = (
 @dataclass(frozen=True)
 class S3Server:
     endpoint: str
+    https_endpoint: str = ""  # with `seaweedfs(..., tls=True)`: S3 over TLS too
+    ca_file: Path | None = None  # the self-signed certificate it serves
 
     def env(self) -> dict[str, str]:
         return {
@@ -69,8 +71,51 @@ def free_ports(count: int) -> list[int]:
             s.close()
 
 
+def self_signed(directory: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and localhost, and its key (PEM files)."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    names = [
+        x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+        x509.DNSName("127.0.0.1"),  # pgBackRest matches the host against DNS names only
+        x509.DNSName("localhost"),
+    ]
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName(names), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "s3.crt", directory / "s3.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    cert_path.chmod(0o644)
+    return cert_path, key_path
+
+
 @contextmanager
-def seaweedfs(workdir: Path) -> Iterator[S3Server]:
+def seaweedfs(workdir: Path, tls: bool = False) -> Iterator[S3Server]:
     binary = weed_binary()
     if binary is None:
         if REQUIRE_S3:
@@ -91,6 +136,13 @@ def seaweedfs(workdir: Path) -> Iterator[S3Server]:
         f"-s3.config={config}",
         *(f"-{flag}={port}" for flag, port in ports.items()),
     ]
+    https = ""
+    cert: Path | None = None
+    if tls:  # clients that only speak S3 over TLS (pgBackRest)
+        cert, key = self_signed(workdir)
+        (https_port,) = free_ports(1)
+        argv += [f"-s3.cert.file={cert}", f"-s3.key.file={key}", f"-s3.port.https={https_port}"]
+        https = f"https://127.0.0.1:{https_port}"
     (workdir / "data").mkdir(exist_ok=True)
     log = (workdir / "weed.log").open("wb")
     proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, cwd=workdir)
@@ -106,7 +158,7 @@ def seaweedfs(workdir: Path) -> Iterator[S3Server]:
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"SeaweedFS did not start: {(workdir / 'weed.log').read_text()}")
             time.sleep(0.2)
-        yield S3Server(endpoint)
+        yield S3Server(endpoint, https, cert)
     finally:
         proc.terminate()
         try:

@@ -7,7 +7,7 @@ from pydantic import ValidationError
 from code_engine.errors import ConfigError
 from code_engine.settings import Settings
 from code_engine.store.engine import Database, make_database
-from code_engine.store.migrate import upgrade
+from code_engine.store.heads import at_head
 
 
 def load_settings(**overrides: object) -> Settings:
@@ -25,6 +25,8 @@ def load_settings(**overrides: object) -> Settings:
 
 def open_database(settings: Settings, migrate: bool = True) -> Database:
     db = make_database(settings.resolved_database_url)
-    if migrate:
+    if migrate and not at_head(db.engine):
+        from code_engine.store.migrate import upgrade  # alembic: only when there is work
+
         upgrade(db.engine)
     return db

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from code_engine.dora import fill
@@ -24,6 +25,7 @@ from code_engine.dora.deliveries import refresh_deliveries
 from code_engine.dora.deployments import DeploymentRecord, commits_of
 from code_engine.dora.events import DeploymentEvent, DeploymentStatus, final_status
 from code_engine.dora.tables import IncidentReferenceRow
+from code_engine.errors import ConflictError
 from code_engine.store.tables import DeploymentRow, IncidentRow
 
 _COLUMNS = (
@@ -69,17 +71,22 @@ def record_deployment(
     lock_service(session, record.service_id)
     values = _columns(record, repo)
     if record.external_id:
-        row, created = claim(
-            session,
-            DeploymentRow,
-            {"external_id": record.external_id},
-            {**values, "created_at": record.created_at},
-        )
-        if not created:
-            if not _wins(session, row, record, values):
-                return row, "unchanged"
-            for name, value in values.items():
-                setattr(row, name, value)
+        try:
+            with session.begin_nested():
+                row, created = claim(
+                    session,
+                    DeploymentRow,
+                    {"external_id": record.external_id},
+                    {**values, "created_at": record.created_at},
+                )
+                if not created:
+                    if not _wins(session, row, record, values):
+                        return row, "unchanged"
+                    for name, value in values.items():
+                        setattr(row, name, value)
+                    session.flush()
+        except IntegrityError as exc:
+            raise _in_flight_conflict(session, record) from exc
     else:
         row = DeploymentRow(created_at=record.created_at, **values)
         session.add(row)
@@ -91,6 +98,20 @@ def record_deployment(
     if repo is not None:
         fill.refill(session, repo, row)
     return row, "created" if created else "updated"
+
+
+def _in_flight_conflict(session: Session, record: DeploymentRecord) -> ConflictError:
+    """A recorded deployment that claims to be one CODE runs, in flight where one already is.
+
+    CODE's own rollouts never carry an external id; the one-rollout index refuses the row,
+    and the caller gets a 409 that says why instead of a database error.
+    """
+    service, environment = names(session, record.service_id, record.environment_id)
+    return ConflictError(
+        f"deployment {record.external_id} of {service} in {environment}: source "
+        f"{record.source!r} with status {record.status!r} claims a rollout CODE runs, and "
+        "one is already in flight there; record it with another source or a final status"
+    )
 
 
 def record_status(

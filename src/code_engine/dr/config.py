@@ -17,15 +17,17 @@ from code_engine import __version__
 from code_engine.dr.domain import Objectives
 from code_engine.dr.errors import DrError
 from code_engine.dr.keys import BackupKey, generate_key_file, load_key
-from code_engine.dr.pitr import PitrSetup
+from code_engine.dr.pitr import PitrSetup, S3Repository
 from code_engine.dr.retention import RetentionPolicy
 from code_engine.dr.sources import DirectorySource, PostgresSource, Source, SqliteSource
+from code_engine.dr.sources.config import ConfigSource
 from code_engine.errors import UserError
 from code_engine.settings import Settings
 from code_engine.spec import Backup, BackupSource, load_spec
 
 DATABASE_SOURCE = "code-database"
 DATA_SOURCE = "code-data"
+CONFIG_SOURCE = "service-config"
 DEFAULT_STORE = "backups"
 DEV_KEY_FILE = "dr-backup.key"
 DATABASE_SMOKE = ("SELECT count(*) FROM alembic_version",)
@@ -107,11 +109,24 @@ def _service_source(spec: BackupSource, base: Path) -> Source:
     return DirectorySource(spec.name, path)
 
 
-def _pitr_setup(spec: BackupSource, source: Source, store: str, base: Path) -> PitrSetup:
-    if "://" in store:
-        raise DrError(
-            f"source {spec.name}: pitr keeps its pgBackRest repository in a directory store"
+def _pitr_setup(
+    spec: BackupSource, source: Source, store: str, base: Path, data_dir: Path
+) -> PitrSetup:
+    """The stanza of a pitr source: its repository beside the snapshots (a directory, or
+    `pgbackrest/<source>` under the S3 store's prefix, its configuration in the data dir)."""
+    s3: S3Repository | None = None
+    if store.startswith("s3://"):
+        s3 = S3Repository.from_url(
+            f"{store.rstrip('/')}/pgbackrest/{spec.name}",
+            os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL", ""),
+            os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION", ""),
+            os.environ.get("AWS_CA_BUNDLE", ""),
         )
+        repository = data_dir / "pgbackrest" / spec.name
+    elif "://" in store and not store.startswith("file://"):
+        raise DrError(f"source {spec.name}: pitr keeps its repository in a directory or on S3")
+    else:
+        repository = Path(store.removeprefix("file://")) / "pgbackrest" / spec.name
     params = source.params if isinstance(source, PostgresSource) else {}
     host = params.get("host", "")
     pg_data = Path(spec.pg_data or "")
@@ -119,8 +134,9 @@ def _pitr_setup(spec: BackupSource, source: Source, store: str, base: Path) -> P
         stanza=spec.name,
         pg_data=pg_data if pg_data.is_absolute() else base / pg_data,
         pg_port=int(params.get("port", "5432")),
-        repository=Path(store) / "pgbackrest" / spec.name,
+        repository=repository,
         socket_dir=Path(host) if host.startswith("/") else Path("/var/run/postgresql"),
+        s3=s3,
     )
 
 
@@ -141,11 +157,14 @@ def load_config(settings: Settings) -> DrConfig:
     sources = _own_sources(settings, store, key_file)
     smoke: dict[str, tuple[str, ...]] = {DATABASE_SOURCE: DATABASE_SMOKE}
     pitr: dict[str, PitrSetup] = {}
+    if settings.dr_spec is not None:  # the service's code.yaml and env, as written
+        sources.append(ConfigSource(CONFIG_SOURCE, settings.dr_spec))
+        smoke[CONFIG_SOURCE] = ()
     for spec in backup.sources if backup else []:
         sources.append(_service_source(spec, base))
         smoke[spec.name] = tuple(spec.smoke)
         if spec.pitr:
-            pitr[spec.name] = _pitr_setup(spec, sources[-1], store, base)
+            pitr[spec.name] = _pitr_setup(spec, sources[-1], store, base, settings.data_dir)
     retention = RetentionPolicy()
     if backup:
         r = backup.retention

@@ -3,6 +3,11 @@
 CODE writes pgBackRest's configuration, points `archive_command` at `pgbackrest archive-push`,
 creates the stanza, takes backups and restores to a time into a new data directory. It never
 archives WAL itself. Every pgBackRest command runs as the cluster's owner (`postgres`).
+
+The repository is a directory, or S3 (`repo1-type=s3`, over TLS: pgBackRest speaks nothing
+else). S3 credentials are read from the environment when the configuration is written and
+kept in a separate file only the cluster's owner reads, since `archive_command` runs in the
+server's environment, not CODE's.
 """
 
 from __future__ import annotations
@@ -16,10 +21,52 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from code_engine.dr.errors import DrError, SnapshotNotFoundError, TargetExistsError
 
 OWNER = "postgres"
+
+
+@dataclass(frozen=True)
+class S3Repository:
+    """Where an S3 repository is; credentials are not kept here."""
+
+    bucket: str
+    path: str  # the repository's path inside the bucket, starting with /
+    host: str
+    port: int = 443
+    region: str = "us-east-1"
+    ca_file: Path | None = None
+
+    @classmethod
+    def from_url(cls, url: str, endpoint: str, region: str, ca_file: str) -> S3Repository:
+        """`s3://bucket/prefix` and an endpoint such as `https://s3.example.com:9000`."""
+        parts, address = urlsplit(url), urlsplit(endpoint or "https://s3.amazonaws.com")
+        if address.scheme != "https" or not address.hostname:
+            raise DrError(f"AWS_ENDPOINT_URL={endpoint}: pgBackRest reaches S3 only over https")
+        return cls(
+            bucket=parts.netloc,
+            path="/" + parts.path.strip("/"),
+            host=address.hostname,
+            port=address.port or 443,
+            region=region or "us-east-1",
+            ca_file=Path(ca_file) if ca_file else None,
+        )
+
+    def render(self) -> list[str]:
+        lines = [
+            "repo1-type=s3",
+            f"repo1-path={self.path}",
+            f"repo1-s3-bucket={self.bucket}",
+            f"repo1-s3-endpoint={self.host}",
+            f"repo1-storage-port={self.port}",
+            f"repo1-s3-region={self.region}",
+            "repo1-s3-uri-style=path",
+        ]
+        if self.ca_file is not None:
+            lines.append(f"repo1-storage-ca-file={self.ca_file}")
+        return lines
 
 
 @dataclass(frozen=True)
@@ -32,16 +79,23 @@ class PitrSetup:
     repository: Path
     socket_dir: Path = Path("/var/run/postgresql")
     owner: str = OWNER
+    s3: S3Repository | None = None  # None: the repository is `repository/repo`
 
     @property
     def config_path(self) -> Path:
         return self.repository / "pgbackrest.conf"
 
+    @property
+    def include_path(self) -> Path:
+        """Holds `credentials.conf` of an S3 repository (mode 0600)."""
+        return self.repository / "conf.d"
+
     def render(self) -> str:
+        repo = self.s3.render() if self.s3 else [f"repo1-path={self.repository / 'repo'}"]
         return "\n".join(
             [
                 "[global]",
-                f"repo1-path={self.repository / 'repo'}",
+                *repo,
                 "repo1-retention-full=2",
                 "start-fast=y",
                 "log-level-console=warn",
@@ -57,8 +111,15 @@ class PitrSetup:
             ]
         )
 
+    def options(self) -> list[str]:
+        return [
+            f"--config={self.config_path}",
+            f"--config-include-path={self.include_path}",
+            f"--stanza={self.stanza}",
+        ]
+
     def archive_command(self) -> str:
-        return f"pgbackrest --config={self.config_path} --stanza={self.stanza} archive-push %p"
+        return f"pgbackrest {' '.join(self.options())} archive-push %p"
 
 
 def _binary() -> str:
@@ -75,9 +136,7 @@ def _as_owner(setup: PitrSetup, argv: list[str]) -> list[str]:
 
 
 def _run(setup: PitrSetup, *args: str) -> str:
-    argv = _as_owner(
-        setup, [_binary(), f"--config={setup.config_path}", f"--stanza={setup.stanza}", *args]
-    )
+    argv = _as_owner(setup, [_binary(), *setup.options(), *args])
     done = subprocess.run(argv, capture_output=True, text=True)  # noqa: S603 - fixed argv
     if done.returncode != 0:
         message = (done.stderr or done.stdout).strip()[-800:]
@@ -89,13 +148,30 @@ def write_config(setup: PitrSetup) -> Path:
     """Create the repository directories and the configuration, owned by the cluster's owner."""
     owner = pwd.getpwnam(setup.owner)
     for path in (setup.repository, setup.repository / "repo", setup.repository / "log",
-                 setup.repository / "lock"):  # fmt: skip
+                 setup.repository / "lock", setup.include_path):  # fmt: skip
         path.mkdir(parents=True, exist_ok=True)
         if os.geteuid() == 0:
             os.chown(path, owner.pw_uid, owner.pw_gid)
     setup.config_path.write_text(setup.render(), encoding="utf-8")
     setup.config_path.chmod(0o644)
+    if setup.s3 is not None:
+        _write_credentials(setup, owner)
     return setup.config_path
+
+
+def _write_credentials(setup: PitrSetup, owner: pwd.struct_passwd) -> None:
+    key, secret = os.environ.get("AWS_ACCESS_KEY_ID"), os.environ.get("AWS_SECRET_ACCESS_KEY")
+    if not key or not secret:
+        raise DrError(
+            f"pitr of {setup.stanza} on S3: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+        )
+    path = setup.include_path / "credentials.conf"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(f"[global]\nrepo1-s3-key={key}\nrepo1-s3-key-secret={secret}\n")
+    path.chmod(0o600)
+    if os.geteuid() == 0:
+        os.chown(path, owner.pw_uid, owner.pw_gid)
 
 
 def server_settings(setup: PitrSetup) -> dict[str, str]:

@@ -1,5 +1,8 @@
 """Scheduled backups and drills: a pure `decide` and an executor the worker runs.
 
+Only the worker that leads (`dr.leader`) runs them: two workers never both run a backup or
+a drill of the same slot.
+
 A run whose time came while no worker was up runs once when one starts, however many slots
 were missed. With no run recorded at all, the first slot after the worker started is the first
 run (a fresh install is not backed up and drilled the moment a worker starts).
@@ -16,6 +19,7 @@ from typing import Literal
 from code_engine.clock import Clock, utc_now
 from code_engine.dr import records
 from code_engine.dr.config import DrConfig
+from code_engine.dr.leader import Leadership, leadership_for
 from code_engine.errors import CodeError
 from code_engine.settings import Settings
 from code_engine.spec import parse_cron
@@ -85,15 +89,24 @@ def read_state(db: Database) -> ScheduleState:
 class DrScheduler:
     """Executes what `decide` returns; every outcome is already recorded by the service layer."""
 
-    def __init__(self, db: Database, config: DrConfig, clock: Clock = utc_now) -> None:
+    def __init__(
+        self,
+        db: Database,
+        config: DrConfig,
+        clock: Clock = utc_now,
+        leadership: Leadership | None = None,
+    ) -> None:
         self.db, self.config, self.clock = db, config, clock
         self.started = clock()
+        self.leadership = leadership or leadership_for(db, clock)
 
     def tick(self) -> list[Due]:
-        """Run whatever is due now; returns what ran."""
+        """Run whatever is due now, when this worker leads; returns what ran."""
         from code_engine.dr.drill import drill
         from code_engine.dr.service import DrContext, backup
 
+        if not self.leadership.lead():
+            return []  # another worker runs the schedules
         state = read_state(self.db)
         due = decide(
             self.config.schedule, self.config.drill_schedule, state, self.clock(), self.started
@@ -126,6 +139,10 @@ class DrScheduler:
                 log.exception("DR scheduler tick failed; retrying")
                 delay = idle
             stop.wait(min(max(delay, 1.0), idle))
+        try:
+            self.leadership.release()
+        except Exception:  # the database may be away: the lock or lease lapses on its own
+            log.exception("DR scheduler could not give leadership up")
 
 
 def start_schedules(

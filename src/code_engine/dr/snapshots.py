@@ -111,8 +111,11 @@ def write_snapshot(
                 writer = EncryptingWriter(
                     handle, key, _context(source.name, snapshot_id, DATA_OBJECT)
                 )
-                details = source.dump(_Counting(writer, on_bytes), staging)
-                digest = writer.finish()
+                try:
+                    details = source.dump(_Counting(writer, on_bytes), staging)
+                    digest = writer.finish()
+                finally:
+                    writer.abort()
         except OSError as exc:
             raise os_error(exc, str(staging)) from None
         entry = ObjectEntry(DATA_OBJECT, writer.raw_bytes, writer.stored_bytes, digest)
@@ -181,9 +184,13 @@ def open_data(snapshot: Snapshot, key: BackupKey) -> Iterator[DecryptingReader]:
     entry = m.objects[0]
     name = snapshot_prefix(m.source, m.id) + entry.name
     with snapshot.store.open(name) as handle:
-        yield DecryptingReader(
+        reader = DecryptingReader(
             handle, key, _context(m.source, m.id, entry.name), f"{snapshot.store.url}/{name}"
         )
+        try:
+            yield reader
+        finally:
+            reader.close()
 
 
 def verify_objects(snapshot: Snapshot, key: BackupKey) -> dict[str, Any]:
@@ -196,7 +203,10 @@ def verify_objects(snapshot: Snapshot, key: BackupKey) -> dict[str, Any]:
         where = f"{snapshot.store.url}/{name}"
         with snapshot.store.open(name) as handle:
             reader = DecryptingReader(handle, key, _context(m.source, m.id, entry.name), where)
-            digest = reader.drain()
+            try:
+                digest = reader.drain()
+            finally:
+                reader.close()
         if reader.stored_bytes != entry.stored_bytes or digest != entry.sha256:
             raise IntegrityError(f"{where}: size or SHA-256 differs from the manifest")
         checked.append(entry.name)

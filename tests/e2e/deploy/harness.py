@@ -18,12 +18,13 @@ from typing import Any
 
 import httpx
 from tests.support.git import git
+from tests.support.local_down import codectl_down
 from tests.support.network import free_port
 from tests.support.pipeline_runs import passing_run
 from tests.support.waiting import scaled, wait_until
 
-from code_engine.deploy.local import Supervisor
-from code_engine.deploy.router import BuiltinRouter, HAProxyRouter, HAProxySettings, stop_router
+from code_engine.deploy.router import BuiltinRouter, HAProxyRouter, HAProxySettings
+from code_engine.deploy.router.launch import control_socket_path
 
 ENTRY = Path(__file__).with_name("codectl_entry.py")
 HELLO = Path(__file__).resolve().parents[3] / "examples" / "hello" / "app.py"
@@ -152,15 +153,9 @@ class Engine:
                     proc.wait(20)
                 except subprocess.TimeoutExpired:
                     proc.kill()
-        run = self.data_dir / "run"
-        for env_dir in sorted(run.glob("*/*")) if run.is_dir() else []:
-            Supervisor(env_dir.parent.name, env_dir.name, self.data_dir).stop_all(grace=5)
-            router = BuiltinRouter(str(env_dir / "router.sock"))
-            if router.ping():
-                stop_router(router)
-            router.close()
-            if (env_dir / "haproxy").is_dir():
-                HAProxyRouter(HAProxySettings(env_dir / "haproxy", port=1)).stop()
+        # routers and instances outlive the worker: stopped as a user does (their control
+        # socket may be a short path outside the data directory)
+        codectl_down(self.data_dir)
 
     def instances(self, service: str, environment: str) -> dict[str, list[str]]:
         """Versions with live instances, read from the supervisor's state file."""
@@ -176,7 +171,7 @@ class Engine:
         if (run / "haproxy").is_dir():
             haproxy = HAProxyRouter(HAProxySettings(run / "haproxy", port=1))
             return {v: w for v, w in haproxy.get_weights().items() if w}
-        router = BuiltinRouter(str(run / "router.sock"))
+        router = BuiltinRouter(str(control_socket_path(run)))
         try:
             return {v: w for v, w in router.get_weights().items() if w}
         finally:

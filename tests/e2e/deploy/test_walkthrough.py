@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from tests.support.local_down import processes_of
 
 from .harness import CLIENT_ID, CLIENT_SECRET, Engine, free_port
 
@@ -110,6 +111,7 @@ def test_the_walkthrough_passes_as_written(tmp_path: Path, database_url: str) ->
     finally:
         os.killpg(shell.pid, signal.SIGTERM)  # the curl loops the page leaves running
         engine.stop()
+    assert processes_of(engine.data_dir) == [], "a router or instance outlived the walkthrough"
     output = log.read_text()
     for step, (code, said) in zip(steps, answers(output, len(steps)), strict=True):
         failing = any(line.startswith("error:") for line in step.expected)

@@ -7,12 +7,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from tests.support.local_down import codectl_down, processes_of
 
 from code_engine.clock import utc_now
 from code_engine.deploy.demo import run_demo
-from code_engine.deploy.local import Supervisor
 from code_engine.deploy.local.ports import free_port
-from code_engine.deploy.router import BuiltinRouter, stop_router
 from code_engine.store.engine import Database, make_database
 from code_engine.store.migrate import upgrade
 from code_engine.worker import WorkerConfig, start_worker_thread
@@ -38,10 +37,8 @@ def test_the_demo_tells_the_whole_story(db: Database, data_dir: Path) -> None:
     finally:
         stop.set()
         thread.join(15)
-        Supervisor("hello", "dev", data_dir).stop_all(grace=5)
-        router = BuiltinRouter(str(data_dir / "run" / "hello" / "dev" / "router.sock"))
-        if router.ping():
-            stop_router(router)
+        codectl_down(data_dir)
+    assert processes_of(data_dir) == [], "the demo's router or instances outlived the test"
     finals = [(e.version, e.status) for e in events if e.status not in ("pending", "progressing")]
     assert finals == [("1.0.0", "succeeded"), ("1.1.0", "succeeded"), ("1.2.0", "rolled_back")]
     assert "error rate" in events[-1].message

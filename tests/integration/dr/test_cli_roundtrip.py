@@ -12,7 +12,9 @@ from tests.integration.dr.conftest import Shop, order_names
 
 def test_backup_list_verify_and_restore_beside_the_live_data(shop: Shop) -> None:
     taken = shop.json("dr", "backup")
-    assert {t["source"] for t in taken} == {"code-database", "code-data", "orders", "uploads"}
+    assert {t["source"] for t in taken} == {
+        "code-database", "code-data", "service-config", "orders", "uploads"
+    }  # fmt: skip
     assert all(t["stored_bytes"] > 0 for t in taken)
     listed = shop.json("dr", "list")
     assert {i["id"] for i in listed} == {t["id"] for t in taken}

@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ import psycopg
 import pytest
 from tests.integration.dr.conftest import Shop
 from tests.support.components import missing, root
-from tests.support.seaweedfs import free_ports
+from tests.support.seaweedfs import free_ports, seaweedfs
 
 from code_engine.dr import pitr
 from code_engine.dr.errors import SnapshotNotFoundError
@@ -44,8 +45,8 @@ def _connect(port: int, socket: Path) -> psycopg.Connection:
                            autocommit=True)  # fmt: skip
 
 
-@pytest.fixture
-def cluster() -> Iterator[tuple[pitr.PitrSetup, Path]]:
+@contextmanager
+def _cluster(s3: pitr.S3Repository | None = None) -> Iterator[tuple[pitr.PitrSetup, Path]]:
     absent = [t for t in ("pgbackrest", "runuser") if shutil.which(t) is None]
     if absent or not (PG_BIN / "initdb").exists():
         missing("pgbackrest", f"pgBackRest PITR needs pgbackrest, runuser and {PG_BIN}: {absent}")
@@ -58,7 +59,7 @@ def cluster() -> Iterator[tuple[pitr.PitrSetup, Path]]:
     shutil.chown(socket, "postgres", "postgres")
     _owner(str(PG_BIN / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres")
     (port,) = free_ports(1)
-    setup = pitr.PitrSetup("code", data, port, base / "pgbackrest", socket_dir=socket)
+    setup = pitr.PitrSetup("code", data, port, base / "pgbackrest", socket_dir=socket, s3=s3)
     pitr.write_config(setup)
     settings = pitr.server_settings(setup)
     with (data / "postgresql.auto.conf").open("a") as conf:
@@ -73,6 +74,40 @@ def cluster() -> Iterator[tuple[pitr.PitrSetup, Path]]:
         shutil.rmtree(base, ignore_errors=True)
 
 
+@pytest.fixture
+def cluster() -> Iterator[tuple[pitr.PitrSetup, Path]]:
+    with _cluster() as found:
+        yield found
+
+
+@pytest.fixture
+def s3_cluster(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[pitr.PitrSetup, Path, Any]]:
+    """A cluster whose pgBackRest repository is on SeaweedFS S3, over TLS."""
+    import boto3
+
+    with seaweedfs(tmp_path_factory.mktemp("seaweedfs-tls"), tls=True) as server:
+        for name, value in server.env().items():
+            monkeypatch.setenv(name, value)
+        bucket = boto3.client("s3", endpoint_url=server.endpoint)
+        bucket.create_bucket(Bucket="pitr")
+        assert server.ca_file is not None
+        readable = Path(tempfile.mkdtemp(prefix="code-pitr-ca-"))  # the postgres user reads it
+        readable.chmod(0o755)
+        ca_file = readable / "ca.pem"
+        shutil.copyfile(server.ca_file, ca_file)
+        ca_file.chmod(0o644)
+        repo = pitr.S3Repository.from_url(
+            "s3://pitr/prod/pgbackrest/code", server.https_endpoint, "us-east-1", str(ca_file)
+        )
+        try:
+            with _cluster(repo) as (setup, base):
+                yield setup, base, bucket
+        finally:
+            shutil.rmtree(readable, ignore_errors=True)
+
+
 def _after(conn: Any, stop: int) -> None:
     """Wait until the server's clock is past `stop` (whole seconds, as pgBackRest keeps a
     backup's stop time) by a second."""
@@ -84,8 +119,8 @@ def _after(conn: Any, stop: int) -> None:
     raise AssertionError(f"the server's clock did not pass {stop + 1}")
 
 
-def test_restore_to_a_time_between_two_writes(cluster: tuple[pitr.PitrSetup, Path]) -> None:
-    setup, base = cluster
+def _between_two_writes(setup: pitr.PitrSetup, base: Path) -> None:
+    """Back up, write rows to keep, note the time, write one more; restore to that time."""
     pitr.create_stanza(setup)
     with _connect(setup.pg_port, setup.socket_dir) as conn:
         conn.execute("CREATE TABLE events (id serial PRIMARY KEY, what text)")
@@ -113,6 +148,31 @@ def test_restore_to_a_time_between_two_writes(cluster: tuple[pitr.PitrSetup, Pat
             conn.execute("SELECT pg_sleep(0.1)")  # the server promotes at the target
         rows = [r[0] for r in conn.execute("SELECT what FROM events ORDER BY id").fetchall()]
     assert rows == ["before the backup", "kept 1", "kept 2", "kept 3"]
+
+
+def test_restore_to_a_time_between_two_writes(cluster: tuple[pitr.PitrSetup, Path]) -> None:
+    _between_two_writes(*cluster)
+
+
+def test_restore_to_a_time_between_two_writes_from_an_s3_repository(
+    s3_cluster: tuple[pitr.PitrSetup, Path, Any],
+) -> None:
+    setup, base, bucket = s3_cluster
+    credentials = setup.include_path / "credentials.conf"
+    assert oct(credentials.stat().st_mode & 0o777) == "0o600"
+    assert "key-secret" not in setup.config_path.read_text()
+    _between_two_writes(setup, base)
+    listed = bucket.list_objects_v2(Bucket="pitr", Prefix="prod/pgbackrest/code/")
+    stored = {item["Key"].split("/")[3] for item in listed.get("Contents", [])}
+    assert {"archive", "backup"} <= stored  # WAL and backups went to the bucket
+    assert not (setup.repository / "repo").exists() or not any(
+        (setup.repository / "repo").iterdir()
+    )
+
+
+def test_an_s3_repository_needs_https() -> None:
+    with pytest.raises(pitr.DrError, match="only over https"):
+        pitr.S3Repository.from_url("s3://b/p", "http://127.0.0.1:8333", "", "")
 
 
 def test_codectl_drives_pgbackrest(

@@ -44,10 +44,10 @@ def test_a_missed_backup_runs_once_then_waits_for_its_slot(shop: Shop) -> None:
     assert [d.kind for d in scheduler.tick()] == ["backup", "drill"]
     with db.session() as session:
         rows = session.scalars(select(BackupRow)).all()
-        assert {r.trigger for r in rows} == {"schedule"} and len(rows) == 12  # 4 sources, 3x
+        assert {r.trigger for r in rows} == {"schedule"} and len(rows) == 15  # 5 sources, 3x
         drills = session.scalars(select(DrillRow)).all()
         assert [d.trigger for d in drills] == ["schedule"]
-    assert len(shop.json("dr", "list")) == 12
+    assert len(shop.json("dr", "list")) == 15
     db.dispose()
 
 
@@ -88,7 +88,9 @@ def test_the_worker_runs_the_schedules(shop: Shop) -> None:
             assert time.monotonic() < deadline, "no scheduled drill"
             time.sleep(0.2)
         assert drills[0].status == "passed" and drills[0].trigger == "schedule"
-        assert {b.source for b in backups} == {"code-database", "code-data", "orders", "uploads"}
+        assert {b.source for b in backups} == {
+            "code-database", "code-data", "service-config", "orders", "uploads"
+        }  # fmt: skip
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(30)

@@ -99,3 +99,27 @@ def test_keys_from_env_or_file(tmp_path) -> None:  # type: ignore[no-untyped-def
         decode_key("!!!", "CODE_DR_KEY")
     with pytest.raises(KeyProblemError, match="32 bytes"):
         decode_key("YWJj", "CODE_DR_KEY")
+
+
+class _Failing(io.BytesIO):
+    def write(self, data: bytes) -> int:  # type: ignore[override]
+        if self.tell() > 0:
+            raise OSError(28, "No space left on device")
+        return super().write(data)
+
+
+def test_a_failed_write_of_the_sealing_thread_reaches_the_caller() -> None:
+    writer = fmt.EncryptingWriter(_Failing(), KEY, "ctx")
+    with pytest.raises(OSError, match="No space"):
+        for _ in range(50):
+            writer.write(os.urandom(8192))
+        writer.finish()
+    writer.abort()
+
+
+def test_a_reader_given_up_half_way_stops_reading_ahead() -> None:
+    blob = seal(os.urandom(200_000))
+    reader = fmt.DecryptingReader(io.BytesIO(blob), KEY, "src/snap/data", "object")
+    assert len(reader.read(10)) == 10
+    reader.close()
+    assert not reader.done
