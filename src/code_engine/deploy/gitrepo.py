@@ -38,6 +38,9 @@ class Repository(Protocol):
         """Shas in `new` but not in `old` (all ancestors when None), newest first, at most
         `cap`; only commits touching the service directory count."""
 
+    def files(self, sha: str, name: str) -> list[str]:
+        """Paths of the files at or under `name` (relative to the service directory) at `sha`."""
+
 
 class GitRepository:
     """A local clone (or a directory inside one) read with the git command line."""
@@ -75,6 +78,13 @@ class GitRepository:
             return self._git("show", f"{sha}:{name}" if self._bare else f"{sha}:./{name}")
         except GitError:
             return None
+
+    def files(self, sha: str, name: str) -> list[str]:
+        try:
+            listing = self._git("ls-tree", "-r", "--name-only", sha, "--", name or ".")
+        except GitError:
+            return []
+        return listing.split("\n")[:-1] if listing else []
 
     def commits(self, old: str | None, new: str, cap: int = COMMIT_CAP) -> list[str]:
         span = new if old is None else f"{old}..{new}"

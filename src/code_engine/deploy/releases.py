@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 
 from code_engine.audit import trail as audit
 from code_engine.catalog.store import require_service
-from code_engine.deploy import store
+from code_engine.deploy import policy_hook, store
 from code_engine.deploy.gitrepo import is_remote
 from code_engine.deploy.local.artifact import release_path
 from code_engine.deploy.service import Actor, DeployContext, service_repo, spec_at
@@ -44,6 +44,10 @@ def create_release(
             )
         if any(isinstance(e.target, LocalTarget) for e in spec.environments):
             artifact = str(release_path(ctx.data_dir, service.name, version))
+        draft = ReleaseRow(version=version, sha=sha, created_by=actor.name, created_at=ctx.now)
+        where = f"service/{service.name}/release/{version}"
+        subject = (service, draft, spec, repository)
+        policy_hook.check(session, ctx, actor, "create_release", subject, None, resource=where)
     row = store.create_release(session, service.id, version, sha, artifact, actor.name, ctx.now)
     audit.record(
         session,

@@ -25,12 +25,13 @@ from code_engine.catalog.store import (
     require_service,
     sync_environments,
 )
-from code_engine.deploy import approvals, plan, protection, store
+from code_engine.deploy import approvals, plan, policy_hook, protection, store
 from code_engine.deploy import environments as envs
 from code_engine.deploy.commands import add_command
 from code_engine.deploy.gitrepo import Repository
 from code_engine.deploy.rollout import AllAtOnce, Command, RolloutSpec, new_rollout, state_to_dict
 from code_engine.errors import ConflictError, NotFoundError, UserError
+from code_engine.policy import DEFAULT_GATE, Gate
 from code_engine.spec import ServiceSpec, load_spec_text
 from code_engine.store.tables import DeploymentRow, EnvironmentRow, ReleaseRow, ServiceRow
 
@@ -52,6 +53,7 @@ class DeployContext:
     now: datetime
     data_dir: Path
     open_repo: Callable[[str], Repository]
+    policy: Gate = DEFAULT_GATE  # asked before every action (docs/policy.md)
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,10 @@ def start_deployment(
             f"code.yaml at {release.sha[:12]} describes {spec.service!r}, not {service.name!r}"
         )
     rules = spec.environment(request.environment).protection
+    action = policy_hook.ACTION_OF_TRIGGER.get(request.trigger, "deploy")
+    where = f"service/{service.name}/env/{request.environment}"
+    subject = (service, release, spec, repo)
+    policy_hook.check(session, ctx, actor, action, subject, request.environment, resource=where)
     _sync_environments(session, service, spec, ctx.now)
     env = require_environment(session, service.id, request.environment)
     # one deployment at a time: concurrent requests for this environment queue up here
@@ -302,6 +308,8 @@ def send_command(
     if row.status in store.FINAL_STATUSES:
         raise ConflictError(f"deployment {row.id} is already {row.status}")
     service, environment = row.state.get("service", ""), row.state.get("environment", "")
+    if command is Command.ABORT:
+        _check_policy(session, ctx, actor, "abort", row)
     if row.status == approvals.AWAITING:
         if command is not Command.ABORT:
             raise ConflictError(
@@ -331,6 +339,8 @@ def review(
 ) -> DeploymentRow:
     """Approve (the controller then runs it) or reject a deployment awaiting approval."""
     decide = approvals.approve if approve else approvals.reject
+    if approve:
+        _check_policy(session, ctx, actor, "approve", store.get_deployment(session, deployment_id))
     row = decide(session, deployment_id, actor.name, actor.bindings, comment, ctx.now)
     audit.record(
         session,
@@ -342,3 +352,23 @@ def review(
     )
     session.flush()
     return row
+
+
+def _check_policy(
+    session: Session, ctx: DeployContext, actor: Actor, action: str, row: DeploymentRow
+) -> None:
+    """Ask the policies about an action on an existing deployment, with its release's own."""
+    service = require_service(session, str(row.state.get("service", "")))
+    release = store.require_release(session, service.id, row.version)
+    repo = service_repo(ctx, service)
+    environment = str(row.state.get("environment", ""))
+    policy_hook.check(
+        session,
+        ctx,
+        actor,
+        action,
+        (service, release, spec_at(repo, release.sha), repo),
+        environment,
+        deployment=row,
+        resource=resource(service.name, environment, row.id),
+    )

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, Field
+from pydantic_core import PydanticCustomError
 
 from code_engine.spec.base import DnsLabel, NonBlank, SpecModel
 from code_engine.spec.strategy import Strategy
@@ -26,6 +30,19 @@ class Protection(SpecModel):
     )
 
 
+def _check_timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise PydanticCustomError(
+            "timezone", "{name} is not an IANA time zone, e.g. Europe/Paris", {"name": repr(name)}
+        ) from None
+    return name
+
+
+TimeZoneName = Annotated[str, AfterValidator(_check_timezone)]
+
+
 class Environment(SpecModel):
     """One stage of the promotion chain, e.g. dev, staging or prod."""
 
@@ -36,4 +53,9 @@ class Environment(SpecModel):
     )
     strategy: Strategy | None = Field(
         default=None, description="Rollout strategy here; unset uses the top-level `rollout`."
+    )
+    timezone: TimeZoneName = Field(
+        default="UTC",
+        description="IANA time zone of the environment's change windows: policies get the "
+        "time in it (e.g. `Europe/Paris`).",
     )

@@ -22,6 +22,7 @@ from code_engine.deploy.gitrepo import Repository, open_repository
 from code_engine.deploy.service import Actor, DeployContext
 from code_engine.deploy.views import progress
 from code_engine.errors import CodeError
+from code_engine.policy import Gate, gate_for
 from code_engine.runtime import Runtime
 
 router = APIRouter(prefix="/api/v1/deployments", tags=["deployments"], responses=ERROR_RESPONSES)
@@ -78,7 +79,14 @@ def deploy_context(runtime: Runtime, now: datetime) -> DeployContext:
         check_repo(repo, allowed)
         return open_repository(repo, data_dir)
 
-    return DeployContext(now=now, data_dir=data_dir, open_repo=open_repo)
+    gate = policy_gate(runtime)
+    return DeployContext(now=now, data_dir=data_dir, open_repo=open_repo, policy=gate)
+
+
+def policy_gate(runtime: Runtime) -> Gate:
+    """The operator's policies (`CODE_POLICY_PATHS`) beside each release's own."""
+    settings = runtime.settings
+    return gate_for(settings.policy_paths, settings.policy_timeout_seconds)
 
 
 def actor(principal: Principal) -> Actor:
