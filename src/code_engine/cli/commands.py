@@ -12,6 +12,7 @@ from code_engine.cli import (
     dr_cmd,
     load_cmd,
     logs_cmd,
+    policy_cmd,
     release_cmd,
     resources_cmd,
     server_cmd,
@@ -35,5 +36,6 @@ def register(app: typer.Typer) -> None:
         assess_cmd,
         dora_cmd,
         dr_cmd,
+        policy_cmd,
     ):
         module.register(app)
