@@ -20,7 +20,20 @@ HEAD = re.compile(r"^([A-Za-z_]\w*)\b", re.MULTILINE)
 IMPORT = re.compile(r"^import\s+(data\.[\w.]+)(?:\s+as\s+(\w+))?\s*$", re.MULTILINE)
 PACKAGE = re.compile(r"^package\s+([\w.]+)\s*$", re.MULTILINE)
 KEYWORDS = frozenset(
-    {"if", "not", "some", "every", "in", "contains", "else", "with", "as", "default", "print", "set"}
+    {
+        "if",
+        "not",
+        "some",
+        "every",
+        "in",
+        "contains",
+        "else",
+        "with",
+        "as",
+        "default",
+        "print",
+        "set",
+    }
 )
 _STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"|`[^`]*`')
 

@@ -42,7 +42,7 @@ def load(directories: Iterable[Path]) -> list[Source]:
 
 
 def test_names(sources: Iterable[Source]) -> list[str]:
-    names = []
+    names: list[str] = []
     for source in sources:
         package = PACKAGE.search(source.text)
         if source.name.endswith("_test.rego") and package is not None:
@@ -76,7 +76,8 @@ def run(directories: Iterable[Path]) -> list[TestResult]:
     except regopy.RegoError as exc:
         raise load_error([_location(str(exc), sources)]) from None
     interpreter.set_input_term("{}")
-    return [_run_one(interpreter, bundle, name, e) for name, e in zip(names, entrypoints, strict=True)]
+    pairs = zip(names, entrypoints, strict=True)
+    return [_run_one(interpreter, bundle, name, entrypoint) for name, entrypoint in pairs]
 
 
 def _run_one(

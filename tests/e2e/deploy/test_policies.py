@@ -117,7 +117,7 @@ def test_four_eyes_allows_a_deploy_and_the_deployment_runs(engine: Engine, tmp_p
 
 def test_a_policy_that_fails_to_evaluate_refuses(engine: Engine, tmp_path: Path) -> None:
     conflict = (
-        "package code.broken\n\nimport rego.v1\n\nowner := \"a\"\n\nowner := input.action\n\n"
+        'package code.broken\n\nimport rego.v1\n\nowner := "a"\n\nowner := input.action\n\n'
         "deny contains msg if {\n\tmsg := owner\n\tfalse\n}\n"
     )
     files = {"broken.rego": conflict}
@@ -131,7 +131,9 @@ def test_a_policy_that_fails_to_evaluate_refuses(engine: Engine, tmp_path: Path)
     assert "data.code.broken.deny" in detail["message"]
 
 
-def test_unparsable_operator_policy_stops_the_server_at_load(engine: Engine, tmp_path: Path) -> None:
+def test_unparsable_operator_policy_stops_the_server_at_load(
+    engine: Engine, tmp_path: Path
+) -> None:
     bad = tmp_path / "ops.rego"
     bad.write_text("package code\n\nimport rego.v1\n\ndeny contains msg if {\n  msg :=\n}\n")
     env = {**engine.env(), "CODE_POLICY_PATHS": str(bad), "CODE_DATA_DIR": str(tmp_path / "d")}
