@@ -20,6 +20,7 @@ from typing import Any
 
 import regopy
 from regopy.rego_shared import (
+    LogLevel,
     rego_bundle_query_entrypoint,
     rego_free_output,
     rego_output_ok,
@@ -67,6 +68,7 @@ def compile_set(policy: PolicySet) -> Compiled:
     if problems:
         raise load_error(problems)
     interpreter = regopy.Interpreter()
+    interpreter.log_level = LogLevel.NONE  # errors are reported as file:line, not printed
     interpreter.strict_built_in_errors = True  # a failing built-in refuses instead of passing
     for source in policy.sources:
         try:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import regopy
 from regopy.rego_shared import (
+    LogLevel,
     rego_bundle_query_entrypoint,
     rego_free_output,
     rego_output_ok,
@@ -62,6 +63,7 @@ def run(directories: Iterable[Path]) -> list[TestResult]:
     if problems:
         raise load_error(problems)
     interpreter = regopy.Interpreter()
+    interpreter.log_level = LogLevel.NONE  # errors are reported as file:line, not printed
     for source in sources:
         try:
             interpreter.add_module(source.name, source.text)
