@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,7 +28,7 @@ def facts(
     zone: str = "Europe/Paris",
     environment: str = "prod",
     action: str = "deploy",
-    **more: object,
+    **more: Any,
 ) -> Facts:
     env = {
         "name": environment,
@@ -38,14 +40,13 @@ def facts(
     }
     release = {"version": "1.0.0", "commit": "abc", "qualification": None}
     return Facts(
-        action,
-        principal_of("alice", set()),
-        now,
-        zone,
-        None,
-        env,
-        release,
-        **more,  # type: ignore[arg-type]
+        action=action,
+        principal=principal_of("alice", set()),
+        now=now,
+        timezone=zone,
+        environment=env,
+        release=release,
+        **more,
     )
 
 
@@ -88,12 +89,8 @@ def test_prod_needs_a_qualified_release_and_level_2() -> None:
         "release 1.0.0 is not qualified (qualification: unknown)",
     ]
     ready = facts(now, assessment={"level": 2, "at": now.isoformat()})
-    qualified = Facts(
-        **{
-            **ready.__dict__,
-            "release": {**(ready.release or {}), "qualification": {"status": "qualified"}},
-        }
-    )
+    release = {**(ready.release or {}), "qualification": {"status": "qualified"}}
+    qualified = replace(ready, release=release)
     assert deny("prod_readiness", qualified) == []
 
 
