@@ -7,13 +7,15 @@ PolicyDeniedError and the decision stays recorded.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from code_engine.policy import Decision, Facts, PolicySet, from_tree, principal_of
-from code_engine.spec import ServiceSpec
+from code_engine.spec import PolicyBundle, ServiceSpec
 from code_engine.store.tables import (
     AssessmentRow,
     DeploymentRow,
@@ -29,15 +31,36 @@ if TYPE_CHECKING:
 ACTION_OF_TRIGGER = {"promote": "promote", "rollback": "rollback"}
 
 
+# A commit's files never change: policy sets read at one are kept (bounded), so a release's
+# policies cost git reads once, not at every decision.
+_SETS: OrderedDict[tuple[str, str, tuple[PolicyBundle, ...]], list[PolicySet]] = OrderedDict()
+_SETS_LOCK = threading.Lock()
+SETS_CACHED = 128
+
+
 def service_sets(repo: Repository, sha: str, spec: ServiceSpec) -> list[PolicySet]:
     """The release's own policies, read at its commit: policy travels with the release."""
+    if not spec.policies:
+        return []
+    key = (str(repo.path), sha, tuple(spec.policies))
+    with _SETS_LOCK:
+        if key in _SETS:
+            _SETS.move_to_end(key)
+            return _SETS[key]
     label = f"@{sha[:12]}"
-    return [
-        from_tree(
-            bundle, lambda path: repo.files(sha, path), lambda path: repo.read(sha, path), label
-        )
-        for bundle in spec.policies
-    ]
+
+    def files(path: str) -> list[str]:
+        return repo.files(sha, path)
+
+    def read(path: str) -> str | None:
+        return repo.read(sha, path)
+
+    sets = [from_tree(bundle, files, read, label) for bundle in spec.policies]
+    with _SETS_LOCK:
+        _SETS[key] = sets
+        while len(_SETS) > SETS_CACHED:
+            _SETS.popitem(last=False)
+    return sets
 
 
 def environment_doc(spec: ServiceSpec, name: str) -> dict[str, Any]:
@@ -158,8 +181,10 @@ def check(
 ) -> None:
     """Ask every policy about `action`; PolicyDeniedError when one refuses or fails."""
     service, release, spec, repo = subject
-    asked = facts(session, ctx, actor, action, service, release, spec, environment, deployment)
     sets = service_sets(repo, release.sha, spec)
+    if not sets and not ctx.policy.operator_sets():
+        return  # no policy to ask: no facts to gather, nothing to record
+    asked = facts(session, ctx, actor, action, service, release, spec, environment, deployment)
     ctx.policy.enforce(session, asked, sets, resource=resource)
 
 

@@ -12,7 +12,7 @@ import json
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
@@ -134,6 +134,43 @@ class Engine:
             return Verdict(
                 policy.name, policy.query, error=f"{policy.name}: timed out after {limit}"
             )
+
+    def evaluate_all(
+        self, policies: Sequence[PolicySet], document: dict[str, Any]
+    ) -> tuple[Verdict, ...]:
+        """Every set on one document, in one hop to the evaluation thread (the hop costs more
+        than a plan's run); each set has `timeout_seconds`, a set still running when its
+        time is up refuses, and so does every set after it."""
+        verdicts: list[Verdict | None] = [None] * len(policies)
+        runnable: list[tuple[int, Compiled]] = []
+        for index, policy in enumerate(policies):
+            try:
+                runnable.append((index, self.compiled(policy)))
+            except Exception as exc:  # noqa: BLE001 - any failure refuses, with its text
+                verdicts[index] = Verdict(policy.name, policy.query, error=f"{policy.name}: {exc}")
+        if runnable:
+            text = json.dumps(document)
+            done: list[tuple[int, Verdict]] = []
+
+            def work() -> None:
+                for index, compiled in runnable:
+                    done.append((index, _run(compiled, text)))
+
+            future = self._pool.submit(work)
+            try:
+                future.result(timeout=self.timeout_seconds * len(runnable))
+            except FutureTimeout:
+                pass
+            for index, verdict in done.copy():  # the worker may still append
+                verdicts[index] = verdict
+            limit = f"{self.timeout_seconds:g}s"
+            for index, compiled in runnable:
+                if verdicts[index] is None:
+                    self._forget(compiled.policy)
+                    name = compiled.policy.name
+                    error = f"{name}: timed out after {limit}"
+                    verdicts[index] = Verdict(name, compiled.policy.query, error=error)
+        return tuple(v for v in verdicts if v is not None)
 
 
 def _run(compiled: Compiled, document: str) -> Verdict:
