@@ -12,16 +12,27 @@ from itertools import count
 from pathlib import Path
 
 import httpx
+import jsonschema
 from tests.support.git import git
+
+import code_engine.policy
 
 from .harness import ENTRY, Engine, ServiceRepo
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "policies"
+SCHEMA = json.loads(
+    (Path(code_engine.policy.__file__).parent / "input.schema.json").read_text(encoding="utf-8")
+)
 _names = count(1)
 
 
 def _service(
-    engine: Engine, tmp_path: Path, files: dict[str, str], query: str, release: bool = True
+    engine: Engine,
+    tmp_path: Path,
+    files: dict[str, str],
+    query: str,
+    release: bool = True,
+    approval: bool = False,
 ) -> ServiceRepo:
     """A service whose code.yaml lists `policies/` with `query`, released as v1."""
     name = f"policy{next(_names)}"
@@ -32,7 +43,11 @@ def _service(
     for file, text in files.items():
         (service.path / "policies" / file).write_text(text)
     spec = service.path / "code.yaml"
-    spec.write_text(spec.read_text() + f"policies:\n  - path: policies/\n    query: {query}\n")
+    text = spec.read_text() + f"policies:\n  - path: policies/\n    query: {query}\n"
+    if approval:
+        prod = "  - name: prod\n"
+        text = text.replace(prod, prod + "    protection: {approval: true}\n")
+    spec.write_text(text)
     git(service.path, "add", "-A")
     git(service.path, "commit", "-q", "--amend", "--no-edit")
     if release:
@@ -99,12 +114,37 @@ def test_prod_readiness_refuses_an_unqualified_release_and_eval_shows_why(
     assert decision["allowed"] is False
     assert decision["input"]["release"]["qualification"] == {"status": "unknown"}
     assert decision["input"]["environment"]["name"] == "prod"
+    jsonschema.Draft202012Validator(SCHEMA).validate(decision["input"])
     # the same question about staging-like actions the policy leaves alone is allowed
     rollback = engine.cli(
         "policy", "eval", "--action", "rollback", "--env", "prod", "--service", service.name
     )
     assert rollback.returncode == 0, rollback.stdout + rollback.stderr
     assert "rollback: allowed" in rollback.stdout
+
+
+def test_four_eyes_refuses_a_self_approval_from_the_cli(engine: Engine, tmp_path: Path) -> None:
+    policy = {"four_eyes.rego": (EXAMPLES / "four_eyes.rego").read_text()}
+    service = _service(engine, tmp_path, policy, "data.code.four_eyes.deny", approval=True)
+    response = _deploy(engine, service)
+    assert response.status_code == 201, response.text
+    deployment = response.json()
+    assert deployment["status"] == "awaiting_approval"
+    approved = engine.cli("approve", "prod", "--service", service.name)
+    assert approved.returncode == 1, approved.stdout + approved.stderr
+    assert "approve refused by policy" in approved.stderr
+    requester = deployment["created_by"]
+    expected = f"{requester} requested deployment {deployment['id']} and cannot approve it"
+    assert expected in approved.stderr
+    evaluated = engine.api(
+        "POST",
+        "/api/v1/policy/evaluate",
+        {"service": service.name, "action": "approve", "environment": "prod"},
+    )
+    jsonschema.Draft202012Validator(SCHEMA).validate(evaluated["input"])
+    assert evaluated["input"]["deployment"]["requested_by"] == requester
+    aborted = engine.cli("abort", "prod", "--service", service.name)
+    assert aborted.returncode == 0, aborted.stderr
 
 
 def test_four_eyes_allows_a_deploy_and_the_deployment_runs(engine: Engine, tmp_path: Path) -> None:
