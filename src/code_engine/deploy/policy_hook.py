@@ -136,6 +136,7 @@ def approvals_of(deployment: DeploymentRow) -> list[dict[str, Any]]:
 def deployment_doc(deployment: DeploymentRow) -> dict[str, Any]:
     return {
         "id": deployment.id,
+        "environment": str((deployment.state or {}).get("environment", "")),
         "status": deployment.status,
         "requested_by": deployment.created_by,
         "version": deployment.version,
@@ -167,6 +168,34 @@ def facts(
         approvals=[] if deployment is None else approvals_of(deployment),
         deployment=None if deployment is None else deployment_doc(deployment),
     )
+
+
+def check_without_spec(
+    session: Session,
+    ctx: DeployContext,
+    actor: Actor,
+    action: str,
+    service: ServiceRow,
+    release: ReleaseRow,
+    deployment: DeploymentRow,
+    resource: str,
+) -> None:
+    """Ask the operator's policies alone, when the release's code.yaml cannot be read (its
+    repository is unreachable): `environment` is null, `deployment.environment` names it."""
+    if not ctx.policy.operator_sets():
+        return
+    asked = Facts(
+        action=action,
+        principal=principal_of(actor.name, actor.bindings),
+        now=ctx.now,
+        service={"name": service.name, "repo": service.repo or None},
+        release=release_doc(ctx, service.name, release),
+        history=history(session, service.id, release.version),
+        assessment=last_assessment(session, service.id),
+        approvals=approvals_of(deployment),
+        deployment=deployment_doc(deployment),
+    )
+    ctx.policy.enforce(session, asked, resource=resource)
 
 
 def check(

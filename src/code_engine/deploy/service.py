@@ -360,15 +360,18 @@ def _check_policy(
     """Ask the policies about an action on an existing deployment, with its release's own."""
     service = require_service(session, str(row.state.get("service", "")))
     release = store.require_release(session, service.id, row.version)
-    repo = service_repo(ctx, service)
     environment = str(row.state.get("environment", ""))
+    where = resource(service.name, environment, row.id)
+    try:
+        repo = service_repo(ctx, service)
+        spec = spec_at(repo, release.sha)
+    except UserError:
+        if action != "abort":
+            raise
+        # the emergency stop must not wait for a repository: the operator's policies decide
+        policy_hook.check_without_spec(session, ctx, actor, action, service, release, row, where)
+        return
+    subject = (service, release, spec, repo)
     policy_hook.check(
-        session,
-        ctx,
-        actor,
-        action,
-        (service, release, spec_at(repo, release.sha), repo),
-        environment,
-        deployment=row,
-        resource=resource(service.name, environment, row.id),
+        session, ctx, actor, action, subject, environment, deployment=row, resource=where
     )
