@@ -53,8 +53,6 @@ def test_role_changes_ask_the_operators_policies(env: dict[str, str], tmp_path: 
 
     allowed = codectl(env, "users", "grant", "ci", "deployer:dev")
     assert allowed.returncode == 0, allowed.stderr
-    roles = codectl(env, "clients", "list", "-o", "json").stdout
-    assert '"roles": "deployer:dev viewer"' in roles
 
     with sqlite3.connect(tmp_path / "data" / "code.db") as db:
         rows = db.execute(
@@ -63,8 +61,10 @@ def test_role_changes_ask_the_operators_policies(env: dict[str, str], tmp_path: 
         denied = db.execute(
             "SELECT outcome FROM audit_events WHERE action = 'policy.deny.change_roles'"
         ).fetchall()
+        bindings = db.execute("SELECT role, environment FROM role_bindings").fetchall()
     assert rows == [("change_roles", 0, 64, 1), ("change_roles", 1, 64, 1)]
     assert denied == [("denied",)]
+    assert sorted(bindings, key=str) == [("deployer", "dev"), ("viewer", None)]
 
 
 def test_policy_test_prints_like_opa_test_and_fails_on_a_failure(
