@@ -90,3 +90,11 @@ def test_a_slow_policy_times_out_and_refuses() -> None:
     assert engine.evaluate(policy(body), {"n": 5_000_000}).error == (
         "policies/: timed out after 0.05s"
     )
+
+
+def test_a_set_that_does_not_load_refuses_at_decision_time_with_file_and_line() -> None:
+    broken = policy("deny contains msg if {\n\tmsg := nosuch.func(input)\n}\n")
+    other = PolicySet("ops/", "data.code.t.deny", (Source("ops.rego", HEADER + DENY_BIG),))
+    failed, denied = Engine().evaluate_all([broken, other], {"n": 5})
+    assert failed.error == "policies/: t.rego:6:9: unknown function nosuch.func"
+    assert (denied.policy, denied.messages) == ("ops/", ("n is 5",))
