@@ -103,3 +103,9 @@ def test_the_hash_is_of_the_canonical_document() -> None:
     document = build_input(full_facts())
     assert input_hash(document) == input_hash(dict(reversed(list(document.items()))))
     assert input_hash(document) != input_hash({**document, "action": "deploy"})
+
+
+def test_docs_carry_the_schema_file() -> None:
+    docs = (Path(__file__).resolve().parents[3] / "docs" / "policy.md").read_text(encoding="utf-8")
+    block = docs.split("### JSON Schema", 1)[1].split("```json\n", 1)[1].split("\n```", 1)[0]
+    assert json.loads(block) == SCHEMA
