@@ -97,12 +97,17 @@ class PolicyDeniedError(CheckFailedError):
         self.problems = [
             Refusal(v.policy, message)
             for v in decision.verdicts
-            for message in (*v.messages, *([v.error] if v.error else []))
+            for message in (*v.messages, *([_own(v)] if v.error else []))
         ]
         self.summary = f"{decision.action} refused by policy"
         super().__init__(
             self.summary + "".join(f"\n  {p.field}: {p.message}" for p in self.problems)
         )
+
+
+def _own(verdict: Verdict) -> str:
+    """An error without its policy's name in front: the refusal line names it already."""
+    return verdict.error.removeprefix(f"{verdict.policy}: ")
 
 
 class PolicyLoadError(InvalidFileError):
