@@ -92,8 +92,9 @@ def _key(policy: PolicySet) -> str:
 class Engine:
     """Compiled policy sets by content, and evaluation bounded in time."""
 
-    def __init__(self, timeout_seconds: float = 1.0, workers: int = 4) -> None:
+    def __init__(self, timeout_seconds: float = 1.0, workers: int = 4, probe: bool = True) -> None:
         self.timeout_seconds = timeout_seconds
+        self.probe = probe  # compile new content in a child first (policy/probe.py)
         self._cache: OrderedDict[str, Compiled] = OrderedDict()
         self._guard = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="rego")
@@ -105,6 +106,13 @@ class Engine:
             if found is not None:
                 self._cache.move_to_end(key)
                 return found
+        if self.probe:
+            from code_engine.policy.probe import crashes
+
+            reason = crashes(policy)
+            if reason:
+                where = policy.sources[0].name if policy.sources else policy.name
+                raise load_error([Location(where, None, None, "", reason)])
         compiled = compile_set(policy)
         with self._guard:
             self._cache[key] = compiled

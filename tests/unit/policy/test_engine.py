@@ -24,14 +24,14 @@ DENY_BIG = 'deny contains msg if {\n\tinput.n > 1\n\tmsg := sprintf("n is %v", [
 
 
 def test_deny_messages_refuse_and_none_allows() -> None:
-    engine = Engine()
+    engine = Engine(probe=False)
     assert engine.evaluate(policy(DENY_BIG), {"n": 2}).messages == ("n is 2",)
     allowed = engine.evaluate(policy(DENY_BIG), {"n": 0})
     assert allowed.messages == () and allowed.error == ""
 
 
 def test_a_set_is_compiled_once_per_content() -> None:
-    engine = Engine()
+    engine = Engine(probe=False)
     assert engine.compiled(policy(DENY_BIG)) is engine.compiled(policy(DENY_BIG))
     assert engine.compiled(policy(DENY_BIG)) is not engine.compiled(policy(DENY_BIG + "\n"))
 
@@ -64,19 +64,19 @@ def test_a_conflict_fails_closed_naming_the_policy_and_query() -> None:
     body = (
         'owner := "a"\n\nowner := input.who\n\ndeny contains msg if {\n\tmsg := owner\n\tfalse\n}\n'
     )
-    verdict = Engine().evaluate(policy(body), {"who": "b"})
+    verdict = Engine(probe=False).evaluate(policy(body), {"who": "b"})
     assert verdict.error.startswith("policies/: data.code.t.deny: ")
 
 
 def test_a_failing_builtin_fails_closed() -> None:
     body = 'deny contains msg if {\n\tx := 1 / input.zero\n\tmsg := sprintf("%v", [x])\n}\n'
-    verdict = Engine().evaluate(policy(body), {"zero": 0})
+    verdict = Engine(probe=False).evaluate(policy(body), {"zero": 0})
     assert verdict.error
     assert "data.code.t.deny" in verdict.error
 
 
 def test_an_object_result_fails_closed() -> None:
-    verdict = Engine().evaluate(policy('deny := {"a": 1}\n'), {})
+    verdict = Engine(probe=False).evaluate(policy('deny := {"a": 1}\n'), {})
     assert "expected a set of strings" in verdict.error
 
 
@@ -85,7 +85,7 @@ def test_a_slow_policy_times_out_and_refuses() -> None:
         "deny contains msg if {\n\tcount([x | some x in numbers.range(1, input.n)]) < 0\n"
         '\tmsg := "never"\n}\n'
     )
-    engine = Engine(timeout_seconds=0.05)
+    engine = Engine(timeout_seconds=0.05, probe=False)
     assert engine.evaluate(policy(body), {"n": 1}).error == ""
     assert engine.evaluate(policy(body), {"n": 5_000_000}).error == (
         "policies/: timed out after 0.05s"
@@ -95,6 +95,6 @@ def test_a_slow_policy_times_out_and_refuses() -> None:
 def test_a_set_that_does_not_load_refuses_at_decision_time_with_file_and_line() -> None:
     broken = policy("deny contains msg if {\n\tmsg := nosuch.func(input)\n}\n")
     other = PolicySet("ops/", "data.code.t.deny", (Source("ops.rego", HEADER + DENY_BIG),))
-    failed, denied = Engine().evaluate_all([broken, other], {"n": 5})
+    failed, denied = Engine(probe=False).evaluate_all([broken, other], {"n": 5})
     assert failed.error == "policies/: t.rego:6:9: unknown function nosuch.func"
     assert (denied.policy, denied.messages) == ("ops/", ("n is 5",))

@@ -13,7 +13,7 @@ from code_engine.policy import Engine, Facts, build_input, from_directory, princ
 
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLES = ROOT / "examples" / "policies"
-ENGINE = Engine()
+ENGINE = Engine(probe=False)
 
 
 def deny(name: str, facts: Facts, root: Path = EXAMPLES) -> list[str]:
