@@ -27,6 +27,7 @@ LOCAL = {"code_engine", "tests", "benchmarks", "conftest"}  # conftest: a benchm
 # Declared runtime dependencies that no module imports by name, and why each is needed.
 USED_WITHOUT_IMPORT = {
     "python-multipart": "FastAPI parses the form bodies of the OAuth2 token endpoint with it",
+    "tzdata": "zoneinfo reads the IANA zones of environments from it where the system has none",
 }
 
 
