@@ -177,11 +177,12 @@ def check_without_spec(
     action: str,
     service: ServiceRow,
     release: ReleaseRow,
-    deployment: DeploymentRow,
+    deployment: DeploymentRow | None,
     resource: str,
 ) -> None:
-    """Ask the operator's policies alone, when the release's code.yaml cannot be read (its
-    repository is unreachable): `environment` is null, `deployment.environment` names it."""
+    """Ask the operator's policies alone where the release's code.yaml cannot be read (its
+    repository is remote or unreachable): `environment` is null (an abort's
+    `deployment.environment` names it)."""
     if not ctx.policy.operator_sets():
         return
     asked = Facts(
@@ -192,8 +193,8 @@ def check_without_spec(
         release=release_doc(ctx, service.name, release),
         history=history(session, service.id, release.version),
         assessment=last_assessment(session, service.id),
-        approvals=approvals_of(deployment),
-        deployment=deployment_doc(deployment),
+        approvals=[] if deployment is None else approvals_of(deployment),
+        deployment=None if deployment is None else deployment_doc(deployment),
     )
     ctx.policy.enforce(session, asked, resource=resource)
 

@@ -123,3 +123,23 @@ def test_an_abort_does_not_need_the_repository(
         send_command(
             session, replace(context, policy=Gate([ALLOW])), ALICE, deployment_id, Command.ABORT
         )
+
+
+def test_a_release_without_a_local_repository_asks_the_operators_policies(
+    database: Database, context: DeployContext
+) -> None:
+    with database.session() as session:
+        create_service(session, "built-elsewhere", "", "", [EnvironmentDraft("prod")], NOW)
+    no_releases = operator(
+        "package code\n\nimport rego.v1\n\n"
+        'deny contains "releases come from CI" if input.action == "create_release"\n'
+    )
+    gate = Recording([no_releases])
+    with (
+        database.session() as session,
+        pytest.raises(PolicyDeniedError, match="releases come from CI"),
+    ):
+        create_release(session, replace(context, policy=gate), ALICE, "built-elsewhere", "2.0")
+    [asked] = gate.asked
+    jsonschema.Draft202012Validator(SCHEMA).validate(asked)
+    assert asked["environment"] is None and asked["release"]["version"] == "2.0"
