@@ -1,7 +1,9 @@
 # Deploy gate of CODE's own delivery: what a release must show before it goes to an environment.
 #   staging and prod: line coverage >= 80 % and no critical vulnerability;
 #   prod: the same commit succeeded in staging first.
-# Missing evidence fails the gate (fail closed).
+# Missing evidence fails the gate (fail closed). The engine asks it before every deployment and
+# promotion (code.yaml lists it under `policies:`); the input is CODE's policy input document
+# (docs/policy.md).
 #
 # The decision is a function of the request it judges (`violations(request)`); `deny` and
 # `allowed` apply it to `input`.
@@ -15,20 +17,28 @@ environments := {"dev", "staging", "prod"}
 
 gated_environments := {"staging", "prod"}
 
+gated_actions := {"deploy", "promote"}
+
 deny := violations(input)
 
 allowed if count(deny) == 0
 
-violations(request) := (environment_violations(request) | quality_violations(request)) | promotion_violations(request)
+violations(request) := set() if not request.action in gated_actions
+
+violations(request) := (environment_violations(request) | quality_violations(request)) | promotion_violations(request) if {
+	request.action in gated_actions
+}
+
+environment_name(request) := object.get(request, ["environment", "name"], null)
 
 environment_violations(request) := {msg |
-	not object.get(request, "environment", null) in environments
-	msg := sprintf("unknown environment %s", [object.get(request, "environment", "?")])
+	not environment_name(request) in environments
+	msg := sprintf("unknown environment %v", [object.get(request, ["environment", "name"], "?")])
 }
 
 quality_violations(request) := {msg |
-	request.environment in gated_environments
-	some msg in quality_findings(object.get(request, "quality", {}))
+	environment_name(request) in gated_environments
+	some msg in quality_findings(object.get(request, ["release", "qualification"], {}))
 }
 
 quality_findings(quality) := {msg |
@@ -46,14 +56,14 @@ quality_findings(quality) := {msg |
 }
 
 promotion_violations(request) := {msg |
-	request.environment == "prod"
+	environment_name(request) == "prod"
 	not staging_succeeded(request)
-	msg := sprintf("commit %s has no successful staging deployment", [object.get(request, ["release", "sha"], "?")])
+	msg := sprintf("commit %s has no successful staging deployment", [object.get(request, ["release", "commit"], "?")])
 }
 
 staging_succeeded(request) if {
 	some deployment in request.history
 	deployment.environment == "staging"
-	deployment.sha == request.release.sha
+	deployment.commit == request.release.commit
 	deployment.status == "succeeded"
 }

@@ -6,14 +6,14 @@ import data.code.deploy_gate
 
 sha := "release-sha-42"
 
-good_quality := {"coverage_percent": 86.4, "vulnerabilities": {"critical": 0, "high": 1}}
+good_quality := {"status": "qualified", "coverage_percent": 86.4, "vulnerabilities": {"critical": 0, "high": 1}}
 
-staging_ok := [{"environment": "staging", "sha": sha, "status": "succeeded"}]
+staging_ok := [{"environment": "staging", "commit": sha, "status": "succeeded"}]
 
 request(environment, quality, history) := {
-	"environment": environment,
-	"release": {"version": "0.2.0", "sha": sha},
-	"quality": quality,
+	"action": "deploy",
+	"environment": {"name": environment},
+	"release": {"version": "0.2.0", "commit": sha, "qualification": quality},
 	"history": history,
 }
 
@@ -26,12 +26,12 @@ test_prod_without_staging_deployment_is_denied if {
 }
 
 test_prod_after_failed_staging_is_denied if {
-	history := [{"environment": "staging", "sha": sha, "status": "failed"}]
+	history := [{"environment": "staging", "commit": sha, "status": "failed"}]
 	deploy_gate.violations(request("prod", good_quality, history)) == {"commit release-sha-42 has no successful staging deployment"}
 }
 
 test_staging_success_of_another_commit_does_not_count if {
-	history := [{"environment": "staging", "sha": "0000000", "status": "succeeded"}]
+	history := [{"environment": "staging", "commit": "0000000", "status": "succeeded"}]
 	deploy_gate.violations(request("prod", good_quality, history)) == {"commit release-sha-42 has no successful staging deployment"}
 }
 
@@ -50,8 +50,8 @@ test_critical_vulnerability_is_denied if {
 	deploy_gate.violations(request("prod", quality, staging_ok)) == {"2 critical vulnerabilities (0 allowed)"}
 }
 
-test_missing_evidence_fails_closed if {
-	deploy_gate.violations(request("staging", {}, [])) == {"no coverage report for this release", "no vulnerability scan for this release"}
+test_unknown_qualification_fails_closed if {
+	deploy_gate.violations(request("staging", {"status": "unknown"}, [])) == {"no coverage report for this release", "no vulnerability scan for this release"}
 }
 
 test_prod_failing_every_gate_lists_every_reason if {
@@ -68,10 +68,15 @@ test_staging_needs_quality_but_no_prior_environment if {
 }
 
 test_dev_is_not_gated if {
-	deploy_gate.violations(request("dev", {}, [])) == set()
+	deploy_gate.violations(request("dev", {"status": "unknown"}, [])) == set()
 }
 
 test_unknown_environment_is_denied if {
-	qa := object.union(request("prod", good_quality, staging_ok), {"environment": "qa"})
+	qa := object.union(request("prod", good_quality, staging_ok), {"environment": {"name": "qa"}})
 	deploy_gate.violations(qa) == {"unknown environment qa"}
+}
+
+test_rollback_is_not_gated if {
+	rollback := object.union(request("prod", {"status": "unknown"}, []), {"action": "rollback"})
+	deploy_gate.violations(rollback) == set()
 }

@@ -150,7 +150,7 @@ check_checkov() {
 
 check_rego() {
   header "policies: Rego v1 tests (regopy)"
-  "$BIN/python" scripts/rego-test.py policies
+  "$BIN/codectl" policy test policies examples/policies
 }
 
 check_semgrep() {

@@ -166,6 +166,14 @@ class Settings(BaseSettings):
     argocd_insecure: bool = Field(
         False, description="Accept an Argo CD certificate that does not verify (a lab only)."
     )
+    policy_paths: str = Field(
+        "",
+        description="Operator-wide Rego policies for every service (comma-separated "
+        "`PATH` or `PATH#QUERY`, default query data.code.deny).",
+    )
+    policy_timeout_seconds: float = Field(
+        1.0, gt=0, le=60, description="Longest a policy may evaluate; longer refuses the action."
+    )
 
     @field_validator("data_dir", "jwt_keys_dir", "dr_key_file", "dr_spec", mode="after")
     @classmethod

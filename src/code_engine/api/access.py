@@ -106,6 +106,9 @@ ROUTES: dict[tuple[str, str], Rule] = {
         "commits a global developer",
     ),
     ("GET", "/api/v1/audit"): Rule(Role.admin, GLOBAL),
+    ("POST", "/api/v1/policy/evaluate"): Rule(
+        Role.developer, ENVIRONMENT, "body `environment` (none: global)"
+    ),
     # CODE's own backups and drills belong to no environment
     ("GET", "/api/v1/backups"): Rule(Role.viewer, ANY),
     ("POST", "/api/v1/backups"): Rule(Role.admin, GLOBAL),

@@ -28,6 +28,7 @@ from code_engine.api.routers import (
     metrics,
     oauth,
     pipeline,
+    policy,
     releases,
     services,
     webhooks,
@@ -38,6 +39,7 @@ from code_engine.dora.gauges import register as register_dora_gauges
 from code_engine.dr import metrics as dr_metrics
 from code_engine.observe.middleware import ObserveMiddleware
 from code_engine.observe.tracing import create_tracer_provider, instrument
+from code_engine.policy import check_sets, operator_sets
 from code_engine.runtime import Runtime, build_runtime
 from code_engine.settings import Settings
 from code_engine.store.engine import Database
@@ -58,6 +60,7 @@ ROUTERS = (
     metrics.router,
     webhooks.router,
     pipeline.router,
+    policy.router,
 )
 
 
@@ -70,6 +73,8 @@ def create_app(
 ) -> FastAPI:
     """Build the app; the database is migrated on start unless `migrate=False`."""
     runtime = build_runtime(settings, clock, database)
+    # operator policies that do not load stop the server here, with file:line
+    check_sets(operator_sets(settings.policy_paths))
     dora_gauges = register_dora_gauges(runtime.metrics.registry, runtime.db, clock, settings)
     dr_gauges = dr_metrics.register_from_settings(
         runtime.metrics.registry, runtime.db, clock, settings

@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from code_engine.auth.tokens import AuthenticationError
 from code_engine.errors import CodeError, ConflictError, NotFoundError, UserError
 from code_engine.observe.logging import get_logger
+from code_engine.policy import PolicyDeniedError
 
 log = get_logger("code_engine.api")
 
@@ -24,6 +25,7 @@ class PermissionDeniedError(CodeError):
 STATUS_BY_ERROR: list[tuple[type[Exception], int, str]] = [
     (AuthenticationError, 401, "unauthorized"),
     (PermissionDeniedError, 403, "forbidden"),
+    (PolicyDeniedError, 403, "policy_denied"),
     (NotFoundError, 404, "not_found"),
     (ConflictError, 409, "conflict"),
     (UserError, 422, "invalid"),
@@ -47,9 +49,8 @@ async def _code_error(_request: Request, exc: Exception) -> JSONResponse:
             headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
             problems = getattr(exc, "problems", None)
             if problems:
-                return error_response(
-                    status, code, f"{len(problems)} problem(s)", _problem_details(problems), headers
-                )
+                summary = getattr(exc, "summary", None) or f"{len(problems)} problem(s)"
+                return error_response(status, code, summary, _problem_details(problems), headers)
             return error_response(status, code, str(exc), headers=headers)
     log.error("unhandled engine error", error=repr(exc))
     return error_response(500, "internal", "internal error")

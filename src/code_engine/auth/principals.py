@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -83,15 +84,32 @@ def authenticate(db: Database, kind: str, name: str, secret: str) -> Account | N
         return Account(row.name, row.kind, row.disabled, store.bindings_of(session, row.id))
 
 
-def grant(db: Database, name: str, binding: Binding) -> None:
+@dataclass(frozen=True)
+class RoleChange:
+    """A change of a principal's roles, as a policy check sees it."""
+
+    principal: str
+    grant: tuple[Binding, ...] = ()
+    revoke: tuple[Binding, ...] = ()
+
+
+# Asked before a role change is written; raises to refuse it (the interface wires policies).
+RoleCheck = Callable[[Session, RoleChange], None]
+
+
+def grant(db: Database, name: str, binding: Binding, check: RoleCheck | None = None) -> None:
     with db.session() as session:
         row = _require(session, name)
+        if check is not None:
+            check(session, RoleChange(name, grant=(binding,)))
         store.add_binding(session, row.id, binding)
 
 
-def revoke(db: Database, name: str, binding: Binding) -> None:
+def revoke(db: Database, name: str, binding: Binding, check: RoleCheck | None = None) -> None:
     with db.session() as session:
         row = _require(session, name)
+        if check is not None:
+            check(session, RoleChange(name, revoke=(binding,)))
         if store.remove_binding(session, row.id, binding) == 0:
             raise NotFoundError(f"{name!r} has no binding {binding.render()!r}")
 

@@ -13,6 +13,7 @@ from code_engine.auth.roles import Binding
 from code_engine.cli.client import DEFAULT_SERVER, Login, request_token, save_login
 from code_engine.cli.context import load_settings, open_database
 from code_engine.cli.output import OutputFormat, console, print_json, render_rows
+from code_engine.cli.role_policy import role_check
 from code_engine.clock import utc_now
 from code_engine.errors import UserError
 
@@ -69,14 +70,16 @@ def users_list(output: OutputFormat = OUTPUT) -> None:
 @users_app.command("grant")
 def users_grant(name: str, role: str) -> None:
     """Grant ROLE (e.g. deployer:staging) to a user or client."""
-    principals.grant(open_database(load_settings()), name, Binding.parse(role))
+    settings = load_settings()
+    principals.grant(open_database(settings), name, Binding.parse(role), role_check(settings))
     console().print(f"granted {role} to {name}")
 
 
 @users_app.command("revoke")
 def users_revoke(name: str, role: str) -> None:
     """Revoke ROLE from a user or client."""
-    principals.revoke(open_database(load_settings()), name, Binding.parse(role))
+    settings = load_settings()
+    principals.revoke(open_database(settings), name, Binding.parse(role), role_check(settings))
     console().print(f"revoked {role} from {name}")
 
 

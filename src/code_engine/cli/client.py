@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from code_engine.errors import CodeError, NotFoundError, UserError
+from code_engine.errors import CheckFailedError, CodeError, NotFoundError, UserError
 
 DEFAULT_SERVER = "http://127.0.0.1:8080"
 
@@ -165,6 +165,15 @@ def _error(response: httpx.Response) -> CodeError:
         return UserError(f"unauthorized: {message}; run codectl login")
     if response.status_code == 404:
         return NotFoundError(message)
+    if response.status_code == 403 and _code(response) == "policy_denied":
+        return CheckFailedError(message)  # a gate, not bad input: exit code 1
     if response.status_code < 500:
         return UserError(f"{response.status_code}: {message}")
     return CodeError(f"server error {response.status_code}: {message}")
+
+
+def _code(response: httpx.Response) -> str:
+    try:
+        return str(response.json()["error"]["code"])
+    except (ValueError, KeyError, TypeError):
+        return ""

@@ -14,6 +14,7 @@ from code_engine.cli import (
     dr_cmd,
     load_cmd,
     logs_cmd,
+    policy_cmd,
     release_cmd,
     render_cmd,
     resources_cmd,
@@ -43,5 +44,6 @@ def register(app: typer.Typer) -> None:
         dora_cmd,
         dr_cmd,
         deps_cmd,
+        policy_cmd,
     ):
         module.register(app)

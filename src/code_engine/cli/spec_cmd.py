@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from code_engine.cli.output import OutputFormat, print_json, render_rows
 from code_engine.errors import InvalidFileError
+from code_engine.policy import check_sets, from_directory
 from code_engine.secrets import find_plain_secrets
 from code_engine.spec import (
     SPEC_FILENAME,
@@ -56,12 +58,18 @@ def validate(
             for problem in exc.problems:
                 typer.echo(problem.render(), err=True)
         raise SpecProblemsError(problems=exc.problems) from exc
+    check_policies(spec, Path(file).parent)
     rows = [_environment_row(spec, environment) for environment in spec.environments]
     if output is OutputFormat.json:
         print_json({"file": file, "valid": True, "service": spec.service, "environments": rows})
         return
     typer.echo(f"{file}: valid spec of service {spec.service}")
     render_rows(rows, ["environment", "target", "strategy", "protection"], output)
+
+
+def check_policies(spec: ServiceSpec, root: Path) -> None:
+    """The `policies:` files must load: PolicyLoadError names each problem's file:line."""
+    check_sets(from_directory(root / b.path, b.query, "service") for b in spec.policies)
 
 
 def schema() -> None:

@@ -43,6 +43,9 @@ class Repository(Protocol):
     def export(self, sha: str, dest: Path) -> None:
         """Write the service directory's files as of `sha` into the directory `dest`."""
 
+    def files(self, sha: str, name: str) -> list[str]:
+        """Paths of the files at or under `name` (relative to the service directory) at `sha`."""
+
 
 class GitRepository:
     """A local clone (or a directory inside one) read with the git command line."""
@@ -80,6 +83,13 @@ class GitRepository:
             return self._git("show", f"{sha}:{name}" if self._bare else f"{sha}:./{name}")
         except GitError:
             return None
+
+    def files(self, sha: str, name: str) -> list[str]:
+        try:
+            listing = self._git("ls-tree", "-r", "--name-only", sha, "--", name or ".")
+        except GitError:
+            return []
+        return listing.split("\n")[:-1] if listing else []
 
     def commits(self, old: str | None, new: str, cap: int = COMMIT_CAP) -> list[str]:
         span = new if old is None else f"{old}..{new}"

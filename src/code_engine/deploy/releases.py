@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from code_engine.audit import trail as audit
 from code_engine.catalog.store import require_service
-from code_engine.deploy import store
+from code_engine.deploy import policy_hook, store
 from code_engine.deploy.gitrepo import is_remote
 from code_engine.deploy.local.artifact import release_path
 from code_engine.deploy.service import Actor, DeployContext, service_repo, spec_at
@@ -38,9 +38,11 @@ def create_release(
     """
     service = require_service(session, service_name)
     artifact = ""
+    draft = ReleaseRow(version=version, sha=sha, created_by=actor.name, created_at=ctx.now)
+    where = f"service/{service.name}/release/{version}"
     if service.repo and not is_remote(service.repo):
         repository = service_repo(ctx, service)
-        sha = repository.resolve(sha or "HEAD")
+        sha = draft.sha = repository.resolve(sha or "HEAD")
         spec = spec_at(repository, sha)
         if spec.service != service.name:
             raise UserError(
@@ -48,6 +50,12 @@ def create_release(
             )
         if any(isinstance(e.target, LocalTarget) for e in spec.environments):
             artifact = str(release_path(ctx.data_dir, service.name, version))
+        subject = (service, draft, spec, repository)
+        policy_hook.check(session, ctx, actor, "create_release", subject, None, resource=where)
+    else:  # no code.yaml to read here: the operator's policies decide alone
+        policy_hook.check_without_spec(
+            session, ctx, actor, "create_release", service, draft, None, where
+        )
     row = store.create_release(session, service.id, version, sha, artifact, actor.name, ctx.now)
     qualified = pipeline_store.qualification(session, service.id, sha).qualified
     audit.record(

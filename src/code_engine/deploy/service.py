@@ -25,7 +25,7 @@ from code_engine.catalog.store import (
     require_service,
     sync_environments,
 )
-from code_engine.deploy import approvals, plan, protection, store
+from code_engine.deploy import approvals, plan, policy_hook, protection, store
 from code_engine.deploy import environments as envs
 from code_engine.deploy.commands import add_command
 from code_engine.deploy.gitrepo import Repository
@@ -35,6 +35,7 @@ from code_engine.deploy.kubernetes.state import GITOPS, KUBERNETES, GitOpsState
 from code_engine.deploy.rollout import AllAtOnce, Command, RolloutSpec, new_rollout, state_to_dict
 from code_engine.errors import ConflictError, NotFoundError, UserError
 from code_engine.pipeline import store as pipeline_store
+from code_engine.policy import DEFAULT_GATE, Gate
 from code_engine.spec import KubernetesTarget, ServiceSpec, load_spec_text
 from code_engine.store.tables import DeploymentRow, EnvironmentRow, ReleaseRow, ServiceRow
 
@@ -58,6 +59,7 @@ class DeployContext:
     open_repo: Callable[[str], Repository]
     argocd: ArgoCD | None = None  # Kubernetes environments: where their rollouts are read
     kubectl: str = ""  # Kubernetes environments: the kustomize to render with (CODE_KUBECTL)
+    policy: Gate = DEFAULT_GATE  # asked before every action (docs/policy.md)
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,10 @@ def start_deployment(
             f"code.yaml at {release.sha[:12]} describes {spec.service!r}, not {service.name!r}"
         )
     rules = spec.environment(request.environment).protection
+    action = policy_hook.ACTION_OF_TRIGGER.get(request.trigger, "deploy")
+    where = f"service/{service.name}/env/{request.environment}"
+    subject = (service, release, spec, repo)
+    policy_hook.check(session, ctx, actor, action, subject, request.environment, resource=where)
     _sync_environments(session, service, spec, ctx.now)
     env = require_environment(session, service.id, request.environment)
     # one deployment at a time: concurrent requests for this environment queue up here
@@ -413,6 +419,8 @@ def send_command(
             f"deployment {row.id} runs in Kubernetes, where Argo Rollouts steps it: "
             "abort it (codectl rollback), or pause and promote it with Argo Rollouts"
         )
+    if command is Command.ABORT:
+        _check_policy(session, ctx, actor, "abort", row)
     if row.status == approvals.AWAITING:
         if command is not Command.ABORT:
             raise ConflictError(
@@ -442,6 +450,8 @@ def review(
 ) -> DeploymentRow:
     """Approve (the controller then runs it) or reject a deployment awaiting approval."""
     decide = approvals.approve if approve else approvals.reject
+    if approve:
+        _check_policy(session, ctx, actor, "approve", store.get_deployment(session, deployment_id))
     row = decide(session, deployment_id, actor.name, actor.bindings, comment, ctx.now)
     audit.record(
         session,
@@ -453,3 +463,26 @@ def review(
     )
     session.flush()
     return row
+
+
+def _check_policy(
+    session: Session, ctx: DeployContext, actor: Actor, action: str, row: DeploymentRow
+) -> None:
+    """Ask the policies about an action on an existing deployment, with its release's own."""
+    service = require_service(session, str(row.state.get("service", "")))
+    release = store.require_release(session, service.id, row.version)
+    environment = str(row.state.get("environment", ""))
+    where = resource(service.name, environment, row.id)
+    try:
+        repo = service_repo(ctx, service)
+        spec = spec_at(repo, release.sha)
+    except UserError:
+        if action != "abort":
+            raise
+        # the emergency stop must not wait for a repository: the operator's policies decide
+        policy_hook.check_without_spec(session, ctx, actor, action, service, release, row, where)
+        return
+    subject = (service, release, spec, repo)
+    policy_hook.check(
+        session, ctx, actor, action, subject, environment, deployment=row, resource=where
+    )

@@ -7,6 +7,7 @@ from code_engine.spec.cron import CronSchedule, parse_cron
 from code_engine.spec.duration import Duration, format_duration, parse_duration
 from code_engine.spec.environment import Environment, Protection
 from code_engine.spec.loader import SPEC_FILENAME, load_spec, load_spec_text, locate_in_file
+from code_engine.spec.policies import PolicyBundle
 from code_engine.spec.quality import QualityGates, Slos
 from code_engine.spec.reference import render_reference
 from code_engine.spec.schema import json_schema
@@ -48,6 +49,7 @@ __all__ = [
     "KubernetesTarget",
     "LocalTarget",
     "Pause",
+    "PolicyBundle",
     "PauseStep",
     "Protection",
     "QualityGates",

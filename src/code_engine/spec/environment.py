@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import Field, model_validator
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from code_engine.spec.base import DnsLabel, NonBlank, SpecModel, rule_error
 from code_engine.spec.secret_refs import SecretReferenceText
@@ -30,6 +34,19 @@ class Protection(SpecModel):
         description="Deploy only a qualified release: its commit has a passing recorded "
         "pipeline run. Unset: true for an environment named `prod`, false otherwise.",
     )
+
+
+def _check_timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise PydanticCustomError(
+            "timezone", "{name} is not an IANA time zone, e.g. Europe/Paris", {"name": repr(name)}
+        ) from None
+    return name
+
+
+TimeZoneName = Annotated[str, AfterValidator(_check_timezone)]
 
 
 class Environment(SpecModel):
@@ -70,3 +87,9 @@ class Environment(SpecModel):
         """`protection.requires_pipeline`, or its default: true for `prod` only."""
         required = self.protection.requires_pipeline
         return self.name == "prod" if required is None else required
+
+    timezone: TimeZoneName = Field(
+        default="UTC",
+        description="IANA time zone of the environment's change windows: policies get the "
+        "time in it (e.g. `Europe/Paris`).",
+    )

@@ -9,6 +9,7 @@ from code_engine.spec.backup import Backup
 from code_engine.spec.base import DnsLabel, NonBlank, SpecModel, rule_error
 from code_engine.spec.environment import Environment
 from code_engine.spec.pipeline import Pipeline
+from code_engine.spec.policies import PolicyBundle
 from code_engine.spec.quality import QualityGates, Slos
 from code_engine.spec.strategy import AllAtOnceStrategy, Strategy
 
@@ -39,6 +40,11 @@ class ServiceSpec(SpecModel):
     )
     backup: Backup | None = Field(
         default=None, description="Scheduled backups; unset means the service keeps no data."
+    )
+    policies: list[PolicyBundle] = Field(
+        default=[],
+        description="Rego policies asked before every deployment, promotion, rollback, abort, "
+        "approval and release of this service (docs/policy.md).",
     )
 
     @field_validator("environments")

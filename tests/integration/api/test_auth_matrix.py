@@ -293,6 +293,10 @@ def _samples(ids: dict[str, int]) -> dict[tuple[str, str], Callable[[int], dict[
             },
         },
         ("GET", "/api/v1/audit"): lambda n: {"url": "/api/v1/audit"},
+        ("POST", "/api/v1/policy/evaluate"): lambda n: {
+            "url": "/api/v1/policy/evaluate",
+            "json": {"service": SERVICE, "environment": "prod", "action": "deploy"},
+        },
         ("GET", "/api/v1/metrics/dora"): lambda n: {
             "url": "/api/v1/metrics/dora",
             "params": {"environment": "prod"},

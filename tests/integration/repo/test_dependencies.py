@@ -28,6 +28,7 @@ LOCAL = {"code_engine", "tests", "benchmarks", "conftest"}  # conftest: a benchm
 USED_WITHOUT_IMPORT = {
     "python-multipart": "FastAPI parses the form bodies of the OAuth2 token endpoint with it",
     "kubernetes-validate": "its Kubernetes JSON schemas are read as package data (importlib)",
+    "tzdata": "zoneinfo reads the IANA zones of environments from it where the system has none",
 }
 
 

@@ -24,6 +24,7 @@ from dockerfile_parse import DockerfileParser
 from hcl2 import SerializationOptions
 
 ROOT = Path(__file__).resolve().parents[3]
+CODECTL = str(Path(sys.executable).parent / "codectl")
 ENVIRONMENTS = ("dev", "staging", "prod")
 HCL_OPTIONS = SerializationOptions(strip_string_quotes=True, explicit_blocks=False)
 
@@ -546,28 +547,28 @@ def test_pre_commit_hooks_are_local_and_complete() -> None:
 
 def test_rego_policies_pass_their_tests() -> None:
     result = subprocess.run(
-        [sys.executable, str(ROOT / "scripts/rego-test.py"), str(ROOT / "policies")],
+        [CODECTL, "policy", "test", str(ROOT / "policies"), str(ROOT / "examples/policies")],
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    summary = re.search(r"rego: (\d+) passed, 0 failed", result.stdout)
-    assert summary and int(summary.group(1)) >= 20
+    passed = [int(n) for n in re.findall(r"^PASS: (\d+)/\1$", result.stdout, re.MULTILINE)]
+    assert len(passed) == 1 and passed[0] >= 30, result.stdout
 
 
 def test_rego_test_runner_rejects_v0_syntax(tmp_path: Path) -> None:
     (tmp_path / "old.rego").write_text('package old\n\ndeny[msg] {\n  msg := "x"\n}\n')
     result = subprocess.run(
-        [sys.executable, str(ROOT / "scripts/rego-test.py"), str(tmp_path)],
+        [CODECTL, "policy", "test", str(tmp_path)],
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
     )
-    assert result.returncode == 1
-    assert "Rego v0 rule syntax" in result.stderr
+    assert result.returncode == 2
+    assert "old.rego:3: Rego v0 rule syntax" in result.stderr
 
 
 # --- infra ----------------------------------------------------------------------------------

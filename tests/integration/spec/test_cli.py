@@ -96,7 +96,7 @@ def test_invalid_file_prints_one_line_per_problem(app: typer.Typer) -> None:
     assert result.stderr.splitlines() == [
         KIND_ERROR,
         "code.yaml:14:1: owner: unknown field 'owner'; expected one of: service, repo, "
-        "description, environments, rollout, slos, quality_gates, pipeline, backup",
+        "description, environments, rollout, slos, quality_gates, pipeline, backup, policies",
     ]
     assert isinstance(result.exception, InvalidFileError)
     assert str(result.exception) == "code.yaml is not valid: 2 problems"

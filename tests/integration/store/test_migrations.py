@@ -14,6 +14,7 @@ from code_engine.dora import tables as dora_tables  # noqa: F401 - registers its
 from code_engine.dora.deliveries import unpack_seconds
 from code_engine.dr import tables as dr_tables  # noqa: F401 - registers its tables
 from code_engine.pipeline import tables as pipeline_tables  # noqa: F401 - registers its table
+from code_engine.policy import tables as policy_tables  # noqa: F401 - registers its table
 from code_engine.store import tables  # noqa: F401 - registers every table
 from code_engine.store.base import Base, UTCDateTime
 from code_engine.store.engine import Database

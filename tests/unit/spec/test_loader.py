@@ -161,7 +161,7 @@ def test_unknown_key_is_located_at_the_key(minimal: str) -> None:
         "code.yaml:8:7: environments.0.target.instance: "
         "unknown field 'instance'; did you mean 'instances'?",
         "code.yaml:9:1: owner: unknown field 'owner'; expected one of: service, repo, "
-        "description, environments, rollout, slos, quality_gates, pipeline, backup",
+        "description, environments, rollout, slos, quality_gates, pipeline, backup, policies",
     ]
 
 

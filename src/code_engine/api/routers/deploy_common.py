@@ -23,6 +23,7 @@ from code_engine.deploy.kubernetes.argocd import argocd_of
 from code_engine.deploy.service import Actor, DeployContext
 from code_engine.deploy.views import progress
 from code_engine.errors import CodeError
+from code_engine.policy import Gate, gate_for
 from code_engine.runtime import Runtime
 
 router = APIRouter(prefix="/api/v1/deployments", tags=["deployments"], responses=ERROR_RESPONSES)
@@ -85,7 +86,14 @@ def deploy_context(runtime: Runtime, now: datetime) -> DeployContext:
         open_repo=open_repo,
         argocd=argocd_of(runtime.settings),
         kubectl=runtime.settings.kubectl,
+        policy=policy_gate(runtime),
     )
+
+
+def policy_gate(runtime: Runtime) -> Gate:
+    """The operator's policies (`CODE_POLICY_PATHS`) beside each release's own."""
+    settings = runtime.settings
+    return gate_for(settings.policy_paths, settings.policy_timeout_seconds)
 
 
 def actor(principal: Principal) -> Actor:
