@@ -1,7 +1,7 @@
 """policy decisions: every evaluation, its result and its input's hash
 
 Revision ID: 0016
-Revises: 0013
+Revises: 0015
 Create Date: 2026-12-06
 """
 
