@@ -227,6 +227,7 @@ class MakeTarget:
     line: int
     prerequisites: list[str] = field(default_factory=list)
     recipe: list[str] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)  # the file line of each recipe line
 
 
 _RULE = re.compile(r"^([A-Za-z0-9_./%$()-][^:=#]*?)\s*::?(?![=])\s*([^=#;]*)(?:;(.*))?$")
@@ -240,6 +241,7 @@ def parse_makefile(text: str) -> dict[str, MakeTarget]:
         if line.startswith("\t"):
             for target in current:
                 target.recipe.append(line.strip())
+                target.lines.append(number)
             continue
         line = line.split("#", 1)[0].rstrip()
         match = _RULE.match(line)
@@ -253,8 +255,46 @@ def parse_makefile(text: str) -> dict[str, MakeTarget]:
             target.prerequisites.extend(match.group(2).split())
             if match.group(3):
                 target.recipe.append(match.group(3).strip())
+                target.lines.append(number)
             current.append(target)
     return targets
+
+
+_VARIABLE = re.compile(
+    r"^(?:override\s+|export\s+)?([A-Za-z_][\w.-]*)\s*(\?=|:{1,3}=|\+=|!=|=)\s*(.*)$"
+)
+_REFERENCE = re.compile(r"\$[({]([A-Za-z_][\w.-]*)[)}]")
+_BUILTIN = {"MAKE": "make", "CURDIR": "."}
+
+
+def parse_make_variables(text: str) -> dict[str, str]:
+    """The variables a Makefile sets (`=`, `:=`, `?=`, `+=`), last assignment winning."""
+    variables: dict[str, str] = {}
+    for _, line in _logical_lines(text):
+        if line.startswith("\t"):
+            continue
+        match = _VARIABLE.match(line.split("#", 1)[0].strip())
+        if match is None:
+            continue
+        name, operator, value = match.groups()
+        if operator == "?=" and name in variables:
+            continue
+        if operator == "+=":
+            value = f"{variables.get(name, '')} {value}".strip()
+        variables[name] = value.strip()
+    return variables
+
+
+def expand_make(text: str, variables: dict[str, str], depth: int = 5) -> str:
+    """`$(NAME)` and `${NAME}` replaced by their values (recursively); `$$` becomes `$`."""
+    for _ in range(depth):
+        expanded = _REFERENCE.sub(
+            lambda m: variables.get(m.group(1), _BUILTIN.get(m.group(1), m.group(0))), text
+        )
+        if expanded == text:
+            break
+        text = expanded
+    return text.replace("$$", "$")
 
 
 def _logical_lines(text: str) -> list[tuple[int, str]]:

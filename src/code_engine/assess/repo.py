@@ -265,6 +265,10 @@ class RepoView:
     def makefile(self, name: str = "Makefile") -> dict[str, parsers.MakeTarget]:
         return self._cached("make", name, lambda _n, t: parsers.parse_makefile(t)) or {}
 
+    def make_variables(self, name: str = "Makefile") -> dict[str, str]:
+        parse = parsers.parse_make_variables
+        return self._cached("make-variables", name, lambda _n, t: parse(t)) or {}
+
     def python(self, name: str) -> ast.Module | ParseError | None:
         return self._cached("python", name, _parse_python)
 
