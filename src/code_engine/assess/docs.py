@@ -53,9 +53,19 @@ failure make ignores (`-cmd`). The evidence is the line that runs the tool. A ba
 must run a command (not only `exit`), a drill record dated after today does not count, code
 owners must be real handles (not `@org/team` or `@your-username`), a Rego file must hold
 rules, and a pre-commit hook whose `entry` is a no-op (`true`, `echo ...`) does not count.
-CI commands are read from `.github/workflows/*.yml`, following `make` targets, repository
-scripts and `pre-commit run` into what they execute. Git facts come from the last
-{RECENT_COMMITS} non-merge commits; Conventional Commits types are {", ".join(CONVENTIONAL_TYPES)}.
+CI commands are read from `.github/workflows/*.yml` and followed into what they execute, in
+the directory they run in (a step's `working-directory`, else the job's or the workflow's
+`defaults.run.working-directory`): jobs of a called reusable workflow
+(`uses: ./.github/workflows/x.yml`), steps of a local composite action
+(`uses: ./.github/actions/x`), `make` targets (`-C DIR`, `-f FILE`, prerequisites, recipe
+lines with the Makefile's variables expanded), repository scripts, `pre-commit run`, tox
+environments (`tox.ini`, `setup.cfg`, `legacy_tox_ini`; `-e` or the `envlist`; a `- cmd` whose
+failure tox ignores does not count), nox sessions (`session.run(...)` of `-s` sessions and
+those they notify; not with `success_codes` other than 0) and package.json scripts
+(`npm test`, `npm run X`, `yarn X`, `pnpm X`, with `pre`/`post` scripts). Test runners
+recognised: pytest, unittest, `go test`, jest, vitest, mocha, `node --test`.
+Git facts come from the last {RECENT_COMMITS} non-merge commits; Conventional Commits types
+are {", ".join(CONVENTIONAL_TYPES)}.
 Secrets are found by detect-secrets with these detectors: {", ".join(sorted(GATES))}.
 
 Output formats: `table` (default), `json` (schema version {SCHEMA_VERSION}, JSON Schema in

@@ -23,6 +23,8 @@ MAX_DEPTH = 5
 _MAKE = re.compile(r"(?:^|[\s;&|(])(?:g?make)\s+((?:[^\s;&|]+\s*)*)")
 _TOX = re.compile(r"(?:^|[\s;&|/])tox(?:\s+(?:run|r|run-parallel|p))?((?:\s+[^\s;&|]+)*)")
 _NOX = re.compile(r"(?:^|[\s;&|/])nox((?:\s+[^\s;&|]+)*)")
+_NPM = re.compile(r"(?:^|[\s;&|])(?:npm|pnpm|yarn|bun)\s+(?:(?:run|run-script)\s+)?([\w:.-]+)")
+_NPM_BUILTINS = frozenset({"install", "ci", "i", "add", "exec", "dlx", "x", "audit", "publish"})
 _SCRIPT_SUFFIXES = ("", ".sh", ".bash", ".py")
 
 
@@ -72,6 +74,9 @@ def expand(view: RepoView, command: Command, depth: int, seen: set[str]) -> list
         result.extend(_tox(view, command, match.group(1), depth, seen))
     for match in _NOX.finditer(command.text):
         result.extend(_nox(view, command, match.group(1), depth, seen))
+    for match in _NPM.finditer(command.text):
+        if match.group(1) not in _NPM_BUILTINS:
+            result.extend(_package_script(view, command, match.group(1), depth, seen))
     return result
 
 
@@ -219,3 +224,24 @@ def _inner(
         inner = replace(caller, file=name, line=line.line, text=live, cwd=posixpath.dirname(name))
         result.extend(expand(view, inner, depth + 1, seen))
     return result
+
+
+def _package_script(
+    view: RepoView, caller: Command, script: str, depth: int, seen: set[str]
+) -> list[Command]:
+    """`npm test`, `npm run lint`, `yarn lint`: the `scripts` entry of package.json (with its
+    `pre`/`post` scripts), at its line."""
+    name = within(caller.cwd, "package.json")
+    manifest = view.json(name)
+    scripts = manifest.get("scripts") if isinstance(manifest, dict) else None
+    if not isinstance(scripts, dict):
+        return []
+    text = view.text(name) or ""
+    lines: list[sessions.Line] = []
+    for key in (f"pre{script}", script, f"post{script}"):
+        value = scripts.get(key)
+        if isinstance(value, str):
+            found = re.search(rf'^\s*"{re.escape(key)}"\s*:', text, re.MULTILINE)
+            line = text.count("\n", 0, found.start()) + 1 if found else 1
+            lines.append(sessions.Line(line, value))
+    return _inner(view, caller, name, lines, depth, seen)

@@ -44,13 +44,14 @@ def workflow(view: RepoView) -> Outcome:
     "CI runs the tests",
     target=WORKFLOW,
     why="Tests that only run on a laptop do not protect the main branch.",
-    fix="Add a job to `.github/workflows/ci.yml` whose step runs `pytest` (or tox/nox, or a "
-    "`make` target that does).",
+    fix="Add a job to `.github/workflows/ci.yml` whose step runs `pytest` (or `go test`, jest, "
+    "vitest; directly or through a tox environment, nox session, `make` target, script or "
+    "package.json script that does).",
 )
 def tests(view: RepoView) -> Outcome:
     evidence = tools.first_match(ci_commands(view), tools.TESTS)
     if evidence is None:
-        return failed("no CI step runs pytest, tox or nox")
+        return failed("no CI step runs a test runner (followed through make, tox, nox, scripts)")
     return passed("CI runs the tests", evidence)
 
 
@@ -105,7 +106,7 @@ def quality_jobs(view: RepoView) -> Outcome:
                 if kind not in covered:
                     hit = tools.first_match(commands, pattern)
                     if hit:
-                        covered[kind] = Evidence(wf.file, wf.jobs[job].line, f"{kind}: job {job}")
+                        covered[kind] = Evidence(hit.file, hit.line, f"{kind}: {hit.note}")
     missing = [k for k in tools.JOB_KINDS if k not in covered]
     if missing:
         return failed(
