@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from tests.integration.assess.conftest import DIGEST
 
 from code_engine.assess import Status, assess_repository
 from code_engine.assess.levels import category_level
@@ -130,7 +131,10 @@ MUTATIONS: dict[str, Mutation] = {
         replace("Dockerfile", "COPY --from=build /install /usr/local", "COPY src /app")
     ),
     "ctr.non-root": Mutation(replace("Dockerfile", "USER 65532", "USER root")),
-    "ctr.pinned-base": Mutation(replace("Dockerfile", "python:3.12-slim", "python:latest")),
+    "ctr.pinned-base": Mutation(
+        replace("Dockerfile", f"python:3.12-slim@{DIGEST}", "python:latest"),
+        also=frozenset({"sec.pinned-dependencies"}),
+    ),
     "ctr.minimal-base": Mutation(
         replace("Dockerfile", "gcr.io/distroless/python3-debian12@", "python:3.12@")
     ),
@@ -155,6 +159,20 @@ MUTATIONS: dict[str, Mutation] = {
     "sec.secrets-manager": Mutation(drop("deploy/k8s/base/external-secret.yaml")),
     "sec.policies": Mutation(drop("policies/deploy.rego")),
     "sec.policy-tests": Mutation(drop("policies/deploy_test.rego")),
+    "sec.dangerous-workflow": Mutation(
+        add(
+            ".github/workflows/triage.yml",
+            "on: issues\npermissions: read-all\njobs:\n  triage:\n    runs-on: ubuntu-latest\n"
+            "    steps:\n      - run: echo '${{ github.event.issue.title }}'\n",
+        )
+    ),
+    "sec.token-permissions": Mutation(replace(CI, "permissions: read-all\n", "")),
+    "sec.pinned-dependencies": Mutation(
+        replace(CI, "@11bd71901bbe5b1630ceea73d27597364c9af683  # v4.2.2", "@v4")
+    ),
+    "sec.binary-artifacts": Mutation(add("tools/helper.exe", "MZ\n")),
+    "sec.dependency-update-tool": Mutation(drop(".github/dependabot.yml")),
+    "scm.license": Mutation(drop("LICENSE")),
     "sec.pod-security": Mutation(replace(DEPLOY, "runAsNonRoot: true", "runAsNonRoot: false")),
     "dr.backup": Mutation(drop("scripts/backup.sh", CRON), also=frozenset({"dr.scheduled-backup"})),
     "dr.scheduled-backup": Mutation(drop(CRON)),
