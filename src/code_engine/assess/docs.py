@@ -77,6 +77,91 @@ repository with a percent-encoded URI, otherwise a repository-level result with 
 """
 
 
+_SCORECARD = """## Side by side with OpenSSF Scorecard
+
+These checks keep the meaning of the OpenSSF Scorecard check of the same name. Scorecard gives
+each a score from 0 to 10; CODE gives a verdict, and passes only what Scorecard scores 10.
+
+| Scorecard | CODE | what passes | not applicable / unknown |
+|---|---|---|---|
+"""
+_SCORECARD_ROWS = (  # Scorecard check, CODE check, what passes, not applicable / unknown
+    (
+        "Dangerous-Workflow",
+        "sec.dangerous-workflow",
+        "no `pull_request_target`/`workflow_run` workflow checks out the PR head; no untrusted "
+        "`${{ github.event.* }}` text (issue, PR, comment, review, commit message, head ref) "
+        "inside `run:`",
+        "no workflows",
+    ),
+    (
+        "Token-Permissions",
+        "sec.token-permissions",
+        "every workflow has top-level `permissions:` that is read-only (`read-all`, `{}`, only "
+        "`read`/`none`); no job has `write-all`",
+        "no workflows",
+    ),
+    (
+        "Pinned-Dependencies",
+        "sec.pinned-dependencies",
+        "actions pinned to a full commit SHA, Dockerfile `FROM` by `@sha256:` digest, every line "
+        "of `requirements*.txt`/`.lock` with `--hash=`, no `pip install PKG` in a workflow "
+        "without hashes",
+        "nothing to pin",
+    ),
+    (
+        "Binary-Artifacts",
+        "sec.binary-artifacts",
+        "no tracked file with a binary suffix (`.exe`, `.so`, `.jar`, `.pyc`, `.whl`, ...; the "
+        "Gradle wrapper excepted)",
+        "—",
+    ),
+    (
+        "Dependency-Update-Tool",
+        "sec.dependency-update-tool",
+        "`.github/dependabot.yml` with at least one `updates:` entry, or a Renovate configuration "
+        "that is not disabled",
+        "—",
+    ),
+    (
+        "License",
+        "scm.license",
+        "a non-empty `LICENSE`/`LICENCE`/`COPYING` at the root (or `LICENSES/`); the SPDX id is "
+        "named when recognised",
+        "—",
+    ),
+    (
+        "Security-Policy",
+        "sec.security-policy",
+        "`SECURITY.md` (root, `.github/` or `docs/`) naming a contact: an e-mail address or a URL",
+        "—",
+    ),
+    (
+        "Branch-Protection",
+        "scm.branch-protection",
+        "through the GitHub API: the default branch requires a pull request with an approval and "
+        "blocks force pushes and deletion (branch protection or rulesets)",
+        "not applicable when `origin` is not on GitHub; unknown without `--github-token` or when "
+        "the API does not answer",
+    ),
+    (
+        "Code-Review",
+        "scm.code-review",
+        "through the GitHub API: each of the last 30 non-merge commits came from a merged pull "
+        "request approved by someone other than its author",
+        "as Branch-Protection",
+    ),
+)
+
+
+def _scorecard_table() -> str:
+    rows = [
+        f"| {name} | [`{check}`](#{anchor(check)}) | {passes} | {other} |"
+        for name, check, passes, other in _SCORECARD_ROWS
+    ]
+    return _SCORECARD + "\n".join(rows) + "\n"
+
+
 def anchor(check_id: str) -> str:
     """The HTML anchor of a check's section (`ci.tests` -> `ci-tests`)."""
     return check_id.replace(".", "-")
@@ -84,7 +169,7 @@ def anchor(check_id: str) -> str:
 
 def render_docs() -> str:
     prefixes = {category: prefix for prefix, category in PREFIXES.items()}
-    parts = [_INTRO]
+    parts = [_INTRO, _scorecard_table()]
     for category in Category:
         checks = checks_of(category)
         parts.append(f"## {category.label} (`{category.value}`, prefix `{prefixes[category]}`)\n")

@@ -10,6 +10,7 @@ from code_engine.assess.checks import (
     integration,
     observability,
     recovery,
+    review,
     scorecard,
     security,
     source_control,
@@ -19,6 +20,7 @@ from code_engine.assess.model import Category, Check
 CHECKS: tuple[Check, ...] = (
     *source_control.CHECKS,
     *scorecard.SOURCE_CONTROL_CHECKS,
+    *review.CHECKS,
     *development.CHECKS,
     *integration.CHECKS,
     *deployment.CHECKS,

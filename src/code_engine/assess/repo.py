@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from code_engine.assess import parsers
 from code_engine.assess.gitfacts import GitFacts, list_files, read_facts, require_work_tree
+from code_engine.assess.hosting import GitHubApi
 from code_engine.assess.model import Evidence
 from code_engine.assess.parsers import ParseError, Stage
 
@@ -66,6 +67,7 @@ class RepoView:
         self._links: set[str] = set()  # symbolic links, followed only inside the root
         self._refused: set[str] = set()  # links out and special files: never opened
         self._directories: dict[str, str | None] = {}
+        self.github: GitHubApi | None = None  # the host's API, when a token was given
 
     @property
     def findings(self) -> tuple[Evidence, ...]:

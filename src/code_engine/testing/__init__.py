@@ -6,7 +6,8 @@ real adapters are tested against the real things; these stand in only where the 
 not the adapter, is under test.
 """
 
+from code_engine.testing.github import FakeGitHub
 from code_engine.testing.router import FakeRouter
 from code_engine.testing.target import FakeTarget, FakeTargets, Traffic
 
-__all__ = ["FakeRouter", "FakeTarget", "FakeTargets", "Traffic"]
+__all__ = ["FakeGitHub", "FakeRouter", "FakeTarget", "FakeTargets", "Traffic"]

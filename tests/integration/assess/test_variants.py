@@ -13,7 +13,9 @@ Builder = Callable[..., Path]
 NOW = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)
 
 ALTERNATIVES = {
-    "requirements.lock": "fastapi==0.115.0 --hash=sha256:cd\nuvicorn[standard]==0.30.0 --hash=sha256:ab\n",
+    "requirements.lock": (
+        "fastapi==0.115.0 --hash=sha256:cd\nuvicorn[standard]==0.30.0 --hash=sha256:ab\n"
+    ),
     ".devcontainer/devcontainer.json": '{"image": "mcr.microsoft.com/devcontainers/python:3"}',
     "compose.yaml": "services:\n  app:\n    image: ghcr.io/acme/svc:1.0.0\n",
     ".github/workflows/ci.yml": (

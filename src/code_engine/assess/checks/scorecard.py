@@ -67,7 +67,7 @@ def _steps(workflow: Workflow) -> list[tuple[str, YamlMap]]:
     "dangerous-workflow",
     1,
     "No workflow runs untrusted code or text with the repository's rights (Dangerous-Workflow)",
-    target=".github/workflows/",
+    target=".github/workflows/ci.yml",
     why="`pull_request_target` with a checkout of the PR head runs a stranger's code with "
     "secrets; `${{ github.event.issue.title }}` inside `run:` lets anyone inject shell.",
     fix="Check out the PR head only under `pull_request`; pass untrusted text to `run:` "
@@ -107,7 +107,7 @@ def dangerous_workflow(view: RepoView) -> Outcome:
     "token-permissions",
     2,
     "Workflows give the GITHUB_TOKEN read-only rights by default (Token-Permissions)",
-    target=".github/workflows/",
+    target=".github/workflows/ci.yml",
     why="A compromised step can only do what the token allows; write rights by default let "
     "it push code or publish releases.",
     fix="Add `permissions: read-all` (or `contents: read`) at the top of every workflow and "
@@ -145,7 +145,7 @@ def _read_only(value: Any) -> bool:
     "pinned-dependencies",
     3,
     "Actions, images and pip installs are pinned by hash (Pinned-Dependencies)",
-    target=".github/workflows/",
+    target=".github/workflows/ci.yml",
     why="A tag or version can be moved to malicious code; a commit SHA, an image digest or a "
     "`--hash` cannot.",
     fix="Pin actions to a full commit SHA (`uses: actions/checkout@<40 hex> # v4`), images by "
