@@ -67,6 +67,17 @@ recognised: pytest, unittest, `go test`, jest, vitest, mocha, `node --test`.
 Git facts come from the last {RECENT_COMMITS} non-merge commits; Conventional Commits types
 are {", ".join(CONVENTIONAL_TYPES)}.
 Secrets are found by detect-secrets with these detectors: {", ".join(sorted(GATES))}.
+A finding does not count when it is in a test fixture (a file under `tests/`, `test/`,
+`testdata/`, `fixtures/`, `__tests__/` or `spec/`, or named `test_*.py`, `*_test.py`,
+`*_test.go`, `*.test.ts`, `*.spec.js`, `conftest.py`), when its value names itself a
+placeholder (`EXAMPLE`, `dummy`, `fake`, `changeme`, `xxx`, `${{VAR}}`, ...), or, for a
+keyword assignment (`password = "..."`), when the value does not look random (shorter than 8
+characters, only words, or under 3 bits of entropy per character); the result says how many
+were set aside. Suppress a reviewed false positive on its line with
+`pragma: allowlist secret` in a comment (`# pragma: allowlist secret`,
+`// pragma: allowlist secret`), or list it in `.secrets.baseline`
+(`detect-secrets scan --baseline .secrets.baseline`); an entry audited as a real secret
+(`is_secret: true`) still fails.
 
 Output formats: `table` (default), `json` (schema version {SCHEMA_VERSION}, JSON Schema in
 `src/code_engine/assess/{SCHEMA_FILE}`), `markdown` (for a pull-request comment) and `sarif`
