@@ -14,11 +14,13 @@ from code_engine.assess import Status, assess_repository
 from code_engine.assess.model import Category
 
 KEY = "AKIA" + "Z7QW3E5R1T2Y4U6I"
-PASSWORD = "Xk29dlQ0" + "vzQp"
+EXAMPLE = "AKIA" + "IOSFODNN7EXAMPLE"  # AWS's documented example key
+RANDOM = "Xk29dlQ0" + "vzQp"
+MODE = 'USER_PASSWORD_AUTH = "USER_PASSWORD_AUTH"\n'  # pragma: allowlist secret
 CASES = {
     "key in application code": ({"src/app/settings.py": f'AWS_KEY = "{KEY}"\n'}, Status.FAIL),
     "random password in application code": (
-        {"src/app/db.py": f'db_password = "{PASSWORD}"\n'},
+        {"src/app/db.py": f'db_password = "{RANDOM}"\n'},
         Status.FAIL,
     ),
     "suppressed inline": (
@@ -27,11 +29,11 @@ CASES = {
     ),
     "test fixture": ({"tests/test_sts.py": f'KEY = "{KEY}"\n'}, Status.PASS),
     "documented example value": (
-        {"src/app/sts.py": 'ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE"\n'},
+        {"src/app/sts.py": f'ACCESS_KEY = "{EXAMPLE}"\n'},
         Status.PASS,
     ),
     "keyword with a word for a value": (
-        {"src/app/modes.py": 'USER_PASSWORD_AUTH = "USER_PASSWORD_AUTH"\n'},
+        {"src/app/modes.py": MODE},
         Status.PASS,
     ),
 }

