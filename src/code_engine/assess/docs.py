@@ -63,7 +63,11 @@ environments (`tox.ini`, `setup.cfg`, `legacy_tox_ini`; `-e` or the `envlist`; a
 failure tox ignores does not count), nox sessions (`session.run(...)` of `-s` sessions and
 those they notify; not with `success_codes` other than 0) and package.json scripts
 (`npm test`, `npm run X`, `yarn X`, `pnpm X`, with `pre`/`post` scripts). Test runners
-recognised: pytest, unittest, `go test`, jest, vitest, mocha, `node --test`.
+recognised: pytest, unittest, `go test`, jest, vitest, mocha, `node --test`. GitLab CI counts
+too: the jobs of `.gitlab-ci.yml` and its `include: local` files, with `extends` resolved; a
+job counts when the pipeline runs (`workflow: rules` not all `when: never`) and the job runs
+on its own (not hidden, not `when: manual`/`never`, not only on tags) without
+`allow_failure: true`; its `before_script` and `script` lines count, `after_script` does not.
 Git facts come from the last {RECENT_COMMITS} non-merge commits; Conventional Commits types
 are {", ".join(CONVENTIONAL_TYPES)}.
 Secrets are found by detect-secrets with these detectors: {", ".join(sorted(GATES))}.

@@ -34,9 +34,14 @@ class YamlMap(dict[Any, Any]):
 
 
 class YamlSeq(list[Any]):
-    """A YAML sequence that remembers its line."""
+    """A YAML sequence that remembers its line and the line of each item (1-based)."""
 
     line: int = 0
+    item_lines: list[int]
+
+    def line_at(self, index: int) -> int:
+        lines = getattr(self, "item_lines", [])
+        return lines[index] if index < len(lines) else self.line
 
 
 YAML_MAX_NODES = 200_000  # after alias expansion; size, depth and alias count as in `spec.bounded`
@@ -74,6 +79,7 @@ def _construct_map(loader: Any, node: Any) -> YamlMap:
 def _construct_seq(loader: Any, node: Any) -> YamlSeq:
     result = YamlSeq(loader.construct_object(child, deep=True) for child in node.value)
     result.line = node.start_mark.line + 1
+    result.item_lines = [child.start_mark.line + 1 for child in node.value]
     return result
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from code_engine.assess import gitlab
 from code_engine.assess.follow import (
     PRE_COMMIT,
     WORKFLOW_DIR,
@@ -180,23 +181,26 @@ def all_commands(view: RepoView) -> list[Command]:
 
     def compute() -> list[Command]:
         found, _ = workflows(view)
-        return [c for wf in found for job in wf.jobs for c in job_commands(view, wf, job)]
+        github = [c for wf in found for job in wf.jobs for c in job_commands(view, wf, job)]
+        return github + gitlab.commands(view)
 
     return view.memo("ci-commands", compute)
 
 
 def ci_commands(view: RepoView) -> list[Command]:
-    """Every command of the workflows that run on push or pull request of the default branch."""
+    """Every command of the workflows that run on push or pull request of the default branch,
+    and of the GitLab CI jobs that run on push or merge request."""
 
     def compute() -> list[Command]:
         found, _ = workflows(view)
-        return [
+        github = [
             c
             for wf in found
             if wf.runnable
             for job in wf.live_jobs
             for c in job_commands(view, wf, job)
         ]
+        return github + gitlab.commands(view)
 
     return view.memo("ci-commands-default-branch", compute)
 

@@ -44,6 +44,12 @@ CALLED = (
 )
 PACKAGE = '{\n  "name": "web",\n  "scripts": {\n    "test": "vitest run --coverage"\n  }\n}\n'
 
+GITLAB = (
+    "stages: [test]\n\nlint:\n  script:\n    - ruff check .\n\ntests:\n  script:\n"
+    "    - pip install .\n    - make test\n\nsast:\n  script: bandit -r src\n"
+)
+GITLAB_UNIT = "unit:\n{extra}  script:\n    - pytest\n"
+
 # case -> (files, {check: (status, "file:line" of the evidence or None)})
 CASES: dict[str, tuple[dict[str, str], dict[str, tuple[Status, str | None]]]] = {
     "step working-directory, Make variables": (
@@ -154,6 +160,41 @@ CASES: dict[str, tuple[dict[str, str], dict[str, tuple[Status, str | None]]]] = 
             "ci.tests": (Status.PASS, "web/package.json:4"),
             "ci.coverage": (Status.PASS, "web/package.json:4"),
         },
+    ),
+    "gitlab pipeline": (
+        {".gitlab-ci.yml": GITLAB, "Makefile": MAKEFILE},
+        {
+            "ci.workflow": (Status.PASS, ".gitlab-ci.yml:1"),
+            "ci.triggers": (Status.PASS, None),
+            "ci.tests": (Status.PASS, "Makefile:5"),
+            "ci.sast": (Status.PASS, ".gitlab-ci.yml:13"),
+        },
+    ),
+    "gitlab job allowed to fail": (
+        {".gitlab-ci.yml": GITLAB_UNIT.format(extra="  allow_failure: true\n")},
+        {"ci.tests": (Status.FAIL, None)},
+    ),
+    "gitlab manual job": (
+        {".gitlab-ci.yml": GITLAB_UNIT.format(extra="  when: manual\n")},
+        {"ci.tests": (Status.FAIL, None)},
+    ),
+    "gitlab pipeline that never runs": (
+        {
+            ".gitlab-ci.yml": "workflow:\n  rules:\n    - when: never\n"
+            + GITLAB_UNIT.format(extra="")
+        },
+        {"ci.workflow": (Status.FAIL, None), "ci.tests": (Status.FAIL, None)},
+    ),
+    "gitlab template through extends": (
+        {".gitlab-ci.yml": ".tests:\n  script:\n    - pytest\n\nunit:\n  extends: .tests\n"},
+        {"ci.tests": (Status.PASS, ".gitlab-ci.yml:3")},
+    ),
+    "gitlab local include": (
+        {
+            ".gitlab-ci.yml": "include:\n  - local: ci/tests.yml\n",
+            "ci/tests.yml": GITLAB_UNIT.format(extra=""),
+        },
+        {"ci.tests": (Status.PASS, "ci/tests.yml:3")},
     ),
     "go test": (
         {CI: workflow("      - run: go test -coverprofile=c.out ./...\n")},
