@@ -68,6 +68,9 @@ too: the jobs of `.gitlab-ci.yml` and its `include: local` files, with `extends`
 job counts when the pipeline runs (`workflow: rules` not all `when: never`) and the job runs
 on its own (not hidden, not `when: manual`/`never`, not only on tags) without
 `allow_failure: true`; its `before_script` and `script` lines count, `after_script` does not.
+Monorepos: every package (a `pyproject.toml` with `[project]`, a `go.mod`, a `package.json`
+outside tests and examples) is checked for its lock file, and `dev.locked-dependencies`
+passes only when each one is locked; the evidence lists each package.
 Git facts come from the last {RECENT_COMMITS} non-merge commits; Conventional Commits types
 are {", ".join(CONVENTIONAL_TYPES)}.
 Secrets are found by detect-secrets with these detectors: {", ".join(sorted(GATES))}.

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from code_engine.assess.model import Evidence
 from code_engine.assess.parsers import ParseError
@@ -127,3 +128,48 @@ def _glob(pattern: str, folder: str) -> bool:
 
 def _line(text: str, word: str) -> int:
     return text.count("\n", 0, max(text.find(word), 0)) + 1
+
+
+LOCKS = {
+    "python": ("uv.lock", "poetry.lock", "pdm.lock", "Pipfile.lock", "pylock.toml"),
+    "go": ("go.sum",),
+    "javascript": ("package-lock.json", "pnpm-lock.yaml", "yarn.lock", "bun.lock"),
+}
+
+
+@dataclass(frozen=True)
+class Package:
+    """One package of a (possibly monorepo) repository: its manifest and ecosystem."""
+
+    manifest: str
+    ecosystem: str
+
+    @property
+    def directory(self) -> str:
+        return self.manifest.rpartition("/")[0]
+
+
+def packages(view: RepoView) -> list[Package]:
+    """The packages of the application (tests, examples, vendored code left out)."""
+    found: list[Package] = []
+    for name in view.named("pyproject.toml"):
+        data = view.toml(name)
+        if _application(name) and isinstance(data, dict) and isinstance(data.get("project"), dict):
+            found.append(Package(name, "python"))
+    found.extend(Package(n, "go") for n in view.named("go.mod") if _application(n))
+    found.extend(Package(n, "javascript") for n in view.named("package.json") if _application(n))
+    return sorted(found, key=lambda p: p.manifest)
+
+
+def lock_of(view: RepoView, package: Package) -> str | None:
+    """The lock file of a package: beside its manifest or, for a workspace, in a parent
+    directory (Go modules lock beside `go.mod` only)."""
+    folder = package.directory
+    while True:
+        for lock in LOCKS[package.ecosystem]:
+            name = f"{folder}/{lock}" if folder else lock
+            if view.exists(name):
+                return name
+        if not folder or package.ecosystem == "go":
+            return None
+        folder = folder.rpartition("/")[0]

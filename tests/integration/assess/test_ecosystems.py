@@ -64,6 +64,15 @@ UV_ROOT = '[tool.uv.workspace]\nmembers = ["packages/*"]\n'
 MEMBER = '[project]\nname = "{name}"\nversion = "1.0.0"\ndependencies = []\n'
 OBS = ("obs.metrics", "obs.structured-logging", "obs.tracing")
 
+MONOREPO = {
+    "pyproject.toml": UV_ROOT.replace("packages/*", "services/api"),
+    "uv.lock": "version = 1\n",
+    "services/api/pyproject.toml": MEMBER.format(name="api"),
+    "services/web/package.json": PACKAGE,
+    "services/web/package-lock.json": '{"lockfileVersion": 3}\n',
+    "services/worker/go.mod": GO_MOD,
+}
+
 # case -> (files, {check: status})
 CASES: dict[str, tuple[dict[str, str], dict[str, Status]]] = {
     "go": (
@@ -131,6 +140,14 @@ CASES: dict[str, tuple[dict[str, str], dict[str, Status]]] = {
         },
         {"dev.dependencies": Status.PASS, "dev.locked-dependencies": Status.PASS},
     ),
+    "monorepo with an unlocked Go module": (
+        MONOREPO,
+        {"dev.dependencies": Status.PASS, "dev.locked-dependencies": Status.FAIL},
+    ),
+    "monorepo, every package locked": (
+        {**MONOREPO, "services/worker/go.sum": "go.opentelemetry.io/otel v1.31.0 h1:x=\n"},
+        {"dev.dependencies": Status.PASS, "dev.locked-dependencies": Status.PASS},
+    ),
     "uv workspace whose members declare nothing": (
         {"pyproject.toml": UV_ROOT, "packages/api/pyproject.toml": "[tool.ruff]\n"},
         {"dev.dependencies": Status.FAIL},
@@ -164,3 +181,8 @@ def test_ecosystem_verdicts(tmp_path: Path, case: str) -> None:
     found = {r.id: r for r in report.results}
     for check, status in expected.items():
         assert found[check].status is status, (case, check, found[check])
+    if case == "monorepo with an unlocked Go module":
+        evidence = found["dev.locked-dependencies"].evidence
+        assert [(e.file, e.note) for e in evidence] == [
+            ("services/worker/go.mod", "go: no lock file")
+        ]

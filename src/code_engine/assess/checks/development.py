@@ -103,9 +103,14 @@ def pre_commit(view: RepoView) -> Outcome:
     target="uv.lock",
     why="A lock file makes every install, image and CI run use the same versions.",
     fix="Commit a lock file: `uv lock` (uv.lock), `poetry lock`, or `uv pip compile "
-    "pyproject.toml -o requirements.lock` with every requirement pinned `==`.",
+    "pyproject.toml -o requirements.lock` with every requirement pinned `==`; `go.sum`, "
+    "`package-lock.json`, `pnpm-lock.yaml` or `yarn.lock` for Go and JavaScript. In a "
+    "monorepo every package needs one (beside it, or its workspace root's).",
 )
 def locked_dependencies(view: RepoView) -> Outcome:
+    packages = polyglot.packages(view)
+    if len(packages) > 1:
+        return _every_package_locked(view, packages)
     lock = view.first(*LOCK_FILES)
     if lock:
         return passed(f"{lock} locks the dependencies", Evidence(lock, 1))
@@ -120,6 +125,23 @@ def locked_dependencies(view: RepoView) -> Outcome:
             return passed(f"{name} pins every requirement", Evidence(name, 1))
         unpinned.extend(Evidence(name, n, f"not pinned: {r}") for n, r in loose[:3])
     return failed("no lock file and no fully pinned requirements file", *unpinned)
+
+
+def _every_package_locked(view: RepoView, packages: list[polyglot.Package]) -> Outcome:
+    """A monorepo: each package is locked (beside its manifest or by its workspace root)."""
+    locked: list[Evidence] = []
+    unlocked: list[Evidence] = []
+    for package in packages:
+        lock = polyglot.lock_of(view, package)
+        if lock is None:
+            unlocked.append(Evidence(package.manifest, 1, f"{package.ecosystem}: no lock file"))
+        else:
+            locked.append(Evidence(lock, 1, f"locks {package.manifest}"))
+    if unlocked:
+        return failed(
+            f"{len(unlocked)} of {len(packages)} packages have no lock file", *limit(unlocked)
+        )
+    return passed(f"each of {len(packages)} packages is locked", *limit(locked))
 
 
 def _requirement_lines(text: str) -> list[tuple[int, str]]:
