@@ -55,8 +55,8 @@ owners must be real handles (not `@org/team` or `@your-username`), a Rego file m
 rules, and a pre-commit hook whose `entry` is a no-op (`true`, `echo ...`) does not count.
 CI commands are read from `.github/workflows/*.yml` and followed into what they execute, in
 the directory they run in (a step's `working-directory`, else the job's or the workflow's
-`defaults.run.working-directory`): jobs of a called reusable workflow
-(`uses: ./.github/workflows/x.yml`), steps of a local composite action
+`defaults.run.working-directory`, then any `cd DIR` earlier in the same shell): jobs of a
+called reusable workflow (`uses: ./.github/workflows/x.yml`), steps of a local composite action
 (`uses: ./.github/actions/x`), `make` targets (`-C DIR`, `-f FILE`, prerequisites, recipe
 lines with the Makefile's variables expanded), repository scripts, `pre-commit run`, tox
 environments (`tox.ini`, `setup.cfg`, `legacy_tox_ini`; `-e` or the `envlist`; a `- cmd` whose

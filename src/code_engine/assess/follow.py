@@ -50,6 +50,21 @@ def directory(base: str, relative: Any) -> str:
     return joined
 
 
+_CD = re.compile(r"^\s*cd\s+([^\s;&|]+)\s*(?:$|&&|;)")
+
+
+def shell_directories(text: str, first_line: int, cwd: str) -> dict[int, str]:
+    """The directory each line of a shell block runs in, following `cd DIR` (alone on a line,
+    or before `&&`/`;`), from `cwd`; a `cd` out of the repository or to a variable is ignored."""
+    directories: dict[int, str] = {}
+    for offset, raw in enumerate(text.splitlines()):
+        match = _CD.match(raw)
+        if match and "$" not in match.group(1):
+            cwd = directory(cwd, match.group(1))
+        directories[first_line + offset] = cwd
+    return directories
+
+
 def within(cwd: str, name: str) -> str:
     return posixpath.normpath(posixpath.join(cwd, name)) if cwd else posixpath.normpath(name)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from code_engine.assess.follow import Command, expand
+from code_engine.assess.follow import Command, expand, shell_directories
 from code_engine.assess.parsers import ParseError, YamlMap, YamlSeq
 from code_engine.assess.repo import RepoView
 from code_engine.assess.substance import live_lines
@@ -113,6 +113,7 @@ def job_runs(job: Job, jobs: dict[str, Job]) -> bool:
 def job_commands(view: RepoView, job: Job, jobs: dict[str, Job], default: Any) -> list[Command]:
     """The live lines of the job's `before_script` and `script`, each at its own line."""
     commands: list[Command] = []
+    cwd = ""  # the shell of a job keeps its directory from line to line
     for key in ("before_script", "script"):
         file, holder = _resolved(job, jobs, key)
         if holder is None and key == "before_script" and isinstance(default, YamlMap):
@@ -125,9 +126,12 @@ def job_commands(view: RepoView, job: Job, jobs: dict[str, Job], default: Any) -
             if not isinstance(text, str):
                 continue
             first = lines.line_at(index) if isinstance(lines, YamlSeq) else 1
-            for number, live in live_lines(text, first + (1 if "\n" in text.rstrip() else 0)):
-                command = Command(file, number, live, job.name)
+            first += 1 if "\n" in text.rstrip() else 0
+            places = shell_directories(text, first, cwd)
+            for number, live in live_lines(text, first):
+                command = Command(file, number, live, job.name, places.get(number, cwd))
                 commands.extend(expand(view, command, depth=0, seen=set()))
+            cwd = places[max(places)] if places else cwd
     return commands
 
 

@@ -14,6 +14,7 @@ from code_engine.assess.follow import (
     directory,
     expand,
     pre_commit_hooks,
+    shell_directories,
 )
 from code_engine.assess.parsers import ParseError, YamlMap
 from code_engine.assess.repo import RepoView
@@ -141,8 +142,9 @@ def _steps(
             text = step["run"]
             here = directory("", step["working-directory"]) if "working-directory" in step else cwd
             first = step.line_of("run") + (1 if "\n" in text.rstrip("\n") else 0)
+            places = shell_directories(text, first, here)
             for line, live in live_lines(text, first):
-                run = Command(file, line, live, job_id, here)
+                run = Command(file, line, live, job_id, places.get(line, here))
                 commands.extend(expand(view, run, depth=0, seen=set(seen)))
     return commands
 

@@ -66,6 +66,20 @@ CASES: dict[str, tuple[dict[str, str], dict[str, tuple[Status, str | None]]]] = 
         {CI: workflow("      - run: make test\n"), "backend/Makefile": MAKEFILE},
         {"ci.tests": (Status.FAIL, None)},
     ),
+    "cd before make": (
+        {
+            CI: workflow("      - run: |\n          cd backend\n          make test\n"),
+            "backend/Makefile": MAKEFILE,
+        },
+        {"ci.tests": (Status.PASS, "backend/Makefile:5")},
+    ),
+    "cd && make in GitLab CI": (
+        {
+            ".gitlab-ci.yml": "unit:\n  script:\n    - cd backend && make test\n",
+            "backend/Makefile": MAKEFILE,
+        },
+        {"ci.tests": (Status.PASS, "backend/Makefile:5")},
+    ),
     "make -C": (
         {CI: workflow("      - run: make -C backend test\n"), "backend/Makefile": MAKEFILE},
         {"ci.tests": (Status.PASS, "backend/Makefile:5")},
