@@ -27,14 +27,13 @@ print(json.dumps(sorted(sys.modules)), file=sys.stderr)
 """
 SPEC = """\
 service: hello
-runtime:
-  command: ["python", "-m", "http.server", "{port}"]
-  health: /
+repo: .
 environments:
   - name: dev
-    target: {kind: local}
+    target:
+      kind: local
+      command: "{python} -m http.server {port}"
 """
-
 
 def modules_after(tmp_path: Path, *args: str) -> set[str]:
     done = subprocess.run(
