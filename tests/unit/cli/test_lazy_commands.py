@@ -35,6 +35,7 @@ environments:
       command: "{python} -m http.server {port}"
 """
 
+
 def modules_after(tmp_path: Path, *args: str) -> set[str]:
     done = subprocess.run(
         [sys.executable, "-c", PROBE, *args],
