@@ -20,6 +20,7 @@ from code_engine.assess.substance import hook_runs, live_command, live_lines
 PRE_COMMIT = ".pre-commit-config.yaml"
 WORKFLOW_DIR = ".github/workflows/"
 MAX_DEPTH = 5
+MAX_FOLLOWED = 100_000  # commands followed per assessment: a hostile tree cannot blow it up
 _MAKE = re.compile(r"(?:^|[\s;&|(])(?:g?make)\s+((?:[^\s;&|]+\s*)*)")
 _TOX = re.compile(r"(?:^|[\s;&|/])tox(?:\s+(?:run|r|run-parallel|p))?((?:\s+[^\s;&|]+)*)")
 _NOX = re.compile(r"(?:^|[\s;&|/])nox((?:\s+[^\s;&|]+)*)")
@@ -72,7 +73,9 @@ def within(cwd: str, name: str) -> str:
 def expand(view: RepoView, command: Command, depth: int, seen: set[str]) -> list[Command]:
     """The command and, recursively, what it runs through make, scripts, pre-commit, tox, nox."""
     result = [command]
-    if depth >= MAX_DEPTH:
+    budget = view.memo("follow-budget", lambda: [MAX_FOLLOWED])
+    budget[0] -= 1
+    if depth >= MAX_DEPTH or budget[0] <= 0:
         return result
     for makefile, target in _make_targets(command):
         result.extend(_recipe(view, makefile, target, command, depth, seen))
@@ -125,8 +128,10 @@ def _recipe(
     view: RepoView, makefile: str, target: str, caller: Command, depth: int, seen: set[str]
 ) -> list[Command]:
     key = f"make:{makefile}:{target}"
+    if key in seen or depth >= MAX_DEPTH:
+        return []
     targets = view.makefile(makefile)
-    if key in seen or target not in targets:
+    if target not in targets:
         return []
     seen.add(key)
     rule = targets[target]

@@ -114,6 +114,7 @@ def job_commands(view: RepoView, job: Job, jobs: dict[str, Job], default: Any) -
     """The live lines of the job's `before_script` and `script`, each at its own line."""
     commands: list[Command] = []
     cwd = ""  # the shell of a job keeps its directory from line to line
+    followed: set[str] = set()
     for key in ("before_script", "script"):
         file, holder = _resolved(job, jobs, key)
         if holder is None and key == "before_script" and isinstance(default, YamlMap):
@@ -130,7 +131,7 @@ def job_commands(view: RepoView, job: Job, jobs: dict[str, Job], default: Any) -
             places = shell_directories(text, first, cwd)
             for number, live in live_lines(text, first):
                 command = Command(file, number, live, job.name, places.get(number, cwd))
-                commands.extend(expand(view, command, depth=0, seen=set()))
+                commands.extend(expand(view, command, depth=0, seen=followed))
             cwd = places[max(places)] if places else cwd
     return commands
 

@@ -291,13 +291,31 @@ def parse_make_variables(text: str) -> dict[str, str]:
     return variables
 
 
+MAX_EXPANSION = 10_000  # characters: a variable that doubles itself stops growing here
+
+
+def _expand_once(text: str, variables: dict[str, str]) -> str | None:
+    """One round of substitution; None when it would grow past `MAX_EXPANSION`."""
+    pieces: list[str] = []
+    size, start = 0, 0
+    for match in _REFERENCE.finditer(text):
+        name = match.group(1)
+        value = variables.get(name, _BUILTIN.get(name, match.group(0)))
+        pieces += [text[start : match.start()], value]
+        size += match.start() - start + len(value)
+        if size > MAX_EXPANSION:
+            return None
+        start = match.end()
+    pieces.append(text[start:])
+    return "".join(pieces)
+
+
 def expand_make(text: str, variables: dict[str, str], depth: int = 5) -> str:
-    """`$(NAME)` and `${NAME}` replaced by their values (recursively); `$$` becomes `$`."""
+    """`$(NAME)` and `${NAME}` replaced by their values (recursively, at most `depth` rounds
+    and `MAX_EXPANSION` characters); `$$` becomes `$`."""
     for _ in range(depth):
-        expanded = _REFERENCE.sub(
-            lambda m: variables.get(m.group(1), _BUILTIN.get(m.group(1), m.group(0))), text
-        )
-        if expanded == text:
+        expanded = _expand_once(text, variables)
+        if expanded is None or expanded == text:
             break
         text = expanded
     return text.replace("$$", "$")

@@ -4,6 +4,7 @@ workflows; `follow` takes each command on to what it runs."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from code_engine.assess import gitlab
@@ -64,14 +65,14 @@ class Workflow:
         """Has a trigger (any) and a job that can run."""
         return bool(self.triggers) and bool(self.live_jobs)
 
-    @property
+    @cached_property
     def live_jobs(self) -> dict[str, YamlMap]:
         """Jobs that can run: not `if: false`, not needing such a job, failure not ignored."""
         jobs = self.jobs
         off = disabled_jobs(jobs)
         return {k: v for k, v in jobs.items() if k not in off and not failure_ignored(v)}
 
-    @property
+    @cached_property
     def jobs(self) -> dict[str, YamlMap]:
         jobs = self.doc.get("jobs")
         if not isinstance(jobs, dict):
@@ -129,6 +130,7 @@ def _steps(
     view: RepoView, file: str, steps: Any, job_id: str, cwd: str, seen: set[str]
 ) -> list[Command]:
     commands: list[Command] = []
+    followed = set(seen)  # what the job already followed (a target made twice counts once)
     for step in steps if isinstance(steps, list) else []:
         if not isinstance(step, YamlMap) or disabled(step.get("if")) or failure_ignored(step):
             continue
@@ -145,7 +147,7 @@ def _steps(
             places = shell_directories(text, first, here)
             for line, live in live_lines(text, first):
                 run = Command(file, line, live, job_id, places.get(line, here))
-                commands.extend(expand(view, run, depth=0, seen=set(seen)))
+                commands.extend(expand(view, run, depth=0, seen=followed))
     return commands
 
 

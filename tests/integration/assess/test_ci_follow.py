@@ -246,3 +246,12 @@ def test_ci_evidence_follows_what_runs(tmp_path: Path, case: str) -> None:
         if where is not None:
             first = result.evidence[0]
             assert f"{first.file}:{first.line}" == where, (case, check, result.evidence)
+
+
+def test_a_deep_make_chain_and_many_jobs_do_not_exhaust_the_assessor(tmp_path: Path) -> None:
+    jobs = "".join(f"  j{i}:\n    steps:\n      - run: make t0 && make t0\n" for i in range(500))
+    chain = "".join(f"t{i}: t{i + 1} t{i + 2}\n\tpytest -k {i}\n" for i in range(3000))
+    root = build(tmp_path / "repo", {CI: f"{HEAD}jobs:\n{jobs}", "Makefile": chain})
+    found = results(root)
+    assert found["ci.tests"].status is Status.PASS
+    assert found["ci.tests"].evidence[0].file == "Makefile"
