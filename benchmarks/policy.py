@@ -36,7 +36,8 @@ from code_engine.deploy import policy_hook
 from code_engine.deploy.gitrepo import open_repository
 from code_engine.deploy.releases import create_release
 from code_engine.deploy.service import Actor, DeployContext, DeployRequest, start_deployment
-from code_engine.policy import DEFAULT_GATE, Gate, from_directory
+from code_engine.policy.gate import DEFAULT_GATE, Gate
+from code_engine.policy.sources import from_directory
 from code_engine.store.engine import Database, make_database
 from code_engine.store.migrate import upgrade
 

@@ -1,10 +1,17 @@
 """CODE: Continuous Operations & Deployment Engine."""
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("code-engine")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
-    __version__ = "0.0.0"
+from __future__ import annotations
 
 __all__ = ["__version__"]
+
+
+def __getattr__(name: str) -> str:
+    """`__version__`, read from the installed metadata only when asked (start-up stays light)."""
+    if name != "__version__":
+        raise AttributeError(f"module 'code_engine' has no attribute {name!r}")
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("code-engine")
+    except PackageNotFoundError:  # pragma: no cover - a source tree without install
+        return "0.0.0"

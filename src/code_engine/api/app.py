@@ -39,7 +39,7 @@ from code_engine.dora.gauges import register as register_dora_gauges
 from code_engine.dr import metrics as dr_metrics
 from code_engine.observe.middleware import ObserveMiddleware
 from code_engine.observe.tracing import create_tracer_provider, instrument
-from code_engine.policy import check_sets, operator_sets
+from code_engine.policy.sources import check_sets, operator_sets
 from code_engine.runtime import Runtime, build_runtime
 from code_engine.settings import Settings
 from code_engine.store.engine import Database

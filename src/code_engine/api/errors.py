@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from code_engine.auth.tokens import AuthenticationError
 from code_engine.errors import CodeError, ConflictError, NotFoundError, UserError
 from code_engine.observe.logging import get_logger
-from code_engine.policy import PolicyDeniedError
+from code_engine.policy.model import PolicyDeniedError
 
 log = get_logger("code_engine.api")
 

@@ -53,10 +53,38 @@ failure make ignores (`-cmd`). The evidence is the line that runs the tool. A ba
 must run a command (not only `exit`), a drill record dated after today does not count, code
 owners must be real handles (not `@org/team` or `@your-username`), a Rego file must hold
 rules, and a pre-commit hook whose `entry` is a no-op (`true`, `echo ...`) does not count.
-CI commands are read from `.github/workflows/*.yml`, following `make` targets, repository
-scripts and `pre-commit run` into what they execute. Git facts come from the last
-{RECENT_COMMITS} non-merge commits; Conventional Commits types are {", ".join(CONVENTIONAL_TYPES)}.
+CI commands are read from `.github/workflows/*.yml` and followed into what they execute, in
+the directory they run in (a step's `working-directory`, else the job's or the workflow's
+`defaults.run.working-directory`, then any `cd DIR` earlier in the same shell): jobs of a
+called reusable workflow (`uses: ./.github/workflows/x.yml`), steps of a local composite action
+(`uses: ./.github/actions/x`), `make` targets (`-C DIR`, `-f FILE`, prerequisites, recipe
+lines with the Makefile's variables expanded), repository scripts, `pre-commit run`, tox
+environments (`tox.ini`, `setup.cfg`, `legacy_tox_ini`; `-e` or the `envlist`; a `- cmd` whose
+failure tox ignores does not count), nox sessions (`session.run(...)` of `-s` sessions and
+those they notify; not with `success_codes` other than 0) and package.json scripts
+(`npm test`, `npm run X`, `yarn X`, `pnpm X`, with `pre`/`post` scripts). Test runners
+recognised: pytest, unittest, `go test`, jest, vitest, mocha, `node --test`. GitLab CI counts
+too: the jobs of `.gitlab-ci.yml` and its `include: local` files, with `extends` resolved; a
+job counts when the pipeline runs (`workflow: rules` not all `when: never`) and the job runs
+on its own (not hidden, not `when: manual`/`never`, not only on tags) without
+`allow_failure: true`; its `before_script` and `script` lines count, `after_script` does not.
+Monorepos: every package (a `pyproject.toml` with `[project]`, a `go.mod`, a `package.json`
+outside tests and examples) is checked for its lock file, and `dev.locked-dependencies`
+passes only when each one is locked; the evidence lists each package.
+Git facts come from the last {RECENT_COMMITS} non-merge commits; Conventional Commits types
+are {", ".join(CONVENTIONAL_TYPES)}.
 Secrets are found by detect-secrets with these detectors: {", ".join(sorted(GATES))}.
+A finding does not count when it is in a test fixture (a file under `tests/`, `test/`,
+`testdata/`, `fixtures/`, `__tests__/` or `spec/`, or named `test_*.py`, `*_test.py`,
+`*_test.go`, `*.test.ts`, `*.spec.js`, `conftest.py`), when its value names itself a
+placeholder (`EXAMPLE`, `dummy`, `fake`, `changeme`, `xxx`, `${{VAR}}`, ...), or, for a
+keyword assignment (`password = "..."`), when the value does not look random (shorter than 8
+characters, only words, or under 3 bits of entropy per character); the result says how many
+were set aside. Suppress a reviewed false positive on its line with
+`pragma: allowlist secret` in a comment (`# pragma: allowlist secret`,
+`// pragma: allowlist secret`), or list it in `.secrets.baseline`
+(`detect-secrets scan --baseline .secrets.baseline`); an entry audited as a real secret
+(`is_secret: true`) still fails.
 
 Output formats: `table` (default), `json` (schema version {SCHEMA_VERSION}, JSON Schema in
 `src/code_engine/assess/{SCHEMA_FILE}`), `markdown` (for a pull-request comment) and `sarif`
@@ -67,6 +95,91 @@ repository with a percent-encoded URI, otherwise a repository-level result with 
 """
 
 
+_SCORECARD = """## Side by side with OpenSSF Scorecard
+
+These checks keep the meaning of the OpenSSF Scorecard check of the same name. Scorecard gives
+each a score from 0 to 10; CODE gives a verdict, and passes only what Scorecard scores 10.
+
+| Scorecard | CODE | what passes | not applicable / unknown |
+|---|---|---|---|
+"""
+_SCORECARD_ROWS = (  # Scorecard check, CODE check, what passes, not applicable / unknown
+    (
+        "Dangerous-Workflow",
+        "sec.dangerous-workflow",
+        "no `pull_request_target`/`workflow_run` workflow checks out the PR head; no untrusted "
+        "`${{ github.event.* }}` text (issue, PR, comment, review, commit message, head ref) "
+        "inside `run:`",
+        "no workflows",
+    ),
+    (
+        "Token-Permissions",
+        "sec.token-permissions",
+        "every workflow has top-level `permissions:` that is read-only (`read-all`, `{}`, only "
+        "`read`/`none`); no job has `write-all`",
+        "no workflows",
+    ),
+    (
+        "Pinned-Dependencies",
+        "sec.pinned-dependencies",
+        "actions pinned to a full commit SHA, Dockerfile `FROM` by `@sha256:` digest, every line "
+        "of `requirements*.txt`/`.lock` with `--hash=`, no `pip install PKG` in a workflow "
+        "without hashes",
+        "nothing to pin",
+    ),
+    (
+        "Binary-Artifacts",
+        "sec.binary-artifacts",
+        "no tracked file with a binary suffix (`.exe`, `.so`, `.jar`, `.pyc`, `.whl`, ...; the "
+        "Gradle wrapper excepted)",
+        "—",
+    ),
+    (
+        "Dependency-Update-Tool",
+        "sec.dependency-update-tool",
+        "`.github/dependabot.yml` with at least one `updates:` entry, or a Renovate configuration "
+        "that is not disabled",
+        "—",
+    ),
+    (
+        "License",
+        "scm.license",
+        "a non-empty `LICENSE`/`LICENCE`/`COPYING` at the root (or `LICENSES/`); the SPDX id is "
+        "named when recognised",
+        "—",
+    ),
+    (
+        "Security-Policy",
+        "sec.security-policy",
+        "`SECURITY.md` (root, `.github/` or `docs/`) naming a contact: an e-mail address or a URL",
+        "—",
+    ),
+    (
+        "Branch-Protection",
+        "scm.branch-protection",
+        "through the GitHub API: the default branch requires a pull request with an approval and "
+        "blocks force pushes and deletion (branch protection or rulesets)",
+        "not applicable when `origin` is not on GitHub; unknown without `--github-token` or when "
+        "the API does not answer",
+    ),
+    (
+        "Code-Review",
+        "scm.code-review",
+        "through the GitHub API: each of the last 30 non-merge commits came from a merged pull "
+        "request approved by someone other than its author",
+        "as Branch-Protection",
+    ),
+)
+
+
+def _scorecard_table() -> str:
+    rows = [
+        f"| {name} | [`{check}`](#{anchor(check)}) | {passes} | {other} |"
+        for name, check, passes, other in _SCORECARD_ROWS
+    ]
+    return _SCORECARD + "\n".join(rows) + "\n"
+
+
 def anchor(check_id: str) -> str:
     """The HTML anchor of a check's section (`ci.tests` -> `ci-tests`)."""
     return check_id.replace(".", "-")
@@ -74,7 +187,7 @@ def anchor(check_id: str) -> str:
 
 def render_docs() -> str:
     prefixes = {category: prefix for prefix, category in PREFIXES.items()}
-    parts = [_INTRO]
+    parts = [_INTRO, _scorecard_table()]
     for category in Category:
         checks = checks_of(category)
         parts.append(f"## {category.label} (`{category.value}`, prefix `{prefixes[category]}`)\n")

@@ -7,6 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 from code_engine.assess import secrets
+from code_engine.assess.hosting import GitHubApi
 from code_engine.assess.levels import category_level, repository_level
 from code_engine.assess.model import Category, CategoryResult, Check, CheckResult, Report
 from code_engine.assess.registry import checks_of
@@ -20,15 +21,18 @@ def assess_repository(
     categories: Iterable[Category] | None = None,
     clock: Clock = utc_now,
     drills: Sequence[datetime] | None = None,
+    github: GitHubApi | None = None,
 ) -> Report:
     """Assess the git work tree at `path`; `UserError` when it is not one or a file is unreadable.
 
     `drills` are completion times of passed restore drills CODE ran and recorded; when given
     (even empty) they are the only drill evidence, files claiming drills are not read.
+    `github` answers the checks only the host can (branch protection, code review).
     """
     now = clock()
     wanted = list(Category) if categories is None else [c for c in Category if c in set(categories)]
     view = RepoView.open(Path(path), now, None if drills is None else tuple(drills))
+    view.github = github
     prefilter = secrets.start(view) if Category.SECURITY in wanted else None
     try:
         # git grep runs on another core while the other checks read and parse

@@ -51,6 +51,7 @@ class GitFacts:
     commits: tuple[Commit, ...]
     tags: tuple[str, ...]
     shallow: bool = False  # a shallow clone: the history is cut, history checks are unknown
+    origin: str | None = None  # the URL of the `origin` remote
 
     @property
     def semver_tags(self) -> tuple[str, ...]:
@@ -105,7 +106,9 @@ def read_facts(root: Path, limit: int = RECENT_COMMITS) -> GitFacts:
     head = git(root, "rev-parse", "--verify", "-q", "HEAD")
     sha = head.stdout.decode().strip() if head.returncode == 0 else None
     shallow = git(root, "rev-parse", "--is-shallow-repository").stdout.strip() == b"true"
-    return GitFacts(sha or None, commits, tags, shallow)
+    remote = git(root, "config", "--get", "remote.origin.url")
+    origin = remote.stdout.decode("utf-8", "replace").strip() if remote.returncode == 0 else ""
+    return GitFacts(sha or None, commits, tags, shallow, origin or None)
 
 
 def _parse_raw_log(text: str) -> tuple[Commit, ...]:

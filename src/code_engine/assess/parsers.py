@@ -34,9 +34,14 @@ class YamlMap(dict[Any, Any]):
 
 
 class YamlSeq(list[Any]):
-    """A YAML sequence that remembers its line."""
+    """A YAML sequence that remembers its line and the line of each item (1-based)."""
 
     line: int = 0
+    item_lines: list[int]
+
+    def line_at(self, index: int) -> int:
+        lines = getattr(self, "item_lines", [])
+        return lines[index] if index < len(lines) else self.line
 
 
 YAML_MAX_NODES = 200_000  # after alias expansion; size, depth and alias count as in `spec.bounded`
@@ -74,6 +79,7 @@ def _construct_map(loader: Any, node: Any) -> YamlMap:
 def _construct_seq(loader: Any, node: Any) -> YamlSeq:
     result = YamlSeq(loader.construct_object(child, deep=True) for child in node.value)
     result.line = node.start_mark.line + 1
+    result.item_lines = [child.start_mark.line + 1 for child in node.value]
     return result
 
 
@@ -227,6 +233,7 @@ class MakeTarget:
     line: int
     prerequisites: list[str] = field(default_factory=list)
     recipe: list[str] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)  # the file line of each recipe line
 
 
 _RULE = re.compile(r"^([A-Za-z0-9_./%$()-][^:=#]*?)\s*::?(?![=])\s*([^=#;]*)(?:;(.*))?$")
@@ -240,6 +247,7 @@ def parse_makefile(text: str) -> dict[str, MakeTarget]:
         if line.startswith("\t"):
             for target in current:
                 target.recipe.append(line.strip())
+                target.lines.append(number)
             continue
         line = line.split("#", 1)[0].rstrip()
         match = _RULE.match(line)
@@ -253,8 +261,64 @@ def parse_makefile(text: str) -> dict[str, MakeTarget]:
             target.prerequisites.extend(match.group(2).split())
             if match.group(3):
                 target.recipe.append(match.group(3).strip())
+                target.lines.append(number)
             current.append(target)
     return targets
+
+
+_VARIABLE = re.compile(
+    r"^(?:override\s+|export\s+)?([A-Za-z_][\w.-]*)\s*(\?=|:{1,3}=|\+=|!=|=)\s*(.*)$"
+)
+_REFERENCE = re.compile(r"\$[({]([A-Za-z_][\w.-]*)[)}]")
+_BUILTIN = {"MAKE": "make", "CURDIR": "."}
+
+
+def parse_make_variables(text: str) -> dict[str, str]:
+    """The variables a Makefile sets (`=`, `:=`, `?=`, `+=`), last assignment winning."""
+    variables: dict[str, str] = {}
+    for _, line in _logical_lines(text):
+        if line.startswith("\t"):
+            continue
+        match = _VARIABLE.match(line.split("#", 1)[0].strip())
+        if match is None:
+            continue
+        name, operator, value = match.groups()
+        if operator == "?=" and name in variables:
+            continue
+        if operator == "+=":
+            value = f"{variables.get(name, '')} {value}".strip()
+        variables[name] = value.strip()
+    return variables
+
+
+MAX_EXPANSION = 10_000  # characters: a variable that doubles itself stops growing here
+
+
+def _expand_once(text: str, variables: dict[str, str]) -> str | None:
+    """One round of substitution; None when it would grow past `MAX_EXPANSION`."""
+    pieces: list[str] = []
+    size, start = 0, 0
+    for match in _REFERENCE.finditer(text):
+        name = match.group(1)
+        value = variables.get(name, _BUILTIN.get(name, match.group(0)))
+        pieces += [text[start : match.start()], value]
+        size += match.start() - start + len(value)
+        if size > MAX_EXPANSION:
+            return None
+        start = match.end()
+    pieces.append(text[start:])
+    return "".join(pieces)
+
+
+def expand_make(text: str, variables: dict[str, str], depth: int = 5) -> str:
+    """`$(NAME)` and `${NAME}` replaced by their values (recursively, at most `depth` rounds
+    and `MAX_EXPANSION` characters); `$$` becomes `$`."""
+    for _ in range(depth):
+        expanded = _expand_once(text, variables)
+        if expanded is None or expanded == text:
+            break
+        text = expanded
+    return text.replace("$$", "$")
 
 
 def _logical_lines(text: str) -> list[tuple[int, str]]:

@@ -1,39 +1,42 @@
-"""What CI runs: GitHub Actions workflows, their jobs and commands, following make and scripts."""
+"""What CI runs: GitHub Actions workflows, their jobs, steps, local actions and called
+workflows; `follow` takes each command on to what it runs."""
 
 from __future__ import annotations
 
-import re
-import shlex
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
+from code_engine.assess import gitlab
+from code_engine.assess.follow import (
+    PRE_COMMIT,
+    WORKFLOW_DIR,
+    Command,
+    directory,
+    expand,
+    pre_commit_hooks,
+    shell_directories,
+)
 from code_engine.assess.parsers import ParseError, YamlMap
-from code_engine.assess.repo import RepoView, suffix
+from code_engine.assess.repo import RepoView
 from code_engine.assess.substance import (
     disabled,
     disabled_jobs,
     failure_ignored,
-    hook_runs,
-    live_command,
     live_lines,
     runs_on_default_branch,
 )
 
-WORKFLOW_DIR = ".github/workflows/"
-PRE_COMMIT = ".pre-commit-config.yaml"
-_MAKE = re.compile(r"\bmake\s+((?:[^\s;&|]+\s*)+)")
-_SCRIPT_SUFFIXES = ("", ".sh", ".bash", ".py")
-_MAX_DEPTH = 4
-
-
-@dataclass(frozen=True)
-class Command:
-    """One command CI runs (a `run:` line, a `uses:` action, or a line it leads to)."""
-
-    file: str
-    line: int
-    text: str
-    job: str
+__all__ = [
+    "PRE_COMMIT",
+    "Command",
+    "Workflow",
+    "all_commands",
+    "ci_commands",
+    "job_commands",
+    "pre_commit_hooks",
+    "workflows",
+]
 
 
 @dataclass(frozen=True)
@@ -62,14 +65,14 @@ class Workflow:
         """Has a trigger (any) and a job that can run."""
         return bool(self.triggers) and bool(self.live_jobs)
 
-    @property
+    @cached_property
     def live_jobs(self) -> dict[str, YamlMap]:
         """Jobs that can run: not `if: false`, not needing such a job, failure not ignored."""
         jobs = self.jobs
         off = disabled_jobs(jobs)
         return {k: v for k, v in jobs.items() if k not in off and not failure_ignored(v)}
 
-    @property
+    @cached_property
     def jobs(self) -> dict[str, YamlMap]:
         jobs = self.doc.get("jobs")
         if not isinstance(jobs, dict):
@@ -94,27 +97,87 @@ def workflows(view: RepoView) -> tuple[list[Workflow], list[ParseError]]:
 
 
 def job_commands(view: RepoView, workflow: Workflow, job_id: str) -> list[Command]:
-    """Every live command of a job, with what `make`, scripts and `pre-commit run` lead to.
+    """Every live command of a job, with what actions, called workflows, `make`, scripts,
+    tox, nox and `pre-commit run` lead to.
 
     A job or step that can never run or whose failure is ignored contributes nothing; a
-    `run:` block contributes each live line, at its own line of the workflow.
+    `run:` block contributes each live line, at its own line of the file, in the directory
+    `working-directory` (or `defaults.run`) names.
     """
     job = workflow.live_jobs.get(job_id) if workflow.can_run else None
+    if job is None:
+        return []
+    return _job(view, workflow, job_id, job, {workflow.file})
+
+
+def _job(
+    view: RepoView, workflow: Workflow, job_id: str, job: YamlMap, seen: set[str]
+) -> list[Command]:
+    called = job.get("uses")
+    if isinstance(called, str):
+        return _called_workflow(view, workflow, job_id, job, called, seen)
+    cwd = _default_directory(job, _default_directory(workflow.doc))
+    return _steps(view, workflow.file, job.get("steps"), job_id, cwd, seen)
+
+
+def _default_directory(node: YamlMap, base: str = "") -> str:
+    defaults = node.get("defaults")
+    run = defaults.get("run") if isinstance(defaults, dict) else None
+    return directory(base, run.get("working-directory")) if isinstance(run, dict) else base
+
+
+def _steps(
+    view: RepoView, file: str, steps: Any, job_id: str, cwd: str, seen: set[str]
+) -> list[Command]:
     commands: list[Command] = []
-    steps = job.get("steps") if job is not None else None
+    followed = set(seen)  # what the job already followed (a target made twice counts once)
     for step in steps if isinstance(steps, list) else []:
         if not isinstance(step, YamlMap) or disabled(step.get("if")) or failure_ignored(step):
             continue
-        if isinstance(step.get("uses"), str):
-            text = "uses " + step["uses"] + _with_text(step.get("with"))
-            commands.append(Command(workflow.file, step.line_of("uses"), text, job_id))
+        uses = step.get("uses")
+        if isinstance(uses, str):
+            text = "uses " + uses + _with_text(step.get("with"))
+            commands.append(Command(file, step.line_of("uses"), text, job_id, cwd))
+            if uses.startswith("./"):
+                commands.extend(_local_action(view, uses, job_id, seen))
         if isinstance(step.get("run"), str):
             text = step["run"]
+            here = directory("", step["working-directory"]) if "working-directory" in step else cwd
             first = step.line_of("run") + (1 if "\n" in text.rstrip("\n") else 0)
+            places = shell_directories(text, first, here)
             for line, live in live_lines(text, first):
-                run = Command(workflow.file, line, live, job_id)
-                commands.extend(expand(view, run, depth=0, seen=set()))
+                run = Command(file, line, live, job_id, places.get(line, here))
+                commands.extend(expand(view, run, depth=0, seen=followed))
     return commands
+
+
+def _local_action(view: RepoView, uses: str, job_id: str, seen: set[str]) -> list[Command]:
+    """The steps of a local composite action (`uses: ./.github/actions/x`)."""
+    base = directory("", uses.split("@", 1)[0])
+    name = view.first(f"{base}/action.yml", f"{base}/action.yaml")
+    if name is None or name in seen:
+        return []
+    doc = view.yaml_doc(name)
+    runs = doc.get("runs") if isinstance(doc, YamlMap) else None
+    if not isinstance(runs, YamlMap) or str(runs.get("using")) != "composite":
+        return []
+    return _steps(view, name, runs.get("steps"), job_id, "", seen | {name})
+
+
+def _called_workflow(
+    view: RepoView, caller: Workflow, job_id: str, job: YamlMap, uses: str, seen: set[str]
+) -> list[Command]:
+    """The jobs of a reusable workflow a job calls (`uses: ./.github/workflows/x.yml`)."""
+    line = Command(caller.file, job.line_of("uses"), "uses " + uses, job_id)
+    name = directory("", uses.split("@", 1)[0]) if uses.startswith("./") else None
+    doc = view.yaml_doc(name) if name is not None and name not in seen else None
+    if name is None or not isinstance(doc, YamlMap):
+        return [line]
+    called = Workflow(name, doc)
+    result = [line]
+    for inner, inner_job in called.live_jobs.items():
+        result.extend(_job(view, called, f"{job_id}/{inner}", inner_job, seen | {name}))
+    return result
 
 
 def all_commands(view: RepoView) -> list[Command]:
@@ -122,110 +185,28 @@ def all_commands(view: RepoView) -> list[Command]:
 
     def compute() -> list[Command]:
         found, _ = workflows(view)
-        return [c for wf in found for job in wf.jobs for c in job_commands(view, wf, job)]
+        github = [c for wf in found for job in wf.jobs for c in job_commands(view, wf, job)]
+        return github + gitlab.commands(view)
 
     return view.memo("ci-commands", compute)
 
 
 def ci_commands(view: RepoView) -> list[Command]:
-    """Every command of the workflows that run on push or pull request of the default branch."""
+    """Every command of the workflows that run on push or pull request of the default branch,
+    and of the GitLab CI jobs that run on push or merge request."""
 
     def compute() -> list[Command]:
         found, _ = workflows(view)
-        return [
+        github = [
             c
             for wf in found
             if wf.runnable
             for job in wf.live_jobs
             for c in job_commands(view, wf, job)
         ]
+        return github + gitlab.commands(view)
 
     return view.memo("ci-commands-default-branch", compute)
-
-
-def expand(view: RepoView, command: Command, depth: int, seen: set[str]) -> list[Command]:
-    """The command and, recursively, Makefile recipes, scripts and pre-commit hooks it runs."""
-    result = [command]
-    if depth >= _MAX_DEPTH:
-        return result
-    for target in _make_targets(command.text):
-        result.extend(_recipe(view, target, command.job, depth, seen))
-    for script in _scripts(view, command.text):
-        if script in seen:
-            continue
-        seen.add(script)
-        for number, line in live_lines(view.text(script) or "", 1):
-            inner = Command(script, number, line, command.job)
-            result.extend(expand(view, inner, depth + 1, seen))
-    if re.search(r"\bpre-commit\s+run\b", command.text) and PRE_COMMIT not in seen:
-        seen.add(PRE_COMMIT)
-        result.extend(_hooks(view, command.job))
-    return result
-
-
-def _recipe(view: RepoView, target: str, job: str, depth: int, seen: set[str]) -> list[Command]:
-    key = f"make:{target}"
-    targets = view.makefile()
-    if key in seen or target not in targets:
-        return []
-    seen.add(key)
-    rule = targets[target]
-    result: list[Command] = []
-    for prerequisite in rule.prerequisites:
-        result.extend(_recipe(view, prerequisite, job, depth + 1, seen))
-    for line in rule.recipe:
-        live = live_command(line)
-        if live is not None:
-            result.extend(expand(view, Command("Makefile", rule.line, live, job), depth + 1, seen))
-    return result
-
-
-def _hooks(view: RepoView, job: str) -> list[Command]:
-    config = view.yaml_doc(PRE_COMMIT)
-    return [
-        Command(PRE_COMMIT, hook.line, f"{hook.get('id', '')} {hook.get('entry', '')}", job)
-        for hook in pre_commit_hooks(config)
-        if hook_runs(hook)
-    ]
-
-
-def pre_commit_hooks(config: Any) -> list[YamlMap]:
-    """The hooks of a parsed `.pre-commit-config.yaml`."""
-    repos = config.get("repos") if isinstance(config, YamlMap) else None
-    hooks: list[YamlMap] = []
-    for repo in repos if isinstance(repos, list) else []:
-        listed = repo.get("hooks") if isinstance(repo, YamlMap) else None
-        hooks.extend(h for h in (listed or []) if isinstance(h, YamlMap))
-    return hooks
-
-
-def _make_targets(text: str) -> list[str]:
-    targets: list[str] = []
-    for match in _MAKE.finditer(text):
-        words = match.group(1).split()
-        skip = False
-        for word in words:
-            if skip:
-                skip = False
-            elif word in ("-C", "-f", "-j", "--directory", "--file"):
-                skip = True
-            elif not word.startswith("-") and "=" not in word and "$" not in word:
-                targets.append(word)
-    return targets
-
-
-def _scripts(view: RepoView, text: str) -> list[str]:
-    try:
-        words = shlex.split(text, comments=True)
-    except ValueError:
-        words = text.split()
-    found: list[str] = []
-    for word in words:
-        name = word.removeprefix("./")
-        if view.exists(name) and suffix(name) in _SCRIPT_SUFFIXES:
-            if not name.startswith(WORKFLOW_DIR) and name not in found:
-                found.append(name)
-    return found
 
 
 def _with_text(value: Any) -> str:

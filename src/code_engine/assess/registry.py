@@ -10,6 +10,8 @@ from code_engine.assess.checks import (
     integration,
     observability,
     recovery,
+    review,
+    scorecard,
     security,
     source_control,
 )
@@ -17,6 +19,8 @@ from code_engine.assess.model import Category, Check
 
 CHECKS: tuple[Check, ...] = (
     *source_control.CHECKS,
+    *scorecard.SOURCE_CONTROL_CHECKS,
+    *review.CHECKS,
     *development.CHECKS,
     *integration.CHECKS,
     *deployment.CHECKS,
@@ -24,6 +28,7 @@ CHECKS: tuple[Check, ...] = (
     *containers.CHECKS,
     *observability.CHECKS,
     *security.CHECKS,
+    *scorecard.SECURITY_CHECKS,
     *recovery.CHECKS,
 )
 BY_ID: dict[str, Check] = {check.id: check for check in CHECKS}

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from code_engine.assess import parsers
 from code_engine.assess.gitfacts import GitFacts, list_files, read_facts, require_work_tree
+from code_engine.assess.hosting import GitHubApi
 from code_engine.assess.model import Evidence
 from code_engine.assess.parsers import ParseError, Stage
 
@@ -66,6 +67,7 @@ class RepoView:
         self._links: set[str] = set()  # symbolic links, followed only inside the root
         self._refused: set[str] = set()  # links out and special files: never opened
         self._directories: dict[str, str | None] = {}
+        self.github: GitHubApi | None = None  # the host's API, when a token was given
 
     @property
     def findings(self) -> tuple[Evidence, ...]:
@@ -264,6 +266,10 @@ class RepoView:
 
     def makefile(self, name: str = "Makefile") -> dict[str, parsers.MakeTarget]:
         return self._cached("make", name, lambda _n, t: parsers.parse_makefile(t)) or {}
+
+    def make_variables(self, name: str = "Makefile") -> dict[str, str]:
+        parse = parsers.parse_make_variables
+        return self._cached("make-variables", name, lambda _n, t: parse(t)) or {}
 
     def python(self, name: str) -> ast.Module | ParseError | None:
         return self._cached("python", name, _parse_python)

@@ -10,8 +10,10 @@ the first flag digests and addresses, the last cannot be gated cheaply.
 
 from __future__ import annotations
 
+import math
+import re
 import subprocess
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -136,11 +138,15 @@ def start(view: RepoView) -> Prefilter:
 
 @dataclass(frozen=True)
 class Finding:
-    """A potential secret: where, and which detector found it (never the value itself)."""
+    """A potential secret: where, and which detector found it (never the value itself).
+
+    `dismissed` says why it does not count: a test fixture, a placeholder value, or a keyword
+    assignment whose value does not look random (see `judge`)."""
 
     file: str
     line: int
     kind: str
+    dismissed: str | None = None
 
 
 def scan(view: RepoView) -> tuple[list[Finding], list[ParseError]]:
@@ -223,7 +229,8 @@ def _scan_line(
                 ["context"], **kwargs, line=line, context=context
             ):
                 continue
-            yield Finding(name, number, secret.type), secret.secret_hash
+            reason = judge(name, secret.type, secret.secret_value or "")
+            yield Finding(name, number, secret.type, reason), secret.secret_hash
 
 
 def _filtered(parameters: list[str], **kwargs: Any) -> bool:
@@ -257,3 +264,50 @@ def _audited_false_positives(view: RepoView) -> tuple[set[tuple[str, str]], list
         for entry in entries
         if isinstance(entry, dict) and entry.get("is_secret") is not True
     }, []
+
+
+_FIXTURE_DIRS = frozenset(
+    {"tests", "test", "testing", "testdata", "fixtures", "__tests__", "spec", "__fixtures__"}
+)
+_FIXTURE_FILE = re.compile(
+    r"^(?:test_.*|.*_test\.(?:py|go)|conftest\.py|.*\.(?:test|spec)\.[cm]?[jt]sx?)$"
+)
+_PLACEHOLDER = re.compile(
+    r"example|sample|dummy|fake|mock|test|changeme|change_me|placeholder|redacted|your|"
+    r"xxx|\*\*\*|foo|bar|secret|password|passwd|todo|<|>|\$\{|\{\{|%\(|\.\.\.",
+    re.IGNORECASE,
+)
+_WORDS = re.compile(r"[A-Za-z]+(?:[ _.:/-][A-Za-z]+)*")
+MIN_ENTROPY = 3.0  # bits per character of a value assigned to a credential-named key
+MIN_LENGTH = 8
+
+
+def judge(file: str, kind: str, value: str) -> str | None:
+    """Why a finding does not count, or None when it does.
+
+    A file of the tests (under `tests/`, `fixtures/`, ... or named `test_*.py`, `*_test.go`,
+    `*.test.ts`) holds fixtures; a value naming itself a placeholder (`EXAMPLE`, `dummy`,
+    `changeme`, `${VAR}`) is not a secret; and a keyword assignment (`password = "..."`)
+    counts only when its value looks random: at least 8 characters, not only words, and at
+    least 3 bits of entropy per character.
+    """
+    parts = file.split("/")
+    if _FIXTURE_DIRS.intersection(parts[:-1]) or _FIXTURE_FILE.match(parts[-1]):
+        return "test fixture"
+    if _PLACEHOLDER.search(value) or len(set(value)) <= 2:
+        return "placeholder value"
+    if kind == "Secret Keyword" and not _random_looking(value):
+        return "not a random value"
+    return None
+
+
+def _random_looking(value: str) -> bool:
+    if len(value) < MIN_LENGTH or _WORDS.fullmatch(value):
+        return False
+    return entropy(value) >= MIN_ENTROPY
+
+
+def entropy(value: str) -> float:
+    """Shannon entropy in bits per character."""
+    counts = Counter(value)
+    return -sum(n / len(value) * math.log2(n / len(value)) for n in counts.values())

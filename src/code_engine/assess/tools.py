@@ -8,21 +8,32 @@ from collections.abc import Iterable
 from code_engine.assess.model import Evidence
 from code_engine.assess.pipelines import Command
 
-TESTS = re.compile(r"\b(pytest|tox|nox)\b|\bunittest\b")
-LINT = re.compile(r"\b(ruff|flake8|pylint|pre-commit|mypy|pyright|hadolint|actionlint)\b")
+# tox, nox, make and package.json scripts are followed to the command that runs the tests
+TESTS = re.compile(
+    r"\bpytest\b|\bunittest\b|\bgo\s+test\b|\b(?:jest|vitest|mocha|ava)\b"
+    r"|\bnode\s+--test\b|\bcargo\s+test\b"
+)
+LINT = re.compile(
+    r"\b(ruff|flake8|pylint|pre-commit|mypy|pyright|hadolint|actionlint|golangci-lint|eslint"
+    r"|staticcheck|biome|tsc\s+--noEmit)\b|\bgo\s+vet\b"
+)
 SECURITY = re.compile(
-    r"\b(bandit|semgrep|trivy|pip-audit|safety|osv-scanner|grype|snyk|gitleaks|detect-secrets)\b"
-    r"|codeql-action"
+    r"\b(bandit|semgrep|trivy|pip-audit|safety|osv-scanner|grype|snyk|gitleaks|detect-secrets"
+    r"|gosec|govulncheck)\b|codeql-action|\bnpm\s+audit\b"
 )
 BUILD = re.compile(
     r"\bdocker\s+(?:buildx\s+)?build\b|build-push-action|\bpython3?\s+-m\s+build\b"
     r"|\bpip\s+wheel\b|\b(?:uv|poetry|hatch|pdm)\s+build\b|\bbuildah\b|\bkaniko\b"
+    r"|\bgo\s+build\b|\bgoreleaser\b|\bvite\s+build\b|\bnext\s+build\b|\bwebpack\b"
 )
-COVERAGE = re.compile(r"--cov\b|\bcoverage\s+(?:run|xml|report|json|html)\b|codecov")
+COVERAGE = re.compile(
+    r"--cov\b|\bcoverage\s+(?:run|xml|report|json|html)\b|codecov"
+    r"|-coverprofile\b|\b(?:jest|vitest)\b.*--coverage\b|\b(?:c8|nyc)\b"
+)
 DEPENDENCY_SCAN = re.compile(
     r"\bpip-audit\b|\bsafety\s+(?:check|scan)\b|pyupio/safety|osv-scanner"
     r"|dependency-review-action|\btrivy\s+fs\b|trivy-action\b.*\bscan-type=fs\b"
-    r"|\bgrype\s+dir:|\bsnyk\s+test\b"
+    r"|\bgrype\s+dir:|\bsnyk\s+test\b|\bgovulncheck\b|\bnpm\s+audit\b"
 )
 SAST = re.compile(r"\b(bandit|semgrep)\b|codeql-action|sonarcloud-github-action|sonar-scanner")
 IMAGE_SCAN = re.compile(

@@ -11,6 +11,7 @@ from pathlib import Path
 import typer
 
 from code_engine.assess import assess_repository, report_to_dict
+from code_engine.assess.hosting import DEFAULT_API, HttpGitHub
 from code_engine.assess.model import MAX_LEVEL, Category
 from code_engine.assess.registry import category_named
 from code_engine.assess.render.markdown import render_markdown
@@ -52,11 +53,29 @@ def assess(
     service: str | None = typer.Option(
         None, "--service", help="Service to store it under [default: from code.yaml]."
     ),
+    github_token: str | None = typer.Option(
+        None,
+        "--github-token",
+        envvar="GITHUB_TOKEN",
+        show_envvar=True,
+        help="Read branch protection and code review from the GitHub API [default: unknown].",
+    ),
+    github_api: str = typer.Option(
+        DEFAULT_API, "--github-api", envvar="GITHUB_API_URL", help="GitHub (Enterprise) API URL."
+    ),
 ) -> None:
     """Measure the repository's DevOps maturity (Level 0-3) across the nine categories."""
-    report = assess_repository(
-        path, categories=_categories(category) or None, drills=recorded_drills()
-    )
+    github = HttpGitHub(github_token, github_api) if github_token else None
+    try:
+        report = assess_repository(
+            path,
+            categories=_categories(category) or None,
+            drills=recorded_drills(),
+            github=github,
+        )
+    finally:
+        if github is not None:
+            github.close()
     if output is AssessOutput.json:
         print_json(report_to_dict(report))
     elif output is AssessOutput.sarif:

@@ -7,14 +7,13 @@ import traceback
 from pathlib import Path
 
 import typer
-from rich.text import Text
 
-from code_engine import __version__
-from code_engine.cli.output import console
+from code_engine.cli.commands import Commands, register_all
 from code_engine.errors import CodeError
 
 app = typer.Typer(
     name="codectl",
+    cls=Commands,
     help="CODE: Continuous Operations & Deployment Engine.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -24,6 +23,8 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
+        from code_engine import __version__
+
         typer.echo(f"codectl {__version__}")
         raise typer.Exit()
 
@@ -41,22 +42,11 @@ _registered: list[bool] = []
 
 
 def _register() -> None:
-    """Attach every command group once; an explicit list, read top to bottom."""
-    from code_engine.cli import commands
-
-    if True not in _registered:
-        commands.register(app)
-        _registered.append(True)
-
-
-def _register_ci_only() -> None:
-    """Only `codectl ci`: its warm run replays cached steps in well under a second, which
-    importing every other command group (the database layer among them) would not allow."""
-    from code_engine.cli import ci_cmd
-
+    """Add every command to `app` now, once: for tools that walk the whole command tree (the
+    reference docs and their tests). `codectl` itself loads a command's module when it runs."""
     if not _registered:
-        ci_cmd.register(app)
-        _registered.append(False)
+        register_all(app)
+        _registered.append(True)
 
 
 def crash_log_path() -> Path:
@@ -65,20 +55,24 @@ def crash_log_path() -> Path:
 
 def run(argv: list[str] | None = None) -> None:
     """Entry point: maps CODE errors to exit codes, logs anything unexpected for a bug report."""
-    if (sys.argv[1:] if argv is None else argv)[:1] == ["ci"]:
-        _register_ci_only()
-    else:
-        _register()
     try:
         app(args=argv, prog_name="codectl")
     except CodeError as exc:
+        from rich.text import Text
+
+        from code_engine.cli.output import console
+
         message = Text("error:", style="red").append(f" {exc}", style="")
         console(stderr=True).print(message, highlight=False)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
+        from code_engine.cli.output import console
+
         console(stderr=True).print("interrupted")
         sys.exit(130)
     except Exception as exc:  # noqa: BLE001 - the one place that catches everything
+        from code_engine.cli.output import console
+
         path = crash_log_path()
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(traceback.format_exc(), encoding="utf-8")

@@ -29,8 +29,10 @@ Command = Any
 
 def _walk(command: Command, path: list[str]) -> Iterator[tuple[list[str], Command]]:
     if hasattr(command, "commands"):
-        for name in sorted(command.commands):
-            yield from _walk(command.commands[name], [*path, name])
+        # through `get_command`, which loads the commands a lazy group has not loaded yet
+        context = typer.Context(command)
+        for name in sorted(command.list_commands(context)):
+            yield from _walk(command.get_command(context, name), [*path, name])
     else:
         yield path, command
 

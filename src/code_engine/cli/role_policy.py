@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 
 from code_engine.auth.principals import RoleChange, RoleCheck
 from code_engine.clock import utc_now
-from code_engine.policy import Facts, gate_for
+from code_engine.policy.gate import gate_for
+from code_engine.policy.inputs import Facts
 from code_engine.settings import Settings
 
 

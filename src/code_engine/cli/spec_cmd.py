@@ -10,8 +10,8 @@ import typer
 
 from code_engine.cli.output import OutputFormat, print_json, render_rows
 from code_engine.errors import InvalidFileError
-from code_engine.policy import check_sets, from_directory
-from code_engine.secrets import find_plain_secrets
+from code_engine.policy.sources import check_sets, from_directory
+from code_engine.secrets.plaintext import find_plain_secrets
 from code_engine.spec import (
     SPEC_FILENAME,
     CanaryStrategy,

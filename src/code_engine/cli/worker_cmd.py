@@ -21,7 +21,7 @@ from code_engine.deploy.kubernetes.argocd import argocd_of
 from code_engine.deploy.local.identity import resolve_instance_user
 from code_engine.deploy.rollout import MetricProvider
 from code_engine.errors import UserError
-from code_engine.secrets import SecretResolver, default_backends
+from code_engine.secrets.resolver import SecretResolver, default_backends
 from code_engine.settings import Settings
 from code_engine.store.datadir import secure_data_dir
 from code_engine.worker import Worker, WorkerConfig, start_worker_thread

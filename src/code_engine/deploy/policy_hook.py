@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from code_engine.policy import Decision, Facts, PolicySet, from_tree, principal_of
+from code_engine.policy.inputs import Facts, principal_of
+from code_engine.policy.model import Decision, PolicySet
+from code_engine.policy.sources import from_tree
 from code_engine.spec import PolicyBundle, ServiceSpec
 from code_engine.store.tables import (
     AssessmentRow,

@@ -35,7 +35,7 @@ from code_engine.deploy.kubernetes.state import GITOPS, KUBERNETES, GitOpsState
 from code_engine.deploy.rollout import AllAtOnce, Command, RolloutSpec, new_rollout, state_to_dict
 from code_engine.errors import ConflictError, NotFoundError, UserError
 from code_engine.pipeline import store as pipeline_store
-from code_engine.policy import DEFAULT_GATE, Gate
+from code_engine.policy.gate import DEFAULT_GATE, Gate
 from code_engine.spec import KubernetesTarget, ServiceSpec, load_spec_text
 from code_engine.store.tables import DeploymentRow, EnvironmentRow, ReleaseRow, ServiceRow
 

@@ -8,6 +8,7 @@ not the adapter, is under test.
 
 from code_engine.testing.argocd import FakeArgoCD
 from code_engine.testing.delivery import FakeDelivery
+from code_engine.testing.github import FakeGitHub
 from code_engine.testing.gitops import FakeCommit, FakeGitOps
 from code_engine.testing.osv import FakeAdvisorySource
 from code_engine.testing.router import FakeRouter
@@ -19,6 +20,7 @@ __all__ = [
     "FakeArgoCD",
     "FakeCommit",
     "FakeDelivery",
+    "FakeGitHub",
     "FakeGitOps",
     "FakeRouter",
     "FakeSecretStore",

@@ -19,16 +19,17 @@ on:
   push:
     branches: [main]
   pull_request:
+permissions: read-all
 jobs:
   lint:
     runs-on: ubuntu-latest
     steps:
-      - uses: actions/checkout@v4
+      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683  # v4.2.2
       - run: make lint
   test:
     runs-on: ubuntu-latest
     steps:
-      - uses: actions/checkout@v4
+      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683  # v4.2.2
       - run: pytest --cov=src --cov-report=xml
   security:
     runs-on: ubuntu-latest
@@ -187,7 +188,7 @@ LEVEL3: dict[str, str] = {
         'resource "aws_s3_bucket" "this" {\n  bucket = var.name\n}\n'
     ),
     "Dockerfile": (
-        "FROM python:3.12-slim AS build\nRUN pip install --prefix=/install .\n"
+        f"FROM python:3.12-slim@{DIGEST} AS build\nRUN pip install --prefix=/install .\n"
         f"FROM gcr.io/distroless/python3-debian12@{DIGEST}\n"
         "COPY --from=build /install /usr/local\nUSER 65532\n"
         'CMD ["python", "-m", "svc"]\n'
@@ -206,7 +207,12 @@ LEVEL3: dict[str, str] = {
     "observability/promtail.yaml": (
         "clients:\n  - url: http://loki:3100/loki/api/v1/push\nscrape_configs:\n  - job_name: app\n"
     ),
-    "SECURITY.md": "# Security\n\nReport vulnerabilities privately.\n",
+    "SECURITY.md": "# Security\n\nReport vulnerabilities privately to security@acme.example.\n",
+    "LICENSE": "MIT License\n\nPermission is hereby granted, free of charge, to any person\n",
+    ".github/dependabot.yml": (
+        "version: 2\nupdates:\n  - package-ecosystem: pip\n    directory: /\n"
+        "    schedule: {interval: weekly}\n"
+    ),
     "policies/deploy.rego": (
         'package deploy\n\ndeny contains msg if {\n  input.user == "root"\n  msg := "no root"\n}\n'
     ),

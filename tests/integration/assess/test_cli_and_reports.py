@@ -168,7 +168,7 @@ def test_report_to_dict_is_json_and_stable(failing_repo: Path) -> None:
     data = report_to_dict(report)
     assert json.loads(json.dumps(data)) == data
     assert data["generated_at"] == "2026-11-01T12:00:00+00:00"
-    assert data["summary"] == {"passed": 52, "failed": 3, "not_applicable": 0, "unknown": 0}
+    assert data["summary"] == {"passed": 58, "failed": 3, "not_applicable": 2, "unknown": 0}
     assert render_markdown(report) == render_markdown(report)
     assert report_to_sarif(report)["version"] == "2.1.0"
 

@@ -135,7 +135,9 @@ def test_invalid_utf8_is_decoded_with_replacement(
     repo = build_repo(level3)
     app = repo / "src" / "svc" / "app.py"
     app.write_bytes(b"# \xff\xfe caf\xe9\n" + level3["src/svc/app.py"].encode())
-    (repo / "SECURITY.md").write_bytes(b"# Security \xc3\x28\n\nReport privately.\n")
+    (repo / "SECURITY.md").write_bytes(
+        b"# Security \xc3\x28\n\nReport privately to security@acme.example.\n"
+    )
     report = _assess(repo)
     assert _status(report, "obs.metrics") is Status.PASS
     assert _status(report, "sec.security-policy") is Status.PASS

@@ -47,12 +47,36 @@ _NAMES = st.sampled_from(
         "SECURITY.md",
         "scripts/backup.sh",
         ".github/CODEOWNERS",
+        ".gitlab-ci.yml",
+        ".github/actions/x/action.yml",
+        ".github/workflows/called.yml",
+        ".github/dependabot.yml",
+        "tox.ini",
+        "noxfile.py",
+        "setup.cfg",
+        "requirements.txt",
+        "go.mod",
+        "cmd/main.go",
+        "web/src/index.ts",
+        "LICENSE",
     ]
 )
+_FOLLOWED = [
+    b"on: push\njobs:\n  a:\n    uses: ./.github/workflows/called.yml\n  b:\n    steps:\n"
+    b"      - uses: ./.github/actions/x\n      - working-directory: ../..\n"
+    b"        run: cd /etc && make -C .. -f ../Makefile t && tox -e a && nox -s b && npm test\n",
+    b"on: workflow_call\njobs:\n  c:\n    uses: ./.github/workflows/called.yml\n",
+    b"runs:\n  using: composite\n  steps:\n    - uses: ./.github/actions/x\n      run: ./x\n",
+    b"include:\n  - local: /../../etc/passwd\nt:\n  extends: t\n  script: [cd .., make]\n",
+    b"[tox]\nenvlist = a\n[testenv]\ncommands = {posargs:../../x} pytest\n",
+    b"import nox\n@nox.session\ndef b(s):\n    s.notify('b')\n    s.run('pytest')\n",
+    b"T ?= $(T)$(T)\nt: t\n\t$(T) $(MAKE) t\n",
+]
 _CONTENT = st.one_of(
     st.binary(max_size=300),
     st.sampled_from(list(LEVEL3.values())).map(str.encode),
     st.just(b"a: &a [x, x, x]\nb: &b [*a, *a, *a]\nc: [*b, *b, *b]\n"),
+    st.sampled_from(_FOLLOWED),
 )
 _KIND = st.sampled_from(["file", "link-out", "link-in", "link-dir", "fifo", "broken"])
 

@@ -13,18 +13,25 @@ Builder = Callable[..., Path]
 NOW = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)
 
 ALTERNATIVES = {
-    "requirements.lock": "fastapi==0.115.0\nuvicorn[standard]==0.30.0 --hash=sha256:ab\n",
+    "requirements.lock": (
+        "fastapi==0.115.0 --hash=sha256:cd\nuvicorn[standard]==0.30.0 --hash=sha256:ab\n"
+    ),
     ".devcontainer/devcontainer.json": '{"image": "mcr.microsoft.com/devcontainers/python:3"}',
     "compose.yaml": "services:\n  app:\n    image: ghcr.io/acme/svc:1.0.0\n",
     ".github/workflows/ci.yml": (
-        "on: [push, pull_request]\njobs:\n  checks:\n    steps:\n"
+        "on: [push, pull_request]\npermissions: {contents: read}\njobs:\n  checks:\n    steps:\n"
         "      - run: bash scripts/ci.sh\n      - run: make -C . test\n"
         "      - run: pre-commit run --all-files\n"
-        "      - uses: aquasecurity/trivy-action@0.28.0\n        with:\n          scan-type: fs\n"
-        "      - uses: aquasecurity/trivy-action@0.28.0\n        with:\n          image-ref: svc\n"
+        "      - uses: aquasecurity/trivy-action@"
+        + "f"
+        * 40
+        + "\n        with:\n          scan-type: fs\n"
+        "      - uses: aquasecurity/trivy-action@"
+        + "f" * 40
+        + "\n        with:\n          image-ref: svc\n"
     ),
     ".github/workflows/backup.yml": (
-        "on:\n  schedule:\n    - cron: '0 2 * * *'\njobs:\n  backup:\n"
+        "on:\n  schedule:\n    - cron: '0 2 * * *'\npermissions: read-all\njobs:\n  backup:\n"
         "    steps:\n      - run: make dr-backup\n"
     ),
     "scripts/ci.sh": "#!/bin/sh\n# lint and build\nruff check .\npython -m build\n",
@@ -58,7 +65,7 @@ ALTERNATIVES = {
         "import jwt\nimport hvac\nimport structlog\nimport prometheus_client\n"
         "from opentelemetry.sdk.trace import TracerProvider\n"
     ),
-    ".github/SECURITY.md": "# Security\n",
+    ".github/SECURITY.md": "# Security\n\nhttps://github.com/acme/svc/security/advisories/new\n",
     "docs/runbooks/disaster-recovery.md": "# Disaster recovery\n\n```sh\ncodectl dr restore\n```\n",
     "code.yaml": "name: svc\ndr:\n  rpo: 1h\n  rto: 4h\n",
     "docs/dr/drills/drill.json": '{"date": "2026-10-20T10:00:00Z", "result": "passed"}',

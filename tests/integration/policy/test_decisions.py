@@ -9,7 +9,9 @@ import pytest
 from sqlalchemy import func, select
 
 from code_engine.catalog.store import create_service
-from code_engine.policy import Facts, Gate, PolicyDeniedError, PolicySet, Source, principal_of
+from code_engine.policy.gate import Gate
+from code_engine.policy.inputs import Facts, principal_of
+from code_engine.policy.model import PolicyDeniedError, PolicySet, Source
 from code_engine.policy.tables import PolicyDecisionRow
 from code_engine.store.engine import Database
 from code_engine.store.tables import AuditEventRow, ServiceRow

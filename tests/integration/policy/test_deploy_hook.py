@@ -28,7 +28,9 @@ from code_engine.deploy.service import (
     send_command,
     start_deployment,
 )
-from code_engine.policy import Decision, Facts, Gate, PolicyDeniedError, PolicySet, Source
+from code_engine.policy.gate import Gate
+from code_engine.policy.inputs import Facts
+from code_engine.policy.model import Decision, PolicyDeniedError, PolicySet, Source
 from code_engine.store.engine import Database
 
 SCHEMA = json.loads(

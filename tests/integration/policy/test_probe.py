@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from code_engine.policy import Engine, PolicySet, Source, probe
+from code_engine.policy import probe
+from code_engine.policy.model import PolicySet, Source
+from code_engine.policy.rego import Engine
 
 RULE = 'package code.t\n\nimport rego.v1\n\ndeny contains "x" if input.n > 1\n'
 

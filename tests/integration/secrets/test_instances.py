@@ -13,7 +13,8 @@ import pytest
 from tests.support.openbao import OpenBao
 
 from code_engine.deploy.local import InstanceStartError, LaunchSpec, Supervisor, tail_logs
-from code_engine.secrets import SecretResolver, VaultBackend, VaultConfig
+from code_engine.secrets.resolver import SecretResolver
+from code_engine.secrets.vault import VaultBackend, VaultConfig
 
 APP_DIR = Path(__file__).resolve().parents[2] / "fixtures" / "secrets"
 COMMAND = "{python} -m uvicorn envapp:app --host {host} --port {port} --log-level warning"

@@ -7,8 +7,9 @@ import pytest
 from tests.support.network import free_port
 from tests.support.openbao import OpenBao
 
-from code_engine.secrets import SecretError, SecretResolver, VaultBackend, VaultConfig
-from code_engine.secrets.errors import DENIED, INVALID, MISSING, UNREACHABLE
+from code_engine.secrets.errors import DENIED, INVALID, MISSING, UNREACHABLE, SecretError
+from code_engine.secrets.resolver import SecretResolver
+from code_engine.secrets.vault import VaultBackend, VaultConfig
 from code_engine.spec.secret_refs import parse_reference
 
 VALUE = "vault-canary-7f3a9c-password"  # pragma: allowlist secret

@@ -77,3 +77,22 @@ def test_makefile_rules_recipes_and_continuations() -> None:
     assert targets["setup"].recipe == ["pip install -e ."]
     assert targets["build"].recipe == ["echo both"] and "lint" in targets
     assert "VAR" not in targets and ".PHONY" not in targets
+
+
+def test_make_variables_expand_in_recipes() -> None:
+    text = "PY ?= python\nPYTEST = $(PY) -m pytest\nPY = python3\ntest:\n\t$(PYTEST) -q $$HOME\n"
+    variables = parsers.parse_make_variables(text)
+    rule = parsers.parse_makefile(text)["test"]
+    assert rule.lines == [5]
+    assert parsers.expand_make(rule.recipe[0], variables) == "python3 -m pytest -q $HOME"
+    assert parsers.expand_make("$(MAKE) lint $(UNKNOWN)", {}) == "make lint $(UNKNOWN)"
+
+
+def test_a_self_multiplying_make_variable_stops_growing() -> None:
+    variables = {"T": "$(T)" * 100}
+    assert len(parsers.expand_make("$(T)", variables)) <= parsers.MAX_EXPANSION
+
+
+def test_a_huge_make_variable_is_not_expanded_many_times() -> None:
+    variables = {"V": "x" * 200_000}
+    assert parsers.expand_make("$(V) " * 1000, variables) == "$(V) " * 1000

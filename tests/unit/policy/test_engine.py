@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from code_engine.policy import Engine, PolicyLoadError, PolicySet, Source, compile_set
+from code_engine.policy.model import PolicyLoadError, PolicySet, Source
+from code_engine.policy.rego import Engine, compile_set
 
 HEADER = "package code.t\n\nimport rego.v1\n\n"
 

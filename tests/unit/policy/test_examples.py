@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 
-from code_engine.policy import Engine, Facts, build_input, from_directory, principal_of
+from code_engine.policy.inputs import Facts, build_input, principal_of
+from code_engine.policy.rego import Engine
+from code_engine.policy.sources import from_directory
 
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLES = ROOT / "examples" / "policies"

@@ -11,7 +11,7 @@ import pytest
 
 import code_engine.policy
 from code_engine.auth.roles import Binding, Role
-from code_engine.policy import Facts, build_input, input_hash, principal_of
+from code_engine.policy.inputs import Facts, build_input, input_hash, principal_of
 
 SCHEMA = json.loads(
     (Path(code_engine.policy.__file__).parent / "input.schema.json").read_text(encoding="utf-8")

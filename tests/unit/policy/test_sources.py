@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from code_engine.errors import ConfigError, UserError
-from code_engine.policy import from_directory, from_tree, parse_paths
 from code_engine.policy.lint import static_problems
 from code_engine.policy.model import Source
+from code_engine.policy.sources import from_directory, from_tree, parse_paths
 from code_engine.spec import PolicyBundle
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from code_engine.errors import ConfigError
-from code_engine.secrets import StoreRef, render_external_secret, validate_external_secret
+from code_engine.secrets.external import StoreRef, render_external_secret, validate_external_secret
 
 SECRETS = {
     "DATABASE_URL": "vault://secret/code/prod/db#url",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
-from code_engine.secrets import Fingerprints, record
+from code_engine.secrets.fingerprints import Fingerprints, record
 
 OLD = "first-rotation-value"  # pragma: allowlist secret
 NEW = "second-rotation-value-longer"  # pragma: allowlist secret

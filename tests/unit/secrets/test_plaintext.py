@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from code_engine.secrets import find_plain_secrets, secret_sign
+from code_engine.secrets.plaintext import find_plain_secrets, secret_sign
 from code_engine.spec import load_spec, load_spec_text
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 
 from code_engine.observe import scrub
-from code_engine.secrets import EnvBackend, FileBackend, SecretError, SecretResolver
+from code_engine.secrets.backends import EnvBackend, FileBackend
+from code_engine.secrets.errors import SecretError
+from code_engine.secrets.resolver import SecretResolver
 from code_engine.testing import FakeSecretStore
 
 REF = "vault://secret/shop/db#password"

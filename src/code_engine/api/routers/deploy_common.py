@@ -23,7 +23,7 @@ from code_engine.deploy.kubernetes.argocd import argocd_of
 from code_engine.deploy.service import Actor, DeployContext
 from code_engine.deploy.views import progress
 from code_engine.errors import CodeError
-from code_engine.policy import Gate, gate_for
+from code_engine.policy.gate import Gate, gate_for
 from code_engine.runtime import Runtime
 
 router = APIRouter(prefix="/api/v1/deployments", tags=["deployments"], responses=ERROR_RESPONSES)

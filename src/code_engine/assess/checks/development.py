@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from code_engine.assess.checks import Checks, errors_as_evidence
+from code_engine.assess import polyglot
+from code_engine.assess.checks import Checks, errors_as_evidence, limit
 from code_engine.assess.model import Category, Evidence, Outcome, failed, passed
 from code_engine.assess.parsers import ParseError, YamlMap
 from code_engine.assess.pipelines import PRE_COMMIT, pre_commit_hooks
@@ -13,7 +14,18 @@ from code_engine.assess.repo import RepoView
 from code_engine.assess.substance import hook_runs, hook_text
 
 checks = Checks(Category.DEVELOPMENT_ENVIRONMENT, "dev")
-LOCK_FILES = ("uv.lock", "poetry.lock", "pdm.lock", "Pipfile.lock", "pylock.toml")
+LOCK_FILES = (
+    "uv.lock",
+    "poetry.lock",
+    "pdm.lock",
+    "Pipfile.lock",
+    "pylock.toml",
+    "go.sum",
+    "package-lock.json",
+    "pnpm-lock.yaml",
+    "yarn.lock",
+    "bun.lock",
+)
 COMPOSE_FILES = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
 DEVCONTAINER_FILES = (".devcontainer/devcontainer.json", ".devcontainer.json")
 HOOK_KINDS = {
@@ -28,16 +40,22 @@ _PINNED = re.compile(r"^[A-Za-z0-9._\[\],-]+\s*===?\s*[^\s;,]+|--hash=")
 @checks.add(
     "dependencies",
     1,
-    "Dependencies are declared in pyproject.toml",
+    "Dependencies are declared in a package manifest",
     target="pyproject.toml",
     why="A declared dependency list is what every environment, image and scan starts from.",
     fix="Declare the package and its dependencies in `pyproject.toml` under `[project]` "
-    "(`name`, `dependencies`).",
+    "(`name`, `dependencies`); `setup.cfg`, `setup.py`, uv workspace members, `go.mod` and "
+    "`package.json` count too.",
 )
 def dependencies(view: RepoView) -> Outcome:
     data = view.toml("pyproject.toml")
     if isinstance(data, ParseError):
         return failed("pyproject.toml is not valid TOML", *errors_as_evidence([data]))
+    project = (data.get("project") or data.get("tool", {}).get("poetry")) if data else None
+    if not (isinstance(project, dict) and "name" in project):
+        others = polyglot.manifests(view)
+        if others:
+            return passed(f"{len(others)} package manifests declare dependencies", *limit(others))
     if data is None:
         requirements = view.first("requirements.txt", "requirements.in")
         if requirements:
@@ -85,9 +103,14 @@ def pre_commit(view: RepoView) -> Outcome:
     target="uv.lock",
     why="A lock file makes every install, image and CI run use the same versions.",
     fix="Commit a lock file: `uv lock` (uv.lock), `poetry lock`, or `uv pip compile "
-    "pyproject.toml -o requirements.lock` with every requirement pinned `==`.",
+    "pyproject.toml -o requirements.lock` with every requirement pinned `==`; `go.sum`, "
+    "`package-lock.json`, `pnpm-lock.yaml` or `yarn.lock` for Go and JavaScript. In a "
+    "monorepo every package needs one (beside it, or its workspace root's).",
 )
 def locked_dependencies(view: RepoView) -> Outcome:
+    packages = polyglot.packages(view)
+    if len(packages) > 1:
+        return _every_package_locked(view, packages)
     lock = view.first(*LOCK_FILES)
     if lock:
         return passed(f"{lock} locks the dependencies", Evidence(lock, 1))
@@ -102,6 +125,23 @@ def locked_dependencies(view: RepoView) -> Outcome:
             return passed(f"{name} pins every requirement", Evidence(name, 1))
         unpinned.extend(Evidence(name, n, f"not pinned: {r}") for n, r in loose[:3])
     return failed("no lock file and no fully pinned requirements file", *unpinned)
+
+
+def _every_package_locked(view: RepoView, packages: list[polyglot.Package]) -> Outcome:
+    """A monorepo: each package is locked (beside its manifest or by its workspace root)."""
+    locked: list[Evidence] = []
+    unlocked: list[Evidence] = []
+    for package in packages:
+        lock = polyglot.lock_of(view, package)
+        if lock is None:
+            unlocked.append(Evidence(package.manifest, 1, f"{package.ecosystem}: no lock file"))
+        else:
+            locked.append(Evidence(lock, 1, f"locks {package.manifest}"))
+    if unlocked:
+        return failed(
+            f"{len(unlocked)} of {len(packages)} packages have no lock file", *limit(unlocked)
+        )
+    return passed(f"each of {len(packages)} packages is locked", *limit(locked))
 
 
 def _requirement_lines(text: str) -> list[tuple[int, str]]:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from code_engine.assess import tools
+from code_engine.assess import gitlab, tools
 from code_engine.assess.checks import Checks, errors_as_evidence
 from code_engine.assess.model import Category, Evidence, Outcome, failed, passed
+from code_engine.assess.parsers import YamlMap
 from code_engine.assess.pipelines import Workflow, ci_commands, job_commands, workflows
 from code_engine.assess.repo import RepoView
 
@@ -23,9 +24,17 @@ _PR = ("pull_request", "pull_request_target")
 )
 def workflow(view: RepoView) -> Outcome:
     found, errors = workflows(view)
-    if errors:
-        return failed("a workflow file is not valid YAML", *errors_as_evidence(errors))
+    doc, jobs, gitlab_errors = gitlab.pipeline(view)
+    if errors or gitlab_errors:
+        return failed(
+            "a workflow file is not valid YAML", *errors_as_evidence([*errors, *gitlab_errors])
+        )
     with_jobs = [wf for wf in found if wf.runnable]
+    running = _gitlab_running(doc, jobs)
+    if running and not with_jobs:
+        return passed(
+            f"GitLab CI: {len(running)} jobs", Evidence(gitlab.GITLAB_CI, doc.line if doc else 1)
+        )
     if not with_jobs:
         evidence = [Evidence(wf.file, 1, _why_not(wf)) for wf in found]
         return failed(
@@ -44,13 +53,14 @@ def workflow(view: RepoView) -> Outcome:
     "CI runs the tests",
     target=WORKFLOW,
     why="Tests that only run on a laptop do not protect the main branch.",
-    fix="Add a job to `.github/workflows/ci.yml` whose step runs `pytest` (or tox/nox, or a "
-    "`make` target that does).",
+    fix="Add a job to `.github/workflows/ci.yml` whose step runs `pytest` (or `go test`, jest, "
+    "vitest; directly or through a tox environment, nox session, `make` target, script or "
+    "package.json script that does).",
 )
 def tests(view: RepoView) -> Outcome:
     evidence = tools.first_match(ci_commands(view), tools.TESTS)
     if evidence is None:
-        return failed("no CI step runs pytest, tox or nox")
+        return failed("no CI step runs a test runner (followed through make, tox, nox, scripts)")
     return passed("CI runs the tests", evidence)
 
 
@@ -63,12 +73,24 @@ def tests(view: RepoView) -> Outcome:
     fix="In `.github/workflows/ci.yml` set `on:` to both `push:` and `pull_request:`.",
 )
 def triggers(view: RepoView) -> Outcome:
+    doc, jobs, _ = gitlab.pipeline(view)
+    if doc is not None and _gitlab_running(doc, jobs):
+        note = "GitLab CI runs on push and merge requests"
+        return passed(note, Evidence(gitlab.GITLAB_CI, doc.line_of("workflow"), note))
     found, _ = workflows(view)
     for wf in found:
         if wf.runnable and "push" in wf.triggers and wf.triggers.intersection(_PR):
             return passed(f"{wf.file} runs on push and pull_request", _on(wf))
     partial = [_on(wf) for wf in found if wf.triggers]
     return failed("no workflow runs on both push and pull_request", *partial)
+
+
+def _gitlab_running(doc: object, jobs: list[gitlab.Job]) -> list[gitlab.Job]:
+    """The GitLab CI jobs that run on push or merge request."""
+    if not isinstance(doc, YamlMap) or not gitlab.runs_on_push_or_merge_request(doc):
+        return []
+    by_name = {job.name: job for job in jobs}
+    return [job for job in jobs if gitlab.job_runs(job, by_name)]
 
 
 def _why_not(wf: Workflow) -> str:
@@ -105,7 +127,15 @@ def quality_jobs(view: RepoView) -> Outcome:
                 if kind not in covered:
                     hit = tools.first_match(commands, pattern)
                     if hit:
-                        covered[kind] = Evidence(wf.file, wf.jobs[job].line, f"{kind}: job {job}")
+                        covered[kind] = Evidence(hit.file, hit.line, f"{kind}: {hit.note}")
+    doc, jobs, _ = gitlab.pipeline(view)
+    by_name = {job.name: job for job in jobs}
+    default = doc.get("default") if isinstance(doc, YamlMap) else None
+    for running in _gitlab_running(doc, jobs):
+        commands = gitlab.job_commands(view, running, by_name, default)
+        for kind, pattern in tools.JOB_KINDS.items():
+            if kind not in covered and (hit := tools.first_match(commands, pattern)):
+                covered[kind] = Evidence(hit.file, hit.line, f"{kind}: {hit.note}")
     missing = [k for k in tools.JOB_KINDS if k not in covered]
     if missing:
         return failed(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from code_engine.assess import manifests, pysource
+from code_engine.assess import manifests, polyglot, pysource
 from code_engine.assess.checks import Checks, errors_as_evidence, limit
 from code_engine.assess.manifests import dig
 from code_engine.assess.model import Category, Evidence, Outcome, failed, passed
@@ -17,17 +17,58 @@ METRICS_LIBS = (
     "prometheus_fastapi_instrumentator",
     "starlette_exporter",
 )
-LOGGING_LIBS = ("structlog", "pythonjsonlogger", "json_log_formatter", "ecs_logging")
+LOGGING_LIBS = ("structlog", "pythonjsonlogger", "json_log_formatter", "ecs_logging", "logfire")
 TRACING_LIBS = (
     "opentelemetry.trace",
     "opentelemetry.sdk.trace",
     "opentelemetry.instrumentation",
     "ddtrace",
+    # vendors' SDKs that trace requests
+    "sentry_sdk",
+    "newrelic",
+    "elasticapm",
+    "aws_xray_sdk",
+    "azure.monitor.opentelemetry",
+    "logfire",
+    "honeycomb",
 )
+# Go packages (import path prefixes) and JavaScript/TypeScript packages, per purpose
+GO = {
+    "metrics": ("github.com/prometheus/client_golang", "go.opentelemetry.io/otel/metric"),
+    "logging": (
+        "log/slog",
+        "go.uber.org/zap",
+        "github.com/sirupsen/logrus",
+        "github.com/rs/zerolog",
+    ),
+    "tracing": (
+        "go.opentelemetry.io/otel",
+        "gopkg.in/DataDog/dd-trace-go.v1",
+        "github.com/DataDog/dd-trace-go",
+    ),
+}
+JS = {
+    "metrics": ("prom-client", "@opentelemetry/sdk-metrics"),
+    "logging": ("pino", "winston", "bunyan"),
+    "tracing": (
+        "@opentelemetry/sdk-node",
+        "@opentelemetry/sdk-trace-node",
+        "@opentelemetry/sdk-trace-base",
+        "dd-trace",
+        "@sentry/node",
+        "newrelic",
+    ),
+}
 
 
-def _imports_outcome(view: RepoView, libraries: tuple[str, ...], what: str) -> Outcome:
-    found = pysource.imports(view, *libraries)
+def _imports_outcome(
+    view: RepoView, libraries: tuple[str, ...], what: str, purpose: str
+) -> Outcome:
+    found = [
+        *pysource.imports(view, *libraries),
+        *polyglot.go_imports(view, GO[purpose]),
+        *polyglot.js_imports(view, JS[purpose]),
+    ]
     if not found:
         return failed(f"no application module imports {what}")
     return passed(f"{what} in {len({e.file for e in found})} modules", *limit(found))
@@ -43,7 +84,7 @@ def _imports_outcome(view: RepoView, libraries: tuple[str, ...], what: str) -> O
     "`/metrics`.",
 )
 def metrics(view: RepoView) -> Outcome:
-    return _imports_outcome(view, METRICS_LIBS, "a metrics library")
+    return _imports_outcome(view, METRICS_LIBS, "a metrics library", "metrics")
 
 
 @checks.add(
@@ -55,7 +96,7 @@ def metrics(view: RepoView) -> Outcome:
     fix="Log through `structlog` (or python-json-logger) with a JSON renderer to stdout.",
 )
 def structured_logging(view: RepoView) -> Outcome:
-    return _imports_outcome(view, LOGGING_LIBS, "a structured logging library")
+    return _imports_outcome(view, LOGGING_LIBS, "a structured logging library", "logging")
 
 
 @checks.add(
@@ -181,7 +222,7 @@ def log_shipping(view: RepoView) -> Outcome:
     "instrument the web framework.",
 )
 def tracing(view: RepoView) -> Outcome:
-    return _imports_outcome(view, TRACING_LIBS, "a tracing library")
+    return _imports_outcome(view, TRACING_LIBS, "a tracing library", "tracing")
 
 
 CHECKS = tuple(checks.all)

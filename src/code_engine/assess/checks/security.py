@@ -30,6 +30,9 @@ SECRET_KINDS = (
     "VaultDynamicSecret",
 )
 _PACKAGE = re.compile(r"^package\s+[\w.\[\]\"]+", re.MULTILINE)
+_CONTACT = re.compile(
+    r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|https?://\S+|security/advisories/new", re.IGNORECASE
+)
 _TEST_RULE = re.compile(r"^test_\w+\s*(?:if\b|\{|:?=)", re.MULTILINE)
 
 
@@ -40,36 +43,50 @@ _TEST_RULE = re.compile(r"^test_\w+\s*(?:if\b|\{|:?=)", re.MULTILINE)
     target=".secrets.baseline",
     why="A secret in git is a leaked secret: every clone, fork and backup has it.",
     fix="Move the value to the secret manager, rotate it, and scan with detect-secrets in "
-    "pre-commit; mark reviewed false positives in `.secrets.baseline` or with "
-    "`# pragma: allowlist secret`.",
+    "pre-commit; mark a reviewed false positive on its line with `# pragma: allowlist "
+    "secret` (any comment syntax) or in `.secrets.baseline`.",
 )
 def no_secrets(view: RepoView) -> Outcome:
-    findings, errors = view.memo("secrets", lambda: secrets.scan(view))
+    found, errors = view.memo("secrets", lambda: secrets.scan(view))
+    findings = [f for f in found if f.dismissed is None]
+    dismissed = len(found) - len(findings)
+    aside = f"; {dismissed} in test fixtures or placeholders not counted" if dismissed else ""
     if findings or errors:
         evidence = [Evidence(f.file, f.line, f.kind) for f in findings]
         return failed(
-            f"{len(findings)} potential secrets" if findings else "the baseline does not parse",
+            f"{len(findings)} potential secrets{aside}"
+            if findings
+            else "the baseline does not parse",
             *limit(evidence),
             *errors_as_evidence(errors),
         )
     return passed(
-        "detect-secrets found no secrets", Evidence(note=f"{len(view.files)} files scanned")
+        f"detect-secrets found no secrets{aside}",
+        Evidence(note=f"{len(view.files)} files scanned"),
     )
 
 
 @checks.add(
     "security-policy",
     1,
-    "A security policy says how to report vulnerabilities",
+    "A security policy says how to report vulnerabilities, to whom (Security-Policy)",
     target="SECURITY.md",
     why="Reporters need a private channel, or the first report is a public issue.",
-    fix="Add `SECURITY.md` with the supported versions and a private reporting address.",
+    fix="Add `SECURITY.md` with the supported versions and a private reporting contact: an "
+    "e-mail address or the URL of the repository's private vulnerability reporting.",
 )
 def security_policy(view: RepoView) -> Outcome:
     name = view.first("SECURITY.md", ".github/SECURITY.md", "docs/SECURITY.md")
-    if name is None or not (view.text(name) or "").strip():
+    text = (view.text(name) or "") if name is not None else ""
+    if name is None or not text.strip():
         return failed("no SECURITY.md")
-    return passed("security policy", Evidence(name, 1))
+    contact = _CONTACT.search(text)
+    if contact is None:
+        return failed(
+            "the security policy names no contact (e-mail address or URL)", Evidence(name, 1)
+        )
+    line = text.count("\n", 0, contact.start()) + 1
+    return passed("security policy with a contact", Evidence(name, line, contact.group(0)))
 
 
 @checks.add(

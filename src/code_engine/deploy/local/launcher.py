@@ -23,7 +23,8 @@ from code_engine.deploy.local.identity import InstanceUser, unreachable_parent
 from code_engine.deploy.local.logfiles import LogLimits, last_lines, rotate_if_needed
 from code_engine.deploy.local.model import InstanceRecord, InstanceState, LaunchSpec
 from code_engine.deploy.local.proc import is_same_process, reap, start_ticks
-from code_engine.secrets import SecretError, fingerprints
+from code_engine.secrets import fingerprints
+from code_engine.secrets.errors import SecretError
 
 SecretSource = Callable[[Mapping[str, str]], Mapping[str, str]]
 
