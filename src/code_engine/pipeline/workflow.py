@@ -25,8 +25,8 @@ JOB = """\
     name: {stage}
     runs-on: ubuntu-24.04
 {needs}{permissions}{env}    steps:
-      - uses: actions/checkout@v4.2.2
-      - uses: actions/setup-python@v5.6.0
+      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2
+      - uses: actions/setup-python@a26af69be951a213d495a4c3e4e4022e16d87065 # v5.6.0
         with:
           python-version: "{python}"
 {setup}      - name: codectl ci --stage {stage}
@@ -36,7 +36,7 @@ JOB = """\
 UPLOAD_JUNIT = """\
       - name: Upload the JUnit report
         if: always()
-        uses: actions/upload-artifact@v4.6.2
+        uses: actions/upload-artifact@ea165f8d65b6e75b540449e92b4886f43607fa02 # v4.6.2
         with:
           name: junit
           path: {path}
@@ -46,7 +46,7 @@ UPLOAD_JUNIT = """\
 UPLOAD_SARIF = """\
       - name: Upload the SARIF report to code scanning
         if: always() && hashFiles('{path}') != ''
-        uses: github/codeql-action/upload-sarif@v3.28.0
+        uses: github/codeql-action/upload-sarif@48ab28a6f5dbc2a99bf1e0131198dd8f1df78169 # v3.28.0
         with:
           sarif_file: {path}
           category: {category}
