@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from code_engine.pipeline import store as pipeline_store
 from code_engine.policy.inputs import Facts, principal_of
 from code_engine.policy.model import Decision, PolicySet
 from code_engine.policy.sources import from_tree
@@ -78,13 +79,35 @@ def environment_doc(spec: ServiceSpec, name: str) -> dict[str, Any]:
     }
 
 
-def release_doc(ctx: DeployContext, service: str, release: ReleaseRow) -> dict[str, Any]:
+def release_doc(
+    session: Session, ctx: DeployContext, service: ServiceRow, release: ReleaseRow
+) -> dict[str, Any]:
     return {
         "version": release.version,
         "commit": release.sha,
         "created_by": release.created_by,
         "created_at": release.created_at.isoformat(),
-        "qualification": ctx.policy.qualify(service, release.version, release.sha),
+        "qualification": qualification_doc(session, ctx, service, release),
+    }
+
+
+def qualification_doc(
+    session: Session, ctx: DeployContext, service: ServiceRow, release: ReleaseRow
+) -> dict[str, Any] | None:
+    """The pipeline's verdict on the release's commit: `qualified` when its newest clean run
+    passed, `unqualified` when it failed, `unknown` (None) when no run was recorded; a gate's
+    own `qualify` (tests, other pipelines) answers first."""
+    given = ctx.policy.qualify(service.name, release.version, release.sha)
+    if given is not None:
+        return given
+    verdict = pipeline_store.qualification(session, service.id, release.sha)
+    if verdict.run_id is None:
+        return None
+    return {
+        "status": "qualified" if verdict.qualified else "unqualified",
+        "run": verdict.run_id,
+        "reason": verdict.reason,
+        "failed_gates": list(verdict.failed_gates),
     }
 
 
@@ -164,7 +187,7 @@ def facts(
         timezone=zone,
         service={"name": service.name, "repo": service.repo or None},
         environment=None if environment is None else environment_doc(spec, environment),
-        release=release_doc(ctx, service.name, release),
+        release=release_doc(session, ctx, service, release),
         history=history(session, service.id, release.version),
         assessment=last_assessment(session, service.id),
         approvals=[] if deployment is None else approvals_of(deployment),
@@ -192,7 +215,7 @@ def check_without_spec(
         principal=principal_of(actor.name, actor.bindings),
         now=ctx.now,
         service={"name": service.name, "repo": service.repo or None},
-        release=release_doc(ctx, service.name, release),
+        release=release_doc(session, ctx, service, release),
         history=history(session, service.id, release.version),
         assessment=last_assessment(session, service.id),
         approvals=[] if deployment is None else approvals_of(deployment),
