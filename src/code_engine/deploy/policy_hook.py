@@ -75,7 +75,10 @@ def environment_doc(spec: ServiceSpec, name: str) -> dict[str, Any]:
         "previous": None if previous is None else previous.name,
         "target": environment.target.kind,
         "timezone": environment.timezone,
-        "protection": environment.protection.model_dump(),
+        "protection": {
+            **environment.protection.model_dump(),
+            "requires_pipeline": environment.requires_pipeline,
+        },
     }
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import jsonschema
 from tests.support.git import git
+from tests.support.pipeline_runs import passing_run
 
 import code_engine.policy
 
@@ -33,6 +34,7 @@ def _service(
     query: str,
     release: bool = True,
     approval: bool = False,
+    qualified: bool = True,
 ) -> ServiceRepo:
     """A service whose code.yaml lists `policies/` with `query`, released as v1."""
     name = f"policy{next(_names)}"
@@ -44,14 +46,20 @@ def _service(
         (service.path / "policies" / file).write_text(text)
     spec = service.path / "code.yaml"
     text = spec.read_text() + f"policies:\n  - path: policies/\n    query: {query}\n"
-    if approval:
-        prod = "  - name: prod\n"
-        text = text.replace(prod, prod + "    protection: {approval: true}\n")
+    # An unqualified release is left to the policies to refuse: the pipeline's own gate
+    # (protection.requires_pipeline) is turned off for it.
+    protection = (
+        f"{{approval: {str(approval).lower()}, requires_pipeline: {str(qualified).lower()}}}"
+    )
+    prod = "  - name: prod\n"
+    text = text.replace(prod, prod + f"    protection: {protection}\n")
     spec.write_text(text)
     git(service.path, "add", "-A")
     git(service.path, "commit", "-q", "--amend", "--no-edit")
     if release:
         sha = git(service.path, "rev-parse", "HEAD")
+        if qualified:
+            engine.api("POST", "/api/v1/pipeline/runs", passing_run(name, sha))
         engine.api("POST", "/api/v1/releases", {"service": name, "version": "v1", "sha": sha})
     return service
 
@@ -97,7 +105,7 @@ def test_prod_readiness_refuses_an_unqualified_release_and_eval_shows_why(
     engine: Engine, tmp_path: Path
 ) -> None:
     policy = {"prod_readiness.rego": (EXAMPLES / "prod_readiness.rego").read_text()}
-    service = _service(engine, tmp_path, policy, "data.code.prod_readiness.deny")
+    service = _service(engine, tmp_path, policy, "data.code.prod_readiness.deny", qualified=False)
     response = _deploy(engine, service)
     assert response.status_code == 403
     messages = {d["message"] for d in response.json()["error"]["details"]}

@@ -44,7 +44,8 @@ repo: .
 environments:
   - name: prod
     target: {kind: local, command: "run --port {port}"}
-    protection: {approval: true}
+    # the pipeline's gate is another test's subject: these ask the policies only
+    protection: {approval: true, requires_pipeline: false}
     timezone: Europe/Paris
 """
 
