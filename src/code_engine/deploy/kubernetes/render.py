@@ -21,6 +21,7 @@ import yaml
 
 from code_engine.deploy.kubernetes import images, kustomize, rollouts
 from code_engine.deploy.kubernetes.errors import OverlayNotFound, RenderError
+from code_engine.deploy.kubernetes.external_secrets import with_external_secrets
 from code_engine.errors import UserError
 from code_engine.spec import KubernetesTarget, ServiceSpec
 
@@ -102,6 +103,9 @@ def render_environment(
             slos=spec.slos,
             prometheus=target.prometheus,
         ),
+    )
+    placed = with_external_secrets(
+        placed, spec.service, environment, target.namespace, spec.environment(environment).secrets
     )
     objects = tuple(obj for obj, _ in placed)
     return Rendered(
