@@ -43,30 +43,62 @@ def _check_name(name: str) -> None:
         raise UserError(f"invalid name {name!r}: letters, digits and . _ @ - only")
 
 
+@dataclass(frozen=True)
+class RoleChange:
+    """A change of a principal's roles, as a policy check sees it."""
+
+    principal: str
+    grant: tuple[Binding, ...] = ()
+    revoke: tuple[Binding, ...] = ()
+
+
+# Asked before a role change is written; raises to refuse it (the interface wires policies).
+RoleCheck = Callable[[Session, RoleChange], None]
+
+
 def create_user(
-    db: Database, clock: Clock, name: str, password: str, bindings: frozenset[Binding]
+    db: Database,
+    clock: Clock,
+    name: str,
+    password: str,
+    bindings: frozenset[Binding],
+    check: RoleCheck | None = None,
 ) -> Account:
     _check_name(name)
     if len(password) < MIN_PASSWORD:
         raise UserError(f"password too short: at least {MIN_PASSWORD} characters")
-    return _create(db, clock, name, "user", hash_secret(password), bindings)
+    return _create(db, clock, name, "user", hash_secret(password), bindings, check)
 
 
 def create_client(
-    db: Database, clock: Clock, name: str, bindings: frozenset[Binding], secret: str | None = None
+    db: Database,
+    clock: Clock,
+    name: str,
+    bindings: frozenset[Binding],
+    secret: str | None = None,
+    check: RoleCheck | None = None,
 ) -> Credentials:
     _check_name(name)
     secret = secret or new_secret()
-    _create(db, clock, name, "client", hash_secret(secret), bindings)
+    _create(db, clock, name, "client", hash_secret(secret), bindings, check)
     return Credentials(client_id=name, client_secret=secret)
 
 
 def _create(
-    db: Database, clock: Clock, name: str, kind: str, secret_hash: str, bindings: frozenset[Binding]
+    db: Database,
+    clock: Clock,
+    name: str,
+    kind: str,
+    secret_hash: str,
+    bindings: frozenset[Binding],
+    check: RoleCheck | None = None,
 ) -> Account:
     with db.session() as session:
         if store.find_principal(session, name) is not None:
             raise ConflictError(f"principal {name!r} already exists")
+        if check is not None:  # a new principal's roles are a role change too
+            granted = tuple(sorted(bindings, key=lambda binding: binding.render()))
+            check(session, RoleChange(name, grant=granted))
         row = store.add_principal(session, name, kind, secret_hash, clock())
         for binding in bindings:
             store.add_binding(session, row.id, binding)
@@ -82,19 +114,6 @@ def authenticate(db: Database, kind: str, name: str, secret: str) -> Account | N
         if not (ok and row is not None):
             return None
         return Account(row.name, row.kind, row.disabled, store.bindings_of(session, row.id))
-
-
-@dataclass(frozen=True)
-class RoleChange:
-    """A change of a principal's roles, as a policy check sees it."""
-
-    principal: str
-    grant: tuple[Binding, ...] = ()
-    revoke: tuple[Binding, ...] = ()
-
-
-# Asked before a role change is written; raises to refuse it (the interface wires policies).
-RoleCheck = Callable[[Session, RoleChange], None]
 
 
 def grant(db: Database, name: str, binding: Binding, check: RoleCheck | None = None) -> None:

@@ -56,8 +56,10 @@ def users_create(
     ),
 ) -> None:
     """Create a user who logs in with a password."""
-    db = open_database(load_settings())
-    account = principals.create_user(db, utc_now, name, password, _bindings(role))
+    settings = load_settings()
+    db = open_database(settings)
+    check = role_check(settings)
+    account = principals.create_user(db, utc_now, name, password, _bindings(role), check=check)
     console().print(f"created user {account.name}")
 
 
@@ -97,8 +99,10 @@ def clients_create(
     output: OutputFormat = OUTPUT,
 ) -> None:
     """Create a client; its secret is printed once."""
-    db = open_database(load_settings())
-    creds = principals.create_client(db, utc_now, name, _bindings(role))
+    settings = load_settings()
+    db = open_database(settings)
+    check = role_check(settings)
+    creds = principals.create_client(db, utc_now, name, _bindings(role), check=check)
     if output is OutputFormat.json:
         print_json({"client_id": creds.client_id, "client_secret": creds.client_secret})
         return

@@ -62,9 +62,34 @@ def test_role_changes_ask_the_operators_policies(env: dict[str, str], tmp_path: 
             "SELECT outcome FROM audit_events WHERE action = 'policy.deny.change_roles'"
         ).fetchall()
         bindings = db.execute("SELECT role, environment FROM role_bindings").fetchall()
-    assert rows == [("change_roles", 0, 64, 1), ("change_roles", 1, 64, 1)]
+    # creating the client with its roles was asked too (allowed), then the grant and the revoke
+    assert rows == [
+        ("change_roles", 1, 64, 1),
+        ("change_roles", 0, 64, 1),
+        ("change_roles", 1, 64, 1),
+    ]
     assert denied == [("denied",)]
     assert sorted(bindings, key=str) == [("deployer", "dev"), ("viewer", None)]
+
+
+def test_a_new_principals_roles_ask_the_operators_policies(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    (tmp_path / "ops").mkdir()
+    (tmp_path / "ops" / "roles.rego").write_text(ROLE_POLICY)
+    env["CODE_POLICY_PATHS"] = str(tmp_path / "ops")
+    assert codectl(env, "db", "upgrade").returncode == 0
+
+    client = codectl(env, "clients", "create", "root-ci", "--role", "admin")
+    assert client.returncode == 1, client.stdout + client.stderr
+    assert "may not make root-ci a global admin" in client.stderr
+    env["CODE_NEW_USER_PASSWORD"] = "correct horse battery"
+    user = codectl(env, "users", "create", "mallory", "--role", "admin")
+    assert user.returncode == 1 and "may not make mallory a global admin" in user.stderr
+
+    with sqlite3.connect(tmp_path / "data" / "code.db") as db:
+        names = db.execute("SELECT name FROM principals").fetchall()
+    assert names == []  # nothing half-created
 
 
 def test_policy_test_prints_like_opa_test_and_fails_on_a_failure(
