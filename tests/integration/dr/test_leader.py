@@ -112,7 +112,10 @@ def test_two_workers_on_postgresql_run_each_scheduled_job_once(
             held = conn.execute(
                 text(
                     "SELECT a.state FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-                    "WHERE l.locktype = 'advisory' AND l.objid = :k AND l.granted"
+                    "WHERE l.locktype = 'advisory' AND l.objid = :k AND l.granted "
+                    # advisory locks are per database: other tests' servers hold theirs
+                    "AND l.database = (SELECT oid FROM pg_database "
+                    "WHERE datname = current_database())"
                 ),
                 {"k": ADVISORY_KEY},
             ).all()

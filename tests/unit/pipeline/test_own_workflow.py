@@ -43,7 +43,7 @@ def test_code_s_own_workflow_runs_every_stage_through_make_and_uploads_its_repor
     for stage in ("lint", "test", "security", "build"):
         assert f"make ci-{stage}" in commands
         assert re.search(
-            rf"^ci-{stage}:.*\n\t\$\(BIN\)/codectl ci --stage {stage}$", makefile, re.M
+            rf"^ci-{stage}:.*\n\t\$\(BIN\)/codectl ci --stage {stage} --verbose$", makefile, re.M
         )
     for step in steps:
         for kind, path in step.reports:

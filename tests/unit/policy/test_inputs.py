@@ -36,7 +36,12 @@ def full_facts(action: str = "approve") -> Facts:
             "previous": "staging",
             "target": "local",
             "timezone": "Europe/Paris",
-            "protection": {"deployers": ["admin"], "requires_previous": True, "approval": True},
+            "protection": {
+                "deployers": ["admin"],
+                "requires_previous": True,
+                "approval": True,
+                "requires_pipeline": True,
+            },
         },
         release={"version": "1.0.0", "commit": "a" * 40, "qualification": None},
         history=[
