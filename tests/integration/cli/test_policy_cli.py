@@ -83,7 +83,7 @@ def test_a_new_principals_roles_ask_the_operators_policies(
     client = codectl(env, "clients", "create", "root-ci", "--role", "admin")
     assert client.returncode == 1, client.stdout + client.stderr
     assert "may not make root-ci a global admin" in client.stderr
-    env["CODE_NEW_USER_PASSWORD"] = "correct horse battery"
+    env["CODE_NEW_USER_PASSWORD"] = "correct horse battery"  # pragma: allowlist secret
     user = codectl(env, "users", "create", "mallory", "--role", "admin")
     assert user.returncode == 1 and "may not make mallory a global admin" in user.stderr
 
