@@ -10,7 +10,6 @@ import typer
 
 from code_engine.cli.output import OutputFormat, print_json, render_rows
 from code_engine.errors import InvalidFileError
-from code_engine.policy.sources import check_sets, from_directory
 from code_engine.secrets.plaintext import find_plain_secrets
 from code_engine.spec import (
     SPEC_FILENAME,
@@ -69,6 +68,10 @@ def validate(
 
 def check_policies(spec: ServiceSpec, root: Path) -> None:
     """The `policies:` files must load: PolicyLoadError names each problem's file:line."""
+    if not spec.policies:
+        return  # the Rego engine is not even imported: `validate` stays light
+    from code_engine.policy.sources import check_sets, from_directory
+
     check_sets(from_directory(root / b.path, b.query, "service") for b in spec.policies)
 
 
