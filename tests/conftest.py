@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 from starlette.testclient import TestClient
+from tests.support.components import missing, required
 
 from code_engine.api.app import runtime_of
 from code_engine.auth.principals import ensure_principal
@@ -23,7 +24,6 @@ from code_engine.store.engine import Database, make_database
 from code_engine.store.migrate import upgrade
 
 POSTGRES_URL = os.environ.get("CODE_TEST_POSTGRES_URL", "")
-REQUIRE_POSTGRES = os.environ.get("CODE_TEST_REQUIRE_POSTGRES") == "1"
 pytest_plugins = ["tests.support.ci"]  # CI: the Hypothesis profile, the skip list, deadlines
 
 
@@ -107,9 +107,7 @@ def _postgres_url(name: str) -> str:
 
 def _postgres_database(templates: MigratedTemplates | None) -> Iterator[str]:
     if not POSTGRES_URL:
-        if REQUIRE_POSTGRES:
-            pytest.fail("CODE_TEST_REQUIRE_POSTGRES=1 but CODE_TEST_POSTGRES_URL is not set")
-        pytest.skip("PostgreSQL not configured (set CODE_TEST_POSTGRES_URL)")
+        missing("postgres", "CODE_TEST_POSTGRES_URL is not set")
     name = f"code_test_{secrets.token_hex(6)}"
     admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     try:
@@ -121,9 +119,9 @@ def _postgres_database(templates: MigratedTemplates | None) -> Iterator[str]:
                     copy += " STRATEGY FILE_COPY"  # faster than WAL_LOG for a small database
             conn.execute(text(f'CREATE DATABASE "{name}"{copy}'))
     except Exception as exc:
-        if REQUIRE_POSTGRES:
+        if required("postgres"):
             raise
-        pytest.skip(f"PostgreSQL unreachable: {exc}")
+        missing("postgres", f"PostgreSQL unreachable: {exc}")
     yield _postgres_url(name)
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

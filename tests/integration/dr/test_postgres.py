@@ -11,12 +11,12 @@ from pathlib import Path
 import psycopg
 import pytest
 from tests.integration.dr.conftest import Shop
+from tests.support.components import missing
 
 from code_engine.dr.sources.postgres import libpq_url
 
 pytestmark = pytest.mark.postgres
 POSTGRES_URL = os.environ.get("CODE_TEST_POSTGRES_URL", "")
-REQUIRE = os.environ.get("CODE_TEST_REQUIRE_POSTGRES") == "1"
 
 
 def admin() -> psycopg.Connection:
@@ -27,9 +27,7 @@ def admin() -> psycopg.Connection:
 def pg_source(shop: Shop, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A database `code_test_dr_*` with an `items` table, declared as source `ledger`."""
     if not POSTGRES_URL:
-        if REQUIRE:
-            pytest.fail("CODE_TEST_REQUIRE_POSTGRES=1 but CODE_TEST_POSTGRES_URL is not set")
-        pytest.skip("PostgreSQL not configured (set CODE_TEST_POSTGRES_URL)")
+        missing("postgres", "CODE_TEST_POSTGRES_URL is not set")
     name = f"code_test_dr_{secrets.token_hex(4)}"
     with admin() as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
