@@ -54,3 +54,20 @@ NonBlank = Annotated[
     WithJsonSchema({"type": "string", "minLength": 1, "pattern": r"\S"}),
 ]
 """A string with at least one non-space character."""
+
+
+def matching(pattern: str, kind: str, message: str) -> AfterValidator:
+    """The check of a string that must match `pattern`; `message` names the bad value as
+    `{value}`. Pair it with `pattern_schema(pattern)` in the type's `Annotated`."""
+
+    def check(value: str) -> str:
+        if not re.fullmatch(pattern, value):
+            raise PydanticCustomError(kind, message, {"value": repr(value)})
+        return value
+
+    return AfterValidator(check)
+
+
+def pattern_schema(pattern: str) -> WithJsonSchema:
+    """The JSON Schema of a string that must match `pattern`."""
+    return WithJsonSchema({"type": "string", "pattern": pattern})

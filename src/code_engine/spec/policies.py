@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated
 
-from pydantic import AfterValidator, Field, WithJsonSchema
+from pydantic import AfterValidator, Field
 from pydantic_core import PydanticCustomError
 
-from code_engine.spec.base import NonBlank, SpecModel
+from code_engine.spec.base import NonBlank, SpecModel, matching, pattern_schema
 
 QUERY_PATTERN = r"^data(\.[A-Za-z_][A-Za-z0-9_]*)+$"
-
-
-def _check_query(query: str) -> str:
-    if not re.fullmatch(QUERY_PATTERN, query):
-        raise PydanticCustomError(
-            "policy_query",
-            "{query} is not a rule reference like data.code.deploy_gate.deny",
-            {"query": repr(query)},
-        )
-    return query
 
 
 def _check_relative(path: str) -> str:
@@ -34,7 +23,13 @@ def _check_relative(path: str) -> str:
 
 
 PolicyQuery = Annotated[
-    str, AfterValidator(_check_query), WithJsonSchema({"type": "string", "pattern": QUERY_PATTERN})
+    str,
+    matching(
+        QUERY_PATTERN,
+        "policy_query",
+        "{value} is not a rule reference like data.code.deploy_gate.deny",
+    ),
+    pattern_schema(QUERY_PATTERN),
 ]
 
 

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-import re
 import shlex
 from datetime import timedelta
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, WithJsonSchema, model_validator
+from pydantic import AfterValidator, Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from code_engine.spec.base import DnsLabel, NonBlank, SpecModel, rule_error
+from code_engine.spec.base import (
+    DnsLabel,
+    NonBlank,
+    SpecModel,
+    matching,
+    pattern_schema,
+    rule_error,
+)
 from code_engine.spec.duration import PositiveDuration
 
 PORT_PLACEHOLDER = "{port}"
@@ -38,18 +44,10 @@ def _check_path(path: str) -> str:
     return path
 
 
-def _check_env_name(name: str) -> str:
-    if not re.fullmatch(ENV_NAME_PATTERN, name):
-        raise PydanticCustomError(
-            "env_name", "{name} is not an environment variable name", {"name": repr(name)}
-        )
-    return name
-
-
 EnvName = Annotated[
     str,
-    AfterValidator(_check_env_name),
-    WithJsonSchema({"type": "string", "pattern": ENV_NAME_PATTERN}),
+    matching(ENV_NAME_PATTERN, "env_name", "{value} is not an environment variable name"),
+    pattern_schema(ENV_NAME_PATTERN),
 ]
 
 
@@ -158,20 +156,14 @@ KUBERNETES_VERSION_PATTERN = r"^1\.[0-9]{2}$"
 DEFAULT_PROMETHEUS = "http://prometheus-operated.monitoring.svc:9090"
 
 
-def _check_kubernetes_version(version: str) -> str:
-    if not re.fullmatch(KUBERNETES_VERSION_PATTERN, version):
-        raise PydanticCustomError(
-            "kubernetes_version",
-            "{version} is not a Kubernetes minor version such as '1.30'",
-            {"version": repr(version)},
-        )
-    return version
-
-
 KubernetesVersion = Annotated[
     str,
-    AfterValidator(_check_kubernetes_version),
-    WithJsonSchema({"type": "string", "pattern": KUBERNETES_VERSION_PATTERN}),
+    matching(
+        KUBERNETES_VERSION_PATTERN,
+        "kubernetes_version",
+        "{value} is not a Kubernetes minor version such as '1.30'",
+    ),
+    pattern_schema(KUBERNETES_VERSION_PATTERN),
 ]
 
 
