@@ -36,7 +36,7 @@ from code_engine.deploy.rollout import AllAtOnce, Command, RolloutSpec, new_roll
 from code_engine.errors import ConflictError, NotFoundError, UserError
 from code_engine.pipeline import store as pipeline_store
 from code_engine.policy.gate import DEFAULT_GATE, Gate
-from code_engine.spec import KubernetesTarget, ServiceSpec, load_spec_text
+from code_engine.spec import KubernetesTarget, Protection, ServiceSpec, load_spec_text
 from code_engine.store.tables import DeploymentRow, EnvironmentRow, ReleaseRow, ServiceRow
 
 SPEC_FILE = "code.yaml"
@@ -179,48 +179,17 @@ def start_deployment(
         "measurements": [],
         "events": [],
     }
-    status, message = "pending", request.message
-    if rules.approval:
-        state.update(approvals.request(rules, env.name, actor.name, ctx.now))
-        status, message = approvals.AWAITING, approvals.waiting_message(env.name)
     kind = (
         "all_at_once"
         if isinstance(rollout_spec.strategy, AllAtOnce)
         else spec.strategy_for(env.name).kind
     )
-    record = store.DeploymentRecord(
-        service_id=service.id,
-        environment_id=env.id,
-        version=release.version,
-        status=status,
-        created_at=ctx.now,
-        release_id=release.id,
-        strategy=kind,
-        trigger=request.trigger,
-        source=envs.RUN_SOURCE,
-        created_by=actor.name,
-        message=message,
-        commits=repo.commits(stable_sha, release.sha),
-        state=state,
-    )
-    row = _claim(session, record, env.name)
+    started = _Start(ctx, actor, request, service, env, release, repo)
+    row = _record_start(session, started, rules, state, kind, stable_sha, current)
     stable_version = None if current is None else current.version
     rollout = new_rollout(str(row.id), release.version, stable_version, rollout_spec)
     # the rollout state (codec format) at the top, beside what the controller needs
     row.state = {**state, **state_to_dict(rollout)}
-    audit.record(
-        session,
-        at=ctx.now,
-        principal=actor.name,
-        action="deployment.start",
-        resource=resource(service.name, env.name, row.id),
-        detail={
-            "version": release.version,
-            "from": stable_version,
-            "trigger": request.trigger,
-            "awaiting_approval": rules.approval,
-        },
-    )
     session.flush()
     return row
 
@@ -258,47 +227,86 @@ def _start_gitops(
         "measurements": [],
         "events": [],
     }
-    rules = spec.environment(env.name).protection
-    status, message = "pending", request.message
-    if rules.approval:
-        state.update(approvals.request(rules, env.name, actor.name, ctx.now))
-        status, message = approvals.AWAITING, approvals.waiting_message(env.name)
     current = envs.current_deployment(session, service.id, env.id)
     stable_sha = None
     if current is not None:
         stable_sha = store.require_release(session, service.id, current.version).sha
+    rules = spec.environment(env.name).protection
+    strategy = "revert" if request.revert_of else spec.strategy_for(env.name).kind
+    started = _Start(ctx, actor, request, service, env, release, repo)
+    detail = {"application": planned.application}
+    row = _record_start(session, started, rules, state, strategy, stable_sha, current, detail)
+    row.state = {**state, GITOPS: {**state[GITOPS], "deployment_id": row.id}}
+    session.flush()
+    return row
+
+
+@dataclass(frozen=True)
+class _Start:
+    """What a deployment being started is about."""
+
+    ctx: DeployContext
+    actor: Actor
+    request: DeployRequest
+    service: ServiceRow
+    env: EnvironmentRow
+    release: ReleaseRow
+    repo: Repository
+
+
+def _record_start(
+    session: Session,
+    start: _Start,
+    rules: Protection,
+    state: dict[str, Any],
+    strategy: str,
+    stable_sha: str | None,
+    current: DeploymentRow | None,
+    detail: dict[str, Any] | None = None,
+) -> DeploymentRow:
+    """Record the deployment (awaiting approval where the environment asks for one; `state`
+    gains the review) through the one writer, and audit its start; whatever the target."""
+    ctx, actor, request, env, release = (
+        start.ctx,
+        start.actor,
+        start.request,
+        start.env,
+        start.release,
+    )
+    status, message = "pending", request.message
+    if rules.approval:
+        state.update(approvals.request(rules, env.name, actor.name, ctx.now))
+        status, message = approvals.AWAITING, approvals.waiting_message(env.name)
     record = store.DeploymentRecord(
-        service_id=service.id,
+        service_id=start.service.id,
         environment_id=env.id,
         version=release.version,
         status=status,
         created_at=ctx.now,
         release_id=release.id,
-        strategy="revert" if request.revert_of else spec.strategy_for(env.name).kind,
+        strategy=strategy,
         trigger=request.trigger,
         source=envs.RUN_SOURCE,
         created_by=actor.name,
         message=message,
-        commits=repo.commits(stable_sha, release.sha),
+        commits=start.repo.commits(stable_sha, release.sha),
         state=state,
     )
     row = _claim(session, record, env.name)
-    row.state = {**state, GITOPS: {**state[GITOPS], "deployment_id": row.id}}
     audit.record(
         session,
         at=ctx.now,
         principal=actor.name,
         action="deployment.start",
-        resource=resource(service.name, env.name, row.id),
+        resource=resource(start.service.name, env.name, row.id),
         detail={
             "version": release.version,
             "from": None if current is None else current.version,
             "trigger": request.trigger,
             "awaiting_approval": rules.approval,
-            "application": planned.application,
+            **(detail or {}),
         },
     )
-    session.flush()
     return row
 
 
