@@ -1,87 +1,56 @@
-"""The Rego engine (regopy, OPA's semantics): compile a policy set once, evaluate it fast.
+"""The Rego engine (regopy, OPA's semantics): policy sets compiled once, evaluated fast and
+bounded in time.
 
-regopy compiles on every plain query (tens of milliseconds); a policy set is therefore built
-once into a bundle with its query as entrypoint, cached by content, and each decision only
-sets the input and runs the plan (well under a millisecond).
+A decision's sets are split into groups that may share an interpreter (policy/combine.py);
+each group is compiled once per content into one bundle (policy/compiling.py), after a child
+process compiled it first (policy/probe.py: regopy can crash a process on some modules), and
+every decision then sets the input once per group and runs each set's plan.
+
+Where a group runs: regopy cannot be interrupted, so a group runs on an evaluation thread
+whose answer is awaited `timeout_seconds` per set; a set still running then refuses (fail
+closed). A group that finished well within its time (`FAST_SHARE` of it) `TRUSTED_AFTER`
+times in a row runs on the caller's thread instead, which spares the hand-over to the thread;
+a set that then takes longer than its time still refuses, and its group goes back to the
+thread until it is fast again.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
-import re
 import threading
+import time
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass
 from typing import Any
 
-import regopy
-from regopy.rego_shared import (
-    LogLevel,
-    rego_bundle_query_entrypoint,
-    rego_free_output,
-    rego_output_ok,
-    rego_output_string,
-)
-
 from code_engine.errors import Location
-from code_engine.policy.lint import rule_defined, static_problems
-from code_engine.policy.model import PolicySet, Source, Verdict, load_error
+from code_engine.policy.combine import groups
+from code_engine.policy.compiling import (
+    Compiled,
+    _location,
+    compile_group,
+    compile_set,
+    interpret,
+    run,
+    set_input,
+)
+from code_engine.policy.model import PolicySet, Verdict, load_error
+
+__all__ = ["Compiled", "Engine", "_location", "compile_set", "interpret"]
 
 CACHE_SIZE = 64
-_ERROR_AT = re.compile(r"\(error \d+:(?P<file>[^|]*)\|(?P<offset>\d+)\|\d+")
-_ERROR_MESSAGE = re.compile(r"\(errormsg \d+:(?P<message>[^)\n]*)")
+TRUSTED_AFTER = 3  # fast evaluations in a row before a group runs on the caller's thread
+FAST_SHARE = 0.1  # "fast": within this share of the time limit
+
+# (position in the group, verdict, milliseconds) of each set a run finished
+Finished = list[tuple[int, Verdict, float]]
 
 
-@dataclass
-class Compiled:
-    """A policy set ready to run; one evaluation at a time per interpreter."""
-
-    policy: PolicySet
-    interpreter: regopy.Interpreter
-    bundle: regopy.Bundle
-    lock: threading.Lock
-
-
-def _location(error: str, sources: Iterable[Source]) -> Location:
-    """The file:line of a regopy compile error (it reports a byte offset)."""
-    texts = {source.name: source.text for source in sources}
-    at, said = _ERROR_AT.search(error), _ERROR_MESSAGE.search(error)
-    message = said.group("message") if said else error.strip().splitlines()[0]
-    if at is None or at.group("file") not in texts:
-        return Location(next(iter(texts), "?"), None, None, "", message)
-    text = texts[at.group("file")].encode()[: int(at.group("offset"))].decode(errors="replace")
-    line = text.count("\n") + 1
-    column = len(text) - (text.rfind("\n") + 1) + 1
-    return Location(at.group("file"), line, column, "", message)
-
-
-def compile_set(policy: PolicySet) -> Compiled:
-    """Parse and plan one policy set; PolicyLoadError lists every problem with file:line."""
-    problems = static_problems(policy.sources)
-    if not problems and not rule_defined(policy.sources, policy.query):
-        where = policy.sources[0].name if policy.sources else policy.name
-        problems = [Location(where, None, None, "", f"no rule {policy.query} in {policy.name}")]
-    if problems:
-        raise load_error(problems)
-    interpreter = regopy.Interpreter()
-    interpreter.log_level = LogLevel.NONE  # errors are reported as file:line, not printed
-    interpreter.strict_built_in_errors = True  # a failing built-in refuses instead of passing
-    for source in policy.sources:
-        try:
-            interpreter.add_module(source.name, source.text)
-        except regopy.RegoError as exc:
-            raise load_error([_location(str(exc), policy.sources)]) from None
-    try:
-        bundle = interpreter.build(None, [policy.entrypoint])
-    except regopy.RegoError as exc:
-        raise load_error([_location(str(exc), policy.sources)]) from None
-    return Compiled(policy, interpreter, bundle, threading.Lock())
-
-
+@functools.lru_cache(maxsize=256)
 def _key(policy: PolicySet) -> str:
     digest = hashlib.sha256(policy.query.encode())
     for source in policy.sources:
@@ -89,8 +58,29 @@ def _key(policy: PolicySet) -> str:
     return digest.hexdigest()
 
 
+def _group_key(policies: Sequence[PolicySet]) -> str:
+    if len(policies) == 1:
+        return _key(policies[0])
+    return hashlib.sha256("\0".join(_key(p) for p in policies).encode()).hexdigest()
+
+
+def _run_held(compiled: Compiled, document: str, finished: Finished) -> None:
+    """Every set of the group on one input (the caller holds the group's lock); the caller
+    may read `finished` as it grows."""
+    set_input(compiled, document)
+    for position, policy in enumerate(compiled.policies):
+        started = time.perf_counter()
+        verdict = run(compiled, policy)
+        finished.append((position, verdict, (time.perf_counter() - started) * 1000))
+
+
+def _run_group(compiled: Compiled, document: str, finished: Finished) -> None:
+    with compiled.lock:
+        _run_held(compiled, document, finished)
+
+
 class Engine:
-    """Compiled policy sets by content, and evaluation bounded in time."""
+    """Compiled policy groups by content, and evaluation bounded in time."""
 
     def __init__(self, timeout_seconds: float = 1.0, workers: int = 4, probe: bool = True) -> None:
         self.timeout_seconds = timeout_seconds
@@ -100,127 +90,119 @@ class Engine:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="rego")
 
     def compiled(self, policy: PolicySet) -> Compiled:
-        key = _key(policy)
+        """One set compiled on its own (cached by content)."""
+        return self._compiled((policy,))
+
+    def _compiled(self, policies: tuple[PolicySet, ...]) -> Compiled:
+        key = _group_key(policies)
         with self._guard:
             found = self._cache.get(key)
             if found is not None:
                 self._cache.move_to_end(key)
                 return found
         if self.probe:
-            from code_engine.policy.probe import crashes
+            from code_engine.policy import probe
 
-            reason = crashes(policy)
+            reason = probe.crashes(policies[0] if len(policies) == 1 else policies)
             if reason:
-                where = policy.sources[0].name if policy.sources else policy.name
+                first = policies[0]
+                where = first.sources[0].name if first.sources else first.name
                 raise load_error([Location(where, None, None, "", reason)])
-        compiled = compile_set(policy)
+        compiled = compile_group(policies)
         with self._guard:
             self._cache[key] = compiled
             while len(self._cache) > CACHE_SIZE:
                 self._cache.popitem(last=False)
         return compiled
 
-    def _forget(self, policy: PolicySet) -> None:
+    def _forget(self, compiled: Compiled) -> None:
         with self._guard:
-            self._cache.pop(_key(policy), None)
+            self._cache.pop(_group_key(compiled.policies), None)
 
     def evaluate(self, policy: PolicySet, document: dict[str, Any]) -> Verdict:
         """The deny messages of one set for `document`; an error (fail closed) when it does
         not compile, fails, gives something other than strings, or runs out of time."""
+        return self.evaluate_all([policy], document)[0]
+
+    def _plan(
+        self, policies: Sequence[PolicySet], verdicts: list[Verdict | None]
+    ) -> list[tuple[list[int], Compiled]]:
+        """The compiled groups of `policies` (indexes into it); a set that does not compile
+        (alone) gets its error verdict."""
+        plan: list[tuple[list[int], Compiled]] = []
+        for indexes in groups(policies):
+            members = tuple(policies[i] for i in indexes)
+            try:
+                plan.append((indexes, self._compiled(members)))
+                continue
+            except Exception as exc:  # noqa: BLE001 - any failure refuses, with its text
+                if len(indexes) == 1:
+                    policy = members[0]
+                    verdicts[indexes[0]] = Verdict(
+                        policy.name, policy.query, error=f"{policy.name}: {exc}"
+                    )
+                    continue
+            for index in indexes:  # which of them fails: each on its own
+                found = self._plan_one(policies[index])
+                if isinstance(found, Verdict):
+                    verdicts[index] = found
+                else:
+                    plan.append(([index], found))
+        return plan
+
+    def _plan_one(self, policy: PolicySet) -> Compiled | Verdict:
         try:
-            compiled = self.compiled(policy)
+            return self._compiled((policy,))
         except Exception as exc:  # noqa: BLE001 - any failure refuses, with its text
             return Verdict(policy.name, policy.query, error=f"{policy.name}: {exc}")
-        text = json.dumps(document)
-        future = self._pool.submit(_run, compiled, text)
-        try:
-            return future.result(timeout=self.timeout_seconds)
-        except FutureTimeout:
-            # the interpreter is still busy: it is dropped, the next decision builds another
-            self._forget(policy)
-            limit = f"{self.timeout_seconds:g}s"
-            return Verdict(
-                policy.name, policy.query, error=f"{policy.name}: timed out after {limit}"
-            )
 
     def evaluate_all(
         self, policies: Sequence[PolicySet], document: dict[str, Any]
     ) -> tuple[Verdict, ...]:
-        """Every set on one document, in one hop to the evaluation thread (the hop costs more
-        than a plan's run); each set has `timeout_seconds`, a set still running when its
-        time is up refuses, and so does every set after it."""
+        """Every set on one document, in the order given; each set has `timeout_seconds`,
+        and a set that fails to load, fails, or runs out of time refuses (an error verdict
+        naming it)."""
         verdicts: list[Verdict | None] = [None] * len(policies)
-        runnable: list[tuple[int, Compiled]] = []
-        for index, policy in enumerate(policies):
-            try:
-                runnable.append((index, self.compiled(policy)))
-            except Exception as exc:  # noqa: BLE001 - any failure refuses, with its text
-                verdicts[index] = Verdict(policy.name, policy.query, error=f"{policy.name}: {exc}")
-        if runnable:
-            text = json.dumps(document)
-            done: list[tuple[int, Verdict]] = []
-
-            def work() -> None:
-                for index, compiled in runnable:
-                    done.append((index, _run(compiled, text)))
-
-            future = self._pool.submit(work)
-            try:
-                future.result(timeout=self.timeout_seconds * len(runnable))
-            except FutureTimeout:
-                pass
-            for index, verdict in done.copy():  # the worker may still append
-                verdicts[index] = verdict
-            limit = f"{self.timeout_seconds:g}s"
-            for index, compiled in runnable:
-                if verdicts[index] is None:
-                    self._forget(compiled.policy)
-                    name = compiled.policy.name
-                    error = f"{name}: timed out after {limit}"
-                    verdicts[index] = Verdict(name, compiled.policy.query, error=error)
+        plan = self._plan(policies, verdicts)
+        text = json.dumps(document) if plan else ""
+        for indexes, compiled in plan:
+            for position, verdict in enumerate(self._evaluate_group(compiled, text)):
+                verdicts[indexes[position]] = verdict
         return tuple(v for v in verdicts if v is not None)
 
+    def _evaluate_group(self, compiled: Compiled, document: str) -> list[Verdict]:
+        finished: Finished = []
+        if compiled.fast_runs >= TRUSTED_AFTER:
+            if compiled.lock.acquire(timeout=self.timeout_seconds):
+                try:
+                    _run_held(compiled, document, finished)
+                finally:
+                    compiled.lock.release()
+        else:
+            future = self._pool.submit(_run_group, compiled, document, finished)
+            try:
+                future.result(timeout=self.timeout_seconds * len(compiled.policies))
+            except FutureTimeout:
+                pass
+        return self._verdicts(compiled, finished.copy())  # the worker may still append
 
-def _run(compiled: Compiled, document: str) -> Verdict:
-    policy = compiled.policy
-    with compiled.lock:
-        compiled.interpreter.set_input_term(document)
-        impl = rego_bundle_query_entrypoint(
-            compiled.interpreter._impl,  # noqa: SLF001 - regopy's Output cannot report errors
-            compiled.bundle._impl,  # noqa: SLF001
-            policy.entrypoint,
-        )
-        try:
-            ok, output = bool(rego_output_ok(impl)), str(rego_output_string(impl))
-        finally:
-            rego_free_output(impl)
-    return interpret(policy, ok, output)
-
-
-def interpret(policy: PolicySet, ok: bool, output: str) -> Verdict:
-    """regopy's output as a verdict: a set of strings denies; anything else is an error."""
-    name, query = policy.name, policy.query
-    if not ok or output.startswith("(error") or output == "<error>":
-        said = _ERROR_MESSAGE.search(output)
-        reason = said.group("message") if said else "evaluation failed (conflicting values?)"
-        return Verdict(name, query, error=f"{name}: {query}: {reason}")
-    if output == "undefined":
-        return Verdict(name, query)
-    try:
-        parsed = json.loads(output)
-        results = parsed if isinstance(parsed, list) else [parsed]
-        values = [value for result in results for value in result.get("expressions", [])]
-    except (ValueError, AttributeError):
-        return Verdict(name, query, error=f"{name}: {query}: unreadable result {output[:200]!r}")
-    messages: list[str] = []
-    for value in values:
-        if not isinstance(value, list) or not all(isinstance(m, str) for m in value):
-            kind = type(value).__name__
-            return Verdict(
-                name,
-                query,
-                error=f"{name}: {query} gave a {kind}, expected a set of strings "
-                "(write `deny contains msg if {...}`)",
-            )
-        messages.extend(value)
-    return Verdict(name, query, messages=tuple(sorted(set(messages))))
+    def _verdicts(self, compiled: Compiled, finished: Finished) -> list[Verdict]:
+        limit_ms = self.timeout_seconds * 1000
+        done = {position: (verdict, ms) for position, verdict, ms in finished}
+        verdicts = []
+        fast = len(done) == len(compiled.policies)
+        for position, policy in enumerate(compiled.policies):
+            verdict, ms = done.get(position, (None, limit_ms + 1))
+            fast = fast and ms <= limit_ms * FAST_SHARE
+            if verdict is None or ms > limit_ms:
+                limit = f"{self.timeout_seconds:g}s"
+                verdict = Verdict(
+                    policy.name, policy.query, error=f"{policy.name}: timed out after {limit}"
+                )
+            verdicts.append(verdict)
+        if len(done) < len(compiled.policies):
+            self._forget(
+                compiled
+            )  # its interpreter is still busy: the next decision builds another
+        compiled.fast_runs = compiled.fast_runs + 1 if fast else 0
+        return verdicts
