@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from code_engine.deploy.policy_facts import gather
 from code_engine.pipeline import store as pipeline_store
 from code_engine.policy.inputs import Facts, principal_of
 from code_engine.policy.model import Decision, PolicySet
 from code_engine.policy.sources import from_tree
 from code_engine.spec import PolicyBundle, ServiceSpec
 from code_engine.store.tables import (
-    AssessmentRow,
     DeploymentRow,
     EnvironmentRow,
     ReleaseRow,
@@ -83,26 +83,37 @@ def environment_doc(spec: ServiceSpec, name: str) -> dict[str, Any]:
 
 
 def release_doc(
-    session: Session, ctx: DeployContext, service: ServiceRow, release: ReleaseRow
+    session: Session,
+    ctx: DeployContext,
+    service: ServiceRow,
+    release: ReleaseRow,
+    clean_run: bool = True,
 ) -> dict[str, Any]:
     return {
         "version": release.version,
         "commit": release.sha,
         "created_by": release.created_by,
         "created_at": release.created_at.isoformat(),
-        "qualification": qualification_doc(session, ctx, service, release),
+        "qualification": qualification_doc(session, ctx, service, release, clean_run),
     }
 
 
 def qualification_doc(
-    session: Session, ctx: DeployContext, service: ServiceRow, release: ReleaseRow
+    session: Session,
+    ctx: DeployContext,
+    service: ServiceRow,
+    release: ReleaseRow,
+    clean_run: bool = True,
 ) -> dict[str, Any] | None:
     """The pipeline's verdict on the release's commit: `qualified` when its newest clean run
     passed, `unqualified` when it failed, `unknown` (None) when no run was recorded; a gate's
-    own `qualify` (tests, other pipelines) answers first."""
+    own `qualify` (tests, other pipelines) answers first. `clean_run` False (the facts' query
+    found no clean run) spares the pipeline's query: its answer would be `unknown`."""
     given = ctx.policy.qualify(service.name, release.version, release.sha)
     if given is not None:
         return given
+    if not clean_run:
+        return None
     verdict = pipeline_store.qualification(session, service.id, release.sha)
     if verdict.run_id is None:
         return None
@@ -112,43 +123,6 @@ def qualification_doc(
         "reason": verdict.reason,
         "failed_gates": list(verdict.failed_gates),
     }
-
-
-def history(session: Session, service_id: int, version: str) -> list[dict[str, Any]]:
-    """Every deployment of this version of the service, oldest first."""
-    query = (
-        select(DeploymentRow, EnvironmentRow.name)
-        .join(EnvironmentRow, EnvironmentRow.id == DeploymentRow.environment_id)
-        .outerjoin(ReleaseRow, ReleaseRow.id == DeploymentRow.release_id)
-        .where(DeploymentRow.service_id == service_id, DeploymentRow.version == version)
-        .order_by(DeploymentRow.id)
-        .add_columns(ReleaseRow.sha)
-    )
-    return [
-        {
-            "id": row.id,
-            "environment": environment,
-            "version": row.version,
-            "commit": sha,
-            "status": row.status,
-            "trigger": row.trigger,
-            "created_by": row.created_by,
-            "created_at": row.created_at.isoformat(),
-            "finished_at": None if row.finished_at is None else row.finished_at.isoformat(),
-        }
-        for row, environment, sha in session.execute(query)
-    ]
-
-
-def last_assessment(session: Session, service_id: int) -> dict[str, Any] | None:
-    query = (
-        select(AssessmentRow)
-        .where(AssessmentRow.service_id == service_id)
-        .order_by(AssessmentRow.created_at.desc(), AssessmentRow.id.desc())
-        .limit(1)
-    )
-    row = session.scalars(query).first()
-    return None if row is None else {"level": row.level, "at": row.created_at.isoformat()}
 
 
 def approvals_of(deployment: DeploymentRow) -> list[dict[str, Any]]:
@@ -183,6 +157,7 @@ def facts(
     deployment: DeploymentRow | None = None,
 ) -> Facts:
     zone = "UTC" if environment is None else spec.environment(environment).timezone
+    stored = gather(session, service.id, release.version, release.sha)
     return Facts(
         action=action,
         principal=principal_of(actor.name, actor.bindings),
@@ -190,9 +165,9 @@ def facts(
         timezone=zone,
         service={"name": service.name, "repo": service.repo or None},
         environment=None if environment is None else environment_doc(spec, environment),
-        release=release_doc(session, ctx, service, release),
-        history=history(session, service.id, release.version),
-        assessment=last_assessment(session, service.id),
+        release=release_doc(session, ctx, service, release, stored.clean_run),
+        history=stored.history,
+        assessment=stored.assessment,
         approvals=[] if deployment is None else approvals_of(deployment),
         deployment=None if deployment is None else deployment_doc(deployment),
     )
@@ -213,14 +188,15 @@ def check_without_spec(
     `deployment.environment` names it)."""
     if not ctx.policy.operator_sets():
         return
+    stored = gather(session, service.id, release.version, release.sha)
     asked = Facts(
         action=action,
         principal=principal_of(actor.name, actor.bindings),
         now=ctx.now,
         service={"name": service.name, "repo": service.repo or None},
-        release=release_doc(session, ctx, service, release),
-        history=history(session, service.id, release.version),
-        assessment=last_assessment(session, service.id),
+        release=release_doc(session, ctx, service, release, stored.clean_run),
+        history=stored.history,
+        assessment=stored.assessment,
         approvals=[] if deployment is None else approvals_of(deployment),
         deployment=None if deployment is None else deployment_doc(deployment),
     )

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import literal, select
+from sqlalchemy import ColumnElement, false, literal, select
 from sqlalchemy.orm import Session
 
 from code_engine.audit import trail as audit
@@ -87,6 +87,17 @@ def qualification(session: Session, service_id: int, sha: str) -> Qualification:
         .limit(_QUALIFYING_RUNS)
     )
     return qualify(sha, [to_recorded(row, "") for row in session.scalars(query)])
+
+
+def has_clean_run(service_id: Any, sha: str) -> ColumnElement[bool]:
+    """SQL: whether the service's commit `sha` has a clean run; without one, `qualification`
+    names no run (a caller can skip it, e.g. inside a query it makes anyway)."""
+    if not sha:
+        return false()
+    query = select(PipelineRunRow.id).where(
+        PipelineRunRow.service_id == service_id, _same_commit(sha), PipelineRunRow.dirty.is_(False)
+    )
+    return query.exists()
 
 
 def qualifications(

@@ -24,15 +24,20 @@ class Subject:
     resource: str = ""
 
 
-def record(session: Session, decision: Decision, subject: Subject, at: datetime) -> int:
-    """Write the decision (and, when refused, an audit event).
+def record(session: Session, decision: Decision, subject: Subject, at: datetime) -> int | None:
+    """Write the decision (and, when refused, an audit event); the refusal's row id.
 
-    An allowed decision is written with the action, in the caller's transaction. A refusal is
-    committed on a connection of its own, because the caller rolls back: unless the caller
-    already holds SQLite's write lock, where a second writer would wait for it forever; then
-    it stays in the caller's transaction too.
+    An allowed decision is written with the action, in the caller's transaction and unit of
+    work: it is added to the session, and goes to the database with the action's own writes
+    (it is gone if they roll back, as the action is). A refusal is committed on a connection
+    of its own, because the caller rolls back: unless the caller already holds SQLite's write
+    lock, where a second writer would wait for it forever; then it stays in the caller's
+    transaction too.
     """
-    if decision.allowed or _holds_sqlite_writes(session):
+    if decision.allowed:
+        session.add(_row(decision, subject, at))
+        return None
+    if _holds_sqlite_writes(session):
         return _write(session, decision, subject, at)
     with Session(session.get_bind()) as own, own.begin():
         return _write(own, decision, subject, at)
@@ -46,8 +51,8 @@ def _holds_sqlite_writes(session: Session) -> bool:
     return bool(getattr(driver, "in_transaction", False))
 
 
-def _write(session: Session, decision: Decision, subject: Subject, at: datetime) -> int:
-    row = PolicyDecisionRow(
+def _row(decision: Decision, subject: Subject, at: datetime) -> PolicyDecisionRow:
+    return PolicyDecisionRow(
         at=at,
         action=decision.action,
         principal=subject.principal,
@@ -59,6 +64,10 @@ def _write(session: Session, decision: Decision, subject: Subject, at: datetime)
         duration_ms=decision.duration_ms,
         verdicts=decision.to_dict()["policies"],
     )
+
+
+def _write(session: Session, decision: Decision, subject: Subject, at: datetime) -> int:
+    row = _row(decision, subject, at)
     session.add(row)
     session.flush()
     if not decision.allowed:
