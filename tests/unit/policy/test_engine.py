@@ -99,3 +99,101 @@ def test_a_set_that_does_not_load_refuses_at_decision_time_with_file_and_line() 
     failed, denied = Engine(probe=False).evaluate_all([broken, other], {"n": 5})
     assert failed.error == "policies/: t.rego:6:9: unknown function nosuch.func"
     assert (denied.policy, denied.messages) == ("ops/", ("n is 5",))
+
+
+def own(name: str, package: str, body: str) -> PolicySet:
+    text = f"package {package}\n\nimport rego.v1\n\n{body}"
+    return PolicySet(f"{name}/", f"data.{package}.deny", (Source(f"{name}.rego", text),))
+
+
+def test_sets_of_one_package_each_share_an_interpreter_and_keep_their_own_verdicts() -> None:
+    denies = own("a", "code.a", 'deny contains "a says no" if input.n > 1\n')
+    fails = own("b", "code.b", 'deny contains msg if {\n\tmsg := sprintf("%v", [1 / input.n])\n}\n')
+    allows = own("c", "code.c", 'deny contains "never" if input.n < 0\n')
+    engine = Engine(probe=False)
+    first, second, third = engine.evaluate_all([denies, fails, allows], {"n": 0})
+    assert len(engine._cache) == 1  # noqa: SLF001 - one bundle for the three
+    assert (first.policy, first.messages, first.error) == ("a/", (), "")
+    assert second.policy == "b/" and second.error.startswith("b/: data.code.b.deny: ")
+    assert (third.policy, third.messages, third.error) == ("c/", (), "")
+    denied = engine.evaluate_all([denies, fails, allows], {"n": 2})
+    assert [v.messages for v in denied] == [("a says no",), ("0.5",), ()]
+
+
+def test_sets_of_one_package_are_not_merged() -> None:
+    first = own("a", "code", 'deny contains "from a" if true\n')
+    second = own("b", "code", 'deny contains "from b" if true\n')
+    verdicts = Engine(probe=False).evaluate_all([first, second], {})
+    assert [v.messages for v in verdicts] == [("from a",), ("from b",)]
+
+
+def test_a_set_that_does_not_load_is_named_and_the_others_of_its_group_still_run() -> None:
+    good = own("good", "code.good", 'deny contains "no" if input.n > 1\n')
+    broken = own("broken", "code.broken", "deny contains msg if {\n\tmsg :=\n}\n")
+    verdicts = Engine(probe=False).evaluate_all([good, broken], {"n": 2})
+    assert verdicts[0].messages == ("no",)
+    assert verdicts[1].error == "broken/: broken.rego:6:6: Invalid assignment operator"
+
+
+def test_new_content_is_probed_once_per_group(monkeypatch: pytest.MonkeyPatch) -> None:
+    from code_engine.policy import probe
+
+    probed: list[object] = []
+    monkeypatch.setattr(probe, "crashes", lambda sets: probed.append(sets) or "")
+    sets = [own(name, f"code.{name}", 'deny contains "no" if input.n > 1\n') for name in "xyz"]
+    engine = Engine()
+    for _ in range(3):
+        assert [v.messages for v in engine.evaluate_all(sets, {"n": 2})] == [("no",)] * 3
+    assert probed == [tuple(sets)]
+
+
+def test_a_group_that_crashes_the_probe_is_split_to_name_the_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from code_engine.policy import probe
+
+    good = own("good", "code.good", 'deny contains "no" if input.n > 1\n')
+    bad = own("bad", "code.bad", 'deny contains "crash" if input.n > 1\n')
+
+    def crashes(sets: object) -> str:
+        involved = sets if isinstance(sets, tuple) else (sets,)
+        return "the Rego engine crashed (signal 11)" if bad in involved else ""
+
+    monkeypatch.setattr(probe, "crashes", crashes)
+    verdicts = Engine().evaluate_all([good, bad], {"n": 2})
+    assert verdicts[0].messages == ("no",)
+    assert verdicts[1].error == "bad/: bad.rego: the Rego engine crashed (signal 11)"
+
+
+class Pool:
+    """Stands in for the evaluation threads: counts the hand-overs."""
+
+    def __init__(self, real: object) -> None:
+        self.real, self.submitted = real, 0
+
+    def submit(self, *args: object) -> object:
+        self.submitted += 1
+        return self.real.submit(*args)  # type: ignore[attr-defined]
+
+
+def test_a_fast_group_runs_on_the_callers_thread_and_still_refuses_past_its_time() -> None:
+    from code_engine.policy.rego import TRUSTED_AFTER
+
+    body = (
+        "deny contains msg if {\n\tcount([x | some x in numbers.range(1, input.n)]) < 0\n"
+        '\tmsg := "never"\n}\n'
+    )
+    engine = Engine(timeout_seconds=0.2, probe=False)
+    pool = Pool(engine._pool)  # noqa: SLF001
+    engine._pool = pool  # type: ignore[assignment]  # noqa: SLF001
+    for _ in range(TRUSTED_AFTER):
+        assert engine.evaluate(policy(body), {"n": 1}).error == ""
+    assert pool.submitted == TRUSTED_AFTER
+    assert engine.evaluate(policy(body), {"n": 1}).error == ""
+    assert pool.submitted == TRUSTED_AFTER  # trusted: no hand-over
+    slow = engine.evaluate(policy(body), {"n": 200_000})
+    assert pool.submitted == TRUSTED_AFTER
+    assert slow.error == "policies/: timed out after 0.2s"  # refused once it is over
+    assert engine.compiled(policy(body)).fast_runs == 0
+    assert engine.evaluate(policy(body), {"n": 1}).error == ""
+    assert pool.submitted == TRUSTED_AFTER + 1  # back on the evaluation thread
