@@ -5,10 +5,11 @@ pipeline's own query)."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, join, select
+from sqlalchemy import ColumnElement, Integer, Select, String, and_, bindparam, join, select
 from sqlalchemy.orm import Session
 
 from code_engine.pipeline import store as pipeline_store
@@ -34,23 +35,26 @@ def _iso(value: Any) -> str | None:
     return None if value is None else value.isoformat()
 
 
-def gather(session: Session, service_id: int, version: str, sha: str) -> Stored:
-    """One row per deployment of `version` (or one empty row when there is none), each with
-    the last assessment and the clean-run flag alongside."""
+_SERVICE = bindparam("service_id", type_=Integer)
+_VERSION = bindparam("version", type_=String)
+_FULL_SHA = bindparam("sha", type_=String)
+
+
+def _statement(clean_run: ColumnElement[bool]) -> Select[Any]:
     newest = (
         select(AssessmentRow)
-        .where(AssessmentRow.service_id == service_id)
+        .where(AssessmentRow.service_id == _SERVICE)
         .order_by(AssessmentRow.created_at.desc(), AssessmentRow.id.desc())
         .limit(1)
     )
     deployed = join(
         DeploymentRow, EnvironmentRow, EnvironmentRow.id == DeploymentRow.environment_id
     )
-    query = (
+    return (
         select(
             newest.with_only_columns(AssessmentRow.level).scalar_subquery().label("level"),
             newest.with_only_columns(AssessmentRow.created_at).scalar_subquery().label("at"),
-            pipeline_store.has_clean_run(service_id, sha).label("clean_run"),
+            clean_run.label("clean_run"),
             DeploymentRow.id,
             EnvironmentRow.name,
             DeploymentRow.version,
@@ -64,13 +68,29 @@ def gather(session: Session, service_id: int, version: str, sha: str) -> Stored:
         .select_from(ServiceRow)
         .outerjoin(
             deployed,
-            and_(DeploymentRow.service_id == ServiceRow.id, DeploymentRow.version == version),
+            and_(DeploymentRow.service_id == ServiceRow.id, DeploymentRow.version == _VERSION),
         )
         .outerjoin(ReleaseRow, ReleaseRow.id == DeploymentRow.release_id)
-        .where(ServiceRow.id == service_id)
+        .where(ServiceRow.id == _SERVICE)
         .order_by(DeploymentRow.id)
     )
-    rows = session.execute(query).all()
+
+
+@functools.cache
+def _built(full_sha: bool) -> Select[Any]:
+    """The statement, built once: building one costs more than running it."""
+    return _statement(pipeline_store.has_clean_run(_SERVICE, _FULL_SHA if full_sha else ""))
+
+
+def gather(session: Session, service_id: int, version: str, sha: str) -> Stored:
+    """One row per deployment of `version` (or one empty row when there is none), each with
+    the last assessment and the clean-run flag alongside."""
+    if not sha or len(sha) >= 40:
+        query = _built(bool(sha))
+    else:  # an abbreviated sha (a release of a repository CODE cannot read): a prefix
+        query = _statement(pipeline_store.has_clean_run(_SERVICE, sha))
+    params = {"service_id": service_id, "version": version, "sha": sha}
+    rows = session.execute(query, params).all()
     if not rows:  # no such service: nothing stored about it
         return Stored([], None, False)
     first = rows[0]

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, literal, select
+from sqlalchemy import BindParameter, ColumnElement, false, literal, select
 from sqlalchemy.orm import Session
 
 from code_engine.audit import trail as audit
@@ -89,13 +89,15 @@ def qualification(session: Session, service_id: int, sha: str) -> Qualification:
     return qualify(sha, [to_recorded(row, "") for row in session.scalars(query)])
 
 
-def has_clean_run(service_id: Any, sha: str) -> ColumnElement[bool]:
+def has_clean_run(service_id: Any, sha: str | BindParameter[str]) -> ColumnElement[bool]:
     """SQL: whether the service's commit `sha` has a clean run; without one, `qualification`
-    names no run (a caller can skip it, e.g. inside a query it makes anyway)."""
-    if not sha:
+    names no run (a caller can skip it, e.g. inside a query it makes anyway). `sha` is a
+    value, or a bound parameter that stands for a full sha (for a statement built once)."""
+    if isinstance(sha, str) and not sha:
         return false()
+    same = _same_commit(sha) if isinstance(sha, str) else PipelineRunRow.commit == sha
     query = select(PipelineRunRow.id).where(
-        PipelineRunRow.service_id == service_id, _same_commit(sha), PipelineRunRow.dirty.is_(False)
+        PipelineRunRow.service_id == service_id, same, PipelineRunRow.dirty.is_(False)
     )
     return query.exists()
 
