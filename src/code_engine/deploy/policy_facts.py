@@ -90,7 +90,8 @@ def gather(session: Session, service_id: int, version: str, sha: str) -> Stored:
     else:  # an abbreviated sha (a release of a repository CODE cannot read): a prefix
         query = _statement(pipeline_store.has_clean_run(_SERVICE, sha))
     params = {"service_id": service_id, "version": version, "sha": sha}
-    rows = session.execute(query, params).all()
+    session.flush()  # as a query through the session would: pending writes are seen
+    rows = session.connection().execute(query, params).all()
     if not rows:  # no such service: nothing stored about it
         return Stored([], None, False)
     first = rows[0]
