@@ -7,13 +7,15 @@ the same first deployment. Without policies the context's gate has none; with po
 holds CODE's deploy gate and the three example policies (change freeze, prod readiness, four
 eyes) as operator-wide sets, so the two variants read the very same code.yaml, and the
 difference is the policy work of a decision: gather the facts (deployment history, last
-assessment), build the input, evaluate the four sets, record the decision. The policies allow
+assessment, pipeline run: one query), build the input, evaluate the four sets (one shared
+interpreter), record the decision (with the request's own writes). The policies allow
 the request (dev is not gated), so the whole path runs to the end. (A release's own
 `policies:` are read from git once per commit, then kept.)
 
 The measurement runs `--runs` times (3 by default; a shared machine's load comes and goes):
-prints one JSON line per run and variant (p50/p95 in ms), then one with the median over the
-runs of the p95 policies add, against the target of 5 ms, with each run's figure.
+prints one JSON line per run and variant (p50/p95 in ms, elapsed and CPU time of the process),
+then one with the median over the runs of the p95 policies add, against the target of 5 ms,
+with each run's figure, the same for CPU time, and the load average.
 
     python benchmarks/policy.py [--requests 200] [--runs 3]
 """
