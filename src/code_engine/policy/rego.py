@@ -127,34 +127,31 @@ class Engine:
     def _plan(
         self, policies: Sequence[PolicySet], verdicts: list[Verdict | None]
     ) -> list[tuple[list[int], Compiled]]:
-        """The compiled groups of `policies` (indexes into it); a set that does not compile
-        (alone) gets its error verdict."""
+        """The compiled groups of `policies` (indexes into it). A group that does not compile
+        (or crashes the probe) is compiled set by set instead, so that the refusal names the
+        set at fault: such a set gets its error verdict."""
         plan: list[tuple[list[int], Compiled]] = []
         for indexes in groups(policies):
-            members = tuple(policies[i] for i in indexes)
-            try:
-                plan.append((indexes, self._compiled(members)))
-                continue
-            except Exception as exc:  # noqa: BLE001 - any failure refuses, with its text
-                if len(indexes) == 1:
-                    policy = members[0]
-                    verdicts[indexes[0]] = Verdict(
-                        policy.name, policy.query, error=f"{policy.name}: {exc}"
-                    )
+            if len(indexes) > 1:
+                together = self._try(tuple(policies[i] for i in indexes))
+                if isinstance(together, Compiled):
+                    plan.append((indexes, together))
                     continue
-            for index in indexes:  # which of them fails: each on its own
-                found = self._plan_one(policies[index])
-                if isinstance(found, Verdict):
-                    verdicts[index] = found
+            for index in indexes:
+                alone = self._try((policies[index],))
+                if isinstance(alone, Compiled):
+                    plan.append(([index], alone))
                 else:
-                    plan.append(([index], found))
+                    verdicts[index] = alone
         return plan
 
-    def _plan_one(self, policy: PolicySet) -> Compiled | Verdict:
+    def _try(self, policies: tuple[PolicySet, ...]) -> Compiled | Verdict:
+        """The compiled group, or the error verdict of its first set."""
         try:
-            return self._compiled((policy,))
+            return self._compiled(policies)
         except Exception as exc:  # noqa: BLE001 - any failure refuses, with its text
-            return Verdict(policy.name, policy.query, error=f"{policy.name}: {exc}")
+            first = policies[0]
+            return Verdict(first.name, first.query, error=f"{first.name}: {exc}")
 
     def evaluate_all(
         self, policies: Sequence[PolicySet], document: dict[str, Any]
@@ -201,8 +198,7 @@ class Engine:
                 )
             verdicts.append(verdict)
         if len(done) < len(compiled.policies):
-            self._forget(
-                compiled
-            )  # its interpreter is still busy: the next decision builds another
+            # its interpreter is still busy: the next decision builds another
+            self._forget(compiled)
         compiled.fast_runs = compiled.fast_runs + 1 if fast else 0
         return verdicts
