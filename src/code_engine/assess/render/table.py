@@ -7,7 +7,7 @@ from rich.table import Table
 from rich.text import Text
 
 from code_engine.assess.model import MAX_LEVEL, Report, Status
-from code_engine.assess.render import failing_first, level_bar
+from code_engine.assess.render import failing_first, level_bar, package_matrix
 
 _MARK = {
     Status.PASS: ("✔ pass", "green"),
@@ -47,12 +47,31 @@ def render_table(report: Report) -> Group:
                 detail.append(f"\n  fix: {result.remediation}", style="yellow")
             table.add_row(Text(mark, style=style), result.id, str(result.level), detail)
         parts.append(table)
+    if report.packages:
+        parts.append(_packages(report))
     if report.findings:
         notes = Text(f"Files not read ({len(report.findings)})", style="bold yellow")
         for finding in report.findings:
             notes.append(f"\n  {finding.render()}", style="yellow")
         parts.append(notes)
     return Group(*parts)
+
+
+def _packages(report: Report) -> Table:
+    """Monorepo: each package-scoped check's verdict per package, one compact row a check."""
+    names, rows = package_matrix(report)
+    table = Table(
+        title=f"Packages ({len(names)}): package-scoped checks", title_justify="left", expand=True
+    )
+    table.add_column("check", no_wrap=True)
+    for name in names:
+        table.add_column(name, no_wrap=True)
+    for result, statuses in rows:
+        cells = [
+            Text(_MARK[s][0].split()[0], style=_MARK[s][1]) if s else Text("") for s in statuses
+        ]
+        table.add_row(result.id, *cells)
+    return table
 
 
 def _counts(report: Report) -> str:
