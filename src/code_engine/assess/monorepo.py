@@ -51,6 +51,18 @@ def owns(view: RepoView, package: Package, name: str) -> bool:
     )
 
 
+_CODE = {
+    "python": (".py",),
+    "go": (".go",),
+    "javascript": (".js", ".mjs", ".cjs", ".ts", ".tsx", ".jsx", ".mts", ".cts"),
+}
+
+
+def has_code(view: RepoView, package: Package) -> bool:
+    """Whether the package holds any source file of its language (tests included)."""
+    return any(owns(view, package, name) for name in view.with_suffix(*_CODE[package.ecosystem]))
+
+
 def judge(view: RepoView, check: Check) -> tuple[Outcome, tuple[PackageResult, ...]]:
     """`check` judged for each package, and the roll-up over them."""
     assert check.per_package is not None  # noqa: S101 - only package-scoped checks come here

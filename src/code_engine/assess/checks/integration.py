@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from code_engine.assess import gitlab, reach, tools
+from code_engine.assess import gitlab, monorepo, reach, tools
 from code_engine.assess.checks import Checks, errors_as_evidence
-from code_engine.assess.model import Category, Evidence, Outcome, failed, passed
+from code_engine.assess.model import Category, Evidence, Outcome, failed, not_applicable, passed
 from code_engine.assess.parsers import YamlMap
 from code_engine.assess.pipelines import Workflow, ci_commands, job_commands, workflows
 from code_engine.assess.polyglot import Package
@@ -67,6 +67,8 @@ def tests(view: RepoView) -> Outcome:
 
 @checks.per_package("tests")
 def package_tests(view: RepoView, package: Package) -> Outcome:
+    if not monorepo.has_code(view, package):
+        return _no_code(package)
     evidence = reach.first_reaching(view, ci_commands(view), tools.TESTS, package)
     if evidence is None:
         return failed(
@@ -133,6 +135,8 @@ def quality_jobs(view: RepoView) -> Outcome:
 @checks.per_package("quality-jobs")
 def package_quality_jobs(view: RepoView, package: Package) -> Outcome:
     """Lint and test jobs must reach the package; security and build jobs count repository-wide."""
+    if not monorepo.has_code(view, package):
+        return _no_code(package)
     covered = {k: v for k, v in _job_kinds(view).items() if k not in _PER_PACKAGE_KINDS}
     for kind in _PER_PACKAGE_KINDS:
         hit = reach.first_reaching(view, ci_commands(view), tools.JOB_KINDS[kind], package)
@@ -142,6 +146,10 @@ def package_quality_jobs(view: RepoView, package: Package) -> Outcome:
 
 
 _PER_PACKAGE_KINDS = ("lint", "test")
+
+
+def _no_code(package: Package) -> Outcome:
+    return not_applicable(f"no {package.ecosystem} code in the package: nothing to test or lint")
 
 
 def _quality_outcome(covered: dict[str, Evidence], package: Package | None = None) -> Outcome:
@@ -202,6 +210,8 @@ def coverage(view: RepoView) -> Outcome:
 
 @checks.per_package("coverage")
 def package_coverage(view: RepoView, package: Package) -> Outcome:
+    if not monorepo.has_code(view, package):
+        return _no_code(package)
     evidence = reach.first_reaching(view, ci_commands(view), tools.COVERAGE, package)
     if evidence is None:
         return failed(
