@@ -208,8 +208,8 @@ def test_ci_reaches_a_package_by_its_directory(
 
 
 ROOT_PYTEST = WORKFLOW.replace("      - run: pytest --cov=api\n", "").replace(
-    "  security:\n", "  root:\n    runs-on: ubuntu-latest\n    steps:\n      - run: pytest --cov\n"
-    "  security:\n"
+    "  security:\n",
+    "  root:\n    runs-on: ubuntu-latest\n    steps:\n      - run: pytest --cov\n  security:\n",
 )
 
 
