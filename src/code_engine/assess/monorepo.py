@@ -6,6 +6,8 @@ once per package; the repository passes only when every package the check applie
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from code_engine.assess.model import (
     Check,
     Evidence,
@@ -38,17 +40,31 @@ def inside(directory: str, name: str) -> bool:
 
 
 def owns(view: RepoView, package: Package, name: str) -> bool:
-    """Whether file `name` belongs to `package`: under its directory and not under a nested
-    package of the same ecosystem (a file belongs to its nearest package)."""
-    if not inside(package.directory, name):
-        return False
-    return not any(
-        other.ecosystem == package.ecosystem
-        and len(other.directory) > len(package.directory)
-        and inside(package.directory, other.directory)
-        and inside(other.directory, name)
-        for other in packages_of(view)
-    )
+    """Whether repository path `name` belongs to `package`: it is in the package's directory
+    and not in a nested package of the same language (a path belongs to its nearest package)."""
+    return owner(view, name, package.ecosystem) == package
+
+
+def owner(view: RepoView, name: str, ecosystem: str) -> Package | None:
+    """The nearest package of `ecosystem` at or above repository path `name`."""
+    by_directory = _directories(view).get(ecosystem, {})
+    folder = name
+    while True:
+        if folder in by_directory:
+            return by_directory[folder]
+        if not folder:
+            return None
+        folder = folder.rpartition("/")[0]
+
+
+def _directories(view: RepoView) -> dict[str, dict[str, Package]]:
+    def compute() -> dict[str, dict[str, Package]]:
+        found: dict[str, dict[str, Package]] = {}
+        for package in packages_of(view):
+            found.setdefault(package.ecosystem, {})[package.directory] = package
+        return found
+
+    return view.memo("package-directories", compute)
 
 
 _CODE = {
@@ -58,9 +74,29 @@ _CODE = {
 }
 
 
+def files_of(
+    view: RepoView, package: Package, kind: str, names: Callable[[], list[str]]
+) -> list[str]:
+    """Those of `names` (the files of `kind`) that belong to `package`: the files are grouped
+    by package once per view, so each package costs only its own files."""
+    key = f"files-of:{kind}:{package.ecosystem}"
+    grouped = view.memo(key, lambda: _group(view, names(), package.ecosystem))
+    return grouped.get(package.manifest, [])
+
+
+def _group(view: RepoView, names: list[str], ecosystem: str) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = {}
+    for name in names:
+        found = owner(view, name, ecosystem)
+        if found is not None:
+            grouped.setdefault(found.manifest, []).append(name)
+    return grouped
+
+
 def has_code(view: RepoView, package: Package) -> bool:
     """Whether the package holds any source file of its language (tests included)."""
-    return any(owns(view, package, name) for name in view.with_suffix(*_CODE[package.ecosystem]))
+    suffixes = _CODE[package.ecosystem]
+    return bool(files_of(view, package, "code", lambda: view.with_suffix(*suffixes)))
 
 
 def judge(view: RepoView, check: Check) -> tuple[Outcome, tuple[PackageResult, ...]]:

@@ -5,7 +5,7 @@ package.json). Tests, vendored code and node_modules are left out."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from code_engine.assess.model import Evidence
@@ -37,15 +37,14 @@ def source_files(view: RepoView, ecosystem: str) -> list[str]:
 
 
 def go_imports(
-    view: RepoView, prefixes: Iterable[str], within: Callable[[str], bool] | None = None
+    view: RepoView, prefixes: Iterable[str], files: Iterable[str] | None = None
 ) -> list[Evidence]:
-    """Where Go application code (of the files `within` accepts) imports a package under one
-    of `prefixes`."""
+    """Where Go application code (or only `files` of it) imports a package under one of
+    `prefixes`."""
     wanted = tuple(prefixes)
     found: list[Evidence] = []
-    for name in view.with_suffix(".go"):
-        mine = _application(name) and (within is None or within(name))
-        text = view.text(name) if mine else None
+    for name in source_files(view, "go") if files is None else files:
+        text = view.text(name)
         if text is None or not any(p in text for p in wanted):
             continue
         for match in _GO_IMPORT.finditer(_import_section(text)):
@@ -64,15 +63,14 @@ def _import_section(text: str) -> str:
 
 
 def js_imports(
-    view: RepoView, packages: Iterable[str], within: Callable[[str], bool] | None = None
+    view: RepoView, packages: Iterable[str], files: Iterable[str] | None = None
 ) -> list[Evidence]:
-    """Where JavaScript/TypeScript application code (of the files `within` accepts) imports or
+    """Where JavaScript/TypeScript application code (or only `files` of it) imports or
     requires one of `packages`."""
     wanted = tuple(packages)
     found: list[Evidence] = []
-    for name in view.with_suffix(*_JS):
-        mine = _application(name) and (within is None or within(name))
-        text = view.text(name) if mine else None
+    for name in source_files(view, "javascript") if files is None else files:
+        text = view.text(name)
         if text is None or not any(p in text for p in wanted):
             continue
         for match in _JS_IMPORT.finditer(text):

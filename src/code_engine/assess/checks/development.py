@@ -144,14 +144,7 @@ def locked_dependencies(view: RepoView) -> Outcome:
 
 def _pinned_requirements(view: RepoView, folder: str) -> Outcome:
     """A requirements file directly in `folder` that pins every requirement."""
-    prefix = f"{folder}/" if folder else ""
-    candidates = [
-        f
-        for f in view.files
-        if f.startswith(prefix)
-        and "/" not in f[len(prefix) :]
-        and re.match(r"requirements.*\.(lock|txt)$", f[len(prefix) :])
-    ]
+    candidates = view.memo("requirements-files", lambda: _requirements_files(view)).get(folder, [])
     unpinned: list[Evidence] = []
     for name in candidates:
         lines = _requirement_lines(view.text(name) or "")
@@ -194,6 +187,16 @@ def _requires(view: RepoView, package: Package) -> bool:
     project = data.get("project") if isinstance(data, dict) else None
     keys = ("dependencies", "optional-dependencies")
     return isinstance(project, dict) and any(project.get(k) for k in keys)
+
+
+def _requirements_files(view: RepoView) -> dict[str, list[str]]:
+    """`requirements*.txt`/`.lock` files by directory, in listing order."""
+    found: dict[str, list[str]] = {}
+    for name in view.files:
+        folder, _, base = name.rpartition("/")
+        if base.startswith("requirements") and re.match(r"requirements.*\.(lock|txt)$", base):
+            found.setdefault(folder, []).append(name)
+    return found
 
 
 def _requirement_lines(text: str) -> list[tuple[int, str]]:

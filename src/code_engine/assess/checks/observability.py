@@ -80,17 +80,19 @@ def _package_imports(
 ) -> Outcome:
     """One package of a monorepo: its own application code in its own language."""
 
-    def mine(name: str) -> bool:
-        return monorepo.owns(view, package, name)
-
-    if package.ecosystem == "python":
-        sources = [f for f in pysource.application_files(view) if mine(f)]
-        found = pysource.imports(view, *libraries, within=mine) if sources else []
+    ecosystem = package.ecosystem
+    if ecosystem == "python":
+        sources = monorepo.files_of(
+            view, package, "application", lambda: pysource.application_files(view)
+        )
+        found = pysource.imports(view, *libraries, files=sources) if sources else []
     else:
-        sources = [f for f in polyglot.source_files(view, package.ecosystem) if mine(f)]
-        imports = polyglot.go_imports if package.ecosystem == "go" else polyglot.js_imports
-        table = GO if package.ecosystem == "go" else JS
-        found = imports(view, table[purpose], mine) if sources else []
+        sources = monorepo.files_of(
+            view, package, "application", lambda: polyglot.source_files(view, ecosystem)
+        )
+        imports = polyglot.go_imports if ecosystem == "go" else polyglot.js_imports
+        table = GO if ecosystem == "go" else JS
+        found = imports(view, table[purpose], sources) if sources else []
     if not sources:
         return not_applicable(f"no {package.ecosystem} application code in the package")
     if not found:
