@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from code_engine.assess.checks import limit
 from code_engine.assess.model import (
     Check,
     Evidence,
@@ -136,7 +137,11 @@ def roll_up(results: tuple[PackageResult, ...]) -> Outcome:
         return failed(f"{score}{tail}; failing: {named}{more}", *_evidence(bad))
     if open_:
         return unknown(f"{score}{tail}; unknown: {', '.join(_name(r) for r in open_)}")
-    return passed(f"{score}{tail}", *(Evidence(r.manifest, 1, r.message) for r in good))
+    return passed(f"{score}{tail}", *limit(r.evidence[0] if r.evidence else _lead(r) for r in good))
+
+
+def _lead(result: PackageResult) -> Evidence:
+    return Evidence(result.manifest, 1, result.message)
 
 
 def _name(result: PackageResult) -> str:
@@ -149,6 +154,6 @@ def _evidence(bad: list[PackageResult]) -> tuple[Evidence, ...]:
     for result in bad:
         items = list(result.evidence[:2])
         if not any(e.file == result.manifest for e in items):
-            items.insert(0, Evidence(result.manifest, 1, result.message))
+            items.insert(0, _lead(result))
         found.extend(items)
-    return tuple(found)
+    return limit(found)

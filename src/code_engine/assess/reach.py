@@ -81,7 +81,7 @@ def _targets(view: RepoView, command: Command, match: re.Match[str]) -> list[str
             targets.append(path)
     if targets:
         return targets
-    if "pytest" in match.group(0):
+    if "pytest" in (segment if match.group(0).startswith("-") else match.group(0)):
         return _testpaths(view, command.cwd) or [command.cwd]
     return [command.cwd]
 

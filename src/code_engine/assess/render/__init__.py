@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from code_engine.assess.model import MAX_LEVEL, CheckResult, Report, Status
 
+MATRIX_PACKAGES = (
+    8  # up to this many packages, a check-by-package matrix; past it, one line a check
+)
 _ORDER = {Status.FAIL: 0, Status.UNKNOWN: 1, Status.PASS: 2, Status.NOT_APPLICABLE: 3}
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from code_engine.assess.model import MAX_LEVEL, CheckResult, Report, Status
-from code_engine.assess.render import level_bar, package_matrix
+from code_engine.assess.render import MATRIX_PACKAGES, level_bar, package_matrix
 
 _ICON = {Status.PASS: "✅", Status.FAIL: "❌", Status.NOT_APPLICABLE: "➖", Status.UNKNOWN: "❔"}
 
@@ -49,6 +49,10 @@ def _packages(report: Report) -> list[str]:
     """Monorepo: each package-scoped check's verdict per package."""
     names, rows = package_matrix(report)
     lines = ["", f"### Packages ({len(names)})", ""]
+    if len(names) > MATRIX_PACKAGES:
+        lines += ["| Check | Packages |", "|---|---|"]
+        lines += [f"| `{r.id}` | {_ICON[r.status]} {_escape(r.message)} |" for r, _ in rows]
+        return lines
     lines.append("| Check | " + " | ".join(f"`{_escape(n)}`" for n in names) + " |")
     lines.append("|---|" + "---|" * len(names))
     for result, statuses in rows:

@@ -7,7 +7,7 @@ from rich.table import Table
 from rich.text import Text
 
 from code_engine.assess.model import MAX_LEVEL, Report, Status
-from code_engine.assess.render import failing_first, level_bar, package_matrix
+from code_engine.assess.render import MATRIX_PACKAGES, failing_first, level_bar, package_matrix
 
 _MARK = {
     Status.PASS: ("✔ pass", "green"),
@@ -58,12 +58,18 @@ def render_table(report: Report) -> Group:
 
 
 def _packages(report: Report) -> Table:
-    """Monorepo: each package-scoped check's verdict per package, one compact row a check."""
+    """Monorepo: each package-scoped check's verdict per package; past `MATRIX_PACKAGES`
+    packages, one line a check with its count and failing packages instead of a matrix."""
     names, rows = package_matrix(report)
-    table = Table(
-        title=f"Packages ({len(names)}): package-scoped checks", title_justify="left", expand=True
-    )
+    title = f"Packages ({len(names)}): package-scoped checks"
+    table = Table(title=title, title_justify="left")
     table.add_column("check", no_wrap=True)
+    if len(names) > MATRIX_PACKAGES:
+        table.add_column("packages")
+        for result, _ in rows:
+            mark, style = _MARK[result.status]
+            table.add_row(result.id, Text(f"{mark.split()[0]} {result.message}", style=style))
+        return table
     for name in names:
         table.add_column(name, no_wrap=True)
     for result, statuses in rows:
