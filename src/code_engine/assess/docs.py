@@ -205,8 +205,11 @@ mocha and ava look only in their own `test/` directory; hadolint and actionlint 
 package.
 
 Not applicable per package: locking, when the manifest declares no dependency and nothing
-locks it; the CI checks, when the package holds no source file of its language; metrics,
-structured logging and tracing, when it holds no application code (tests excluded).
+locks it; the CI checks, when the package holds no source file of its language (tool configuration
+aside); metrics,
+structured logging and tracing, when it holds no application code (tests, tool
+configuration such as `*.config.js`, dotfiles, `setup.py` and `noxfile.py` do not count: a
+workspace root that only configures its members is not instrumented).
 
 """
 

@@ -6,6 +6,7 @@ once per package; the repository passes only when every package the check applie
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from code_engine.assess.checks import limit
@@ -23,6 +24,8 @@ from code_engine.assess.model import (
 from code_engine.assess.polyglot import Package, packages
 from code_engine.assess.repo import RepoView
 
+# build and tool configuration, not code of the package (a workspace root holds only these)
+TOOLING = re.compile(r"(^|/)(\.[^/]*|[^/]*\.config\.[cm]?[jt]s|setup\.py|noxfile\.py)$")
 MAX_NAMED = 5  # failing packages named in a roll-up's message
 
 
@@ -95,9 +98,11 @@ def _group(view: RepoView, names: list[str], ecosystem: str) -> dict[str, list[s
 
 
 def has_code(view: RepoView, package: Package) -> bool:
-    """Whether the package holds any source file of its language (tests included)."""
+    """Whether the package holds any source file of its language (tests included, tool
+    configuration not)."""
     suffixes = _CODE[package.ecosystem]
-    return bool(files_of(view, package, "code", lambda: view.with_suffix(*suffixes)))
+    names = files_of(view, package, "code", lambda: view.with_suffix(*suffixes))
+    return any(not TOOLING.search(name) for name in names)
 
 
 def judge(view: RepoView, check: Check) -> tuple[Outcome, tuple[PackageResult, ...]]:

@@ -245,6 +245,20 @@ def test_a_package_a_check_does_not_apply_to_does_not_count(tmp_path: Path) -> N
         assert by_manifest["libs/schema/package.json"] is Status.NOT_APPLICABLE
 
 
+def test_a_workspace_root_that_only_configures_is_not_judged_for_code(tmp_path: Path) -> None:
+    root = {
+        "package.json": json.dumps({"name": "acme", "private": True, "workspaces": [JS]}),
+        "jest.config.js": "module.exports = {};\n",
+    }
+    report = _assess(tmp_path, {**MONOREPO, **root})
+    found = {r.id: r for r in report.results}
+    for check in ("obs.metrics", "obs.structured-logging", "obs.tracing"):
+        by_manifest = {p.manifest: p.status for p in found[check].packages}
+        assert by_manifest["package.json"] is Status.NOT_APPLICABLE, found[check]
+        assert found[check].status is Status.PASS
+    assert _failing_packages(report) == {}
+
+
 def _schema() -> Any:
     text = resources.files("code_engine.assess").joinpath("schemas", "assess-report-2.json")
     return json.loads(text.read_text())

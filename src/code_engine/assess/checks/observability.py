@@ -93,7 +93,7 @@ def _package_imports(
         imports = polyglot.go_imports if ecosystem == "go" else polyglot.js_imports
         table = GO if ecosystem == "go" else JS
         found = imports(view, table[purpose], sources) if sources else []
-    if not sources:
+    if not [name for name in sources if not monorepo.TOOLING.search(name)]:
         return not_applicable(f"no {package.ecosystem} application code in the package")
     if not found:
         return failed(f"no application module imports {what}", Evidence(package.manifest, 1))
