@@ -31,7 +31,7 @@ def render_markdown(report: Report) -> str:
         lines += ["", f"<details><summary>Passing checks ({len(passing)})</summary>", ""]
         lines += [f"- {_ICON[r.status]} `{r.id}` {_escape(r.title)}" for r in passing]
         lines += ["", "</details>"]
-    if report.packages:
+    if any(r.packages for r in report.results):
         lines += _packages(report)
     if report.findings:
         lines += ["", f"### Files not read ({len(report.findings)})", ""]

@@ -47,7 +47,7 @@ def render_table(report: Report) -> Group:
                 detail.append(f"\n  fix: {result.remediation}", style="yellow")
             table.add_row(Text(mark, style=style), result.id, str(result.level), detail)
         parts.append(table)
-    if report.packages:
+    if any(r.packages for r in report.results):
         parts.append(_packages(report))
     if report.findings:
         notes = Text(f"Files not read ({len(report.findings)})", style="bold yellow")
