@@ -13,12 +13,14 @@ from typing import Any
 
 import jsonschema
 import pytest
+from rich.console import Console
 from tests.integration.assess.conftest import NOW
 from tests.integration.assess.test_ecosystems import build
 
 from code_engine.assess import Status, assess_repository, report_to_dict
 from code_engine.assess.model import Category, Report
 from code_engine.assess.registry import CHECKS
+from code_engine.assess.repo import RepoView
 from code_engine.assess.render.markdown import render_markdown
 from code_engine.assess.render.sarif import report_to_sarif
 from code_engine.assess.render.table import render_table
@@ -179,8 +181,6 @@ def test_the_whole_repository_judgement_would_have_passed(tmp_path: Path) -> Non
     files[f"{JS}/src/server.js"] = JS_MAIN.replace('import pino from "pino";\n', "")
     report = _assess(tmp_path, files)
     check = next(c for c in CHECKS if c.id == "obs.structured-logging")
-    from code_engine.assess.repo import RepoView
-
     view = RepoView.open(tmp_path / "repo", NOW)
     assert check.run(view).status is Status.PASS
     assert {r.id: r.status for r in report.results}["obs.structured-logging"] is Status.FAIL
@@ -288,8 +288,6 @@ def test_outputs_carry_each_package(tmp_path: Path) -> None:
     markdown = render_markdown(report)
     assert "### Packages (3)" in markdown
     assert f"`{GO}`" in markdown
-    from rich.console import Console
-
     console = Console(width=160, record=True)
     console.print(render_table(report))
     text = console.export_text()
