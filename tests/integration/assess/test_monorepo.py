@@ -20,10 +20,10 @@ from tests.integration.assess.test_ecosystems import build
 from code_engine.assess import Status, assess_repository, report_to_dict
 from code_engine.assess.model import Category, Report
 from code_engine.assess.registry import CHECKS
-from code_engine.assess.repo import RepoView
 from code_engine.assess.render.markdown import render_markdown
 from code_engine.assess.render.sarif import report_to_sarif
 from code_engine.assess.render.table import render_table
+from code_engine.assess.repo import RepoView
 
 CI = ".github/workflows/ci.yml"
 PACKAGE_CHECKS = {c.id for c in CHECKS if c.scope == "package"}
