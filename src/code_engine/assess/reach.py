@@ -61,7 +61,16 @@ def reaches(view: RepoView, command: Command, match: re.Match[str], package: Pac
 
 
 def _targets(view: RepoView, command: Command, match: re.Match[str]) -> list[str]:
-    """The repository paths the command works on (see the module's docstring)."""
+    """The repository paths the command works on (see the module's docstring), found once a
+    command and tool (every package asks)."""
+    known: dict[tuple[Command, int], list[str]] = view.memo("reach-targets", dict)
+    key = (command, match.start())
+    if key not in known:
+        known[key] = _find_targets(view, command, match)
+    return known[key]
+
+
+def _find_targets(view: RepoView, command: Command, match: re.Match[str]) -> list[str]:
     start = max((m.end() for m in _SEPARATOR.finditer(command.text, 0, match.start())), default=0)
     end = _SEPARATOR.search(command.text, match.end())
     segment = command.text[start : end.start() if end else len(command.text)]
@@ -95,10 +104,10 @@ def _normal(path: str) -> str | None:
 def _directories(view: RepoView) -> frozenset[str]:
     def compute() -> frozenset[str]:
         found: set[str] = set()
-        for name in view.files:
-            parts = name.split("/")[:-1]
-            for depth in range(1, len(parts) + 1):
-                found.add("/".join(parts[:depth]))
+        for parent in {name.rpartition("/")[0] for name in view.files}:
+            while parent and parent not in found:
+                found.add(parent)
+                parent = parent.rpartition("/")[0]
         return frozenset(found)
 
     return view.memo("directories", compute)
