@@ -5,6 +5,10 @@ Markdown, JSON) plus a Level-3 skeleton at the root: 20,000+ files and 2,000+ co
 written with `git fast-import`. The floor is `git ls-files` plus reading every listed file
 once, on the same warm tree. Prints one JSON line per figure.
 
+The same tree is then assessed as a monorepo: each service also gets a `pyproject.toml`
+(200 Python packages besides the root's), so every package-scoped check is judged per package
+(figures `assess_monorepo*`).
+
     python benchmarks/assess.py [--services 200] [--commits 2000] [--keep DIR]
 """
 
@@ -102,9 +106,21 @@ def root_files() -> Iterator[tuple[str, str]]:
     yield from LEVEL3.items()
 
 
-def fast_import(repo: Path, services: int, commits: int) -> int:
+def package_files(services: int) -> Iterator[tuple[str, str]]:
+    """A `pyproject.toml` per service: the tree becomes a monorepo of Python packages."""
+    for i in range(services):
+        name = f"svc{i:03d}"
+        yield f"services/{name}/pyproject.toml", PYPROJECT.format(name=name)
+
+
+PYPROJECT = '[project]\nname = "{name}"\nversion = "1.0.0"\ndependencies = ["structlog"]\n'
+
+
+def fast_import(repo: Path, services: int, commits: int, packages: bool = False) -> int:
     """Write the history with `git fast-import`; returns the number of files."""
     files = [*root_files(), *(f for i in range(services) for f in service_files(i))]
+    if packages:
+        files.extend(package_files(services))
     stamp = 1_780_000_000
     lines: list[bytes] = []
 
@@ -185,6 +201,18 @@ def main() -> None:
             "assess", round(min(runs), 3), "s", level=report.level, failing=list(report.failing_ids)
         )
         emit("assess_over_floor", round(min(runs) / min(floors), 2), "x", target=3.0)
+    with tempfile.TemporaryDirectory() as tmp:
+        repo = Path(tmp) / "monorepo"
+        count = fast_import(repo, args.services, args.commits, packages=True)
+        floor(repo)
+        assess_repository(repo)
+        floors = [floor(repo) for _ in range(3)]
+        runs = [timed(lambda: assess_repository(repo)) for _ in range(3)]
+        report = assess_repository(repo)
+        emit("monorepo_files", count, "files", packages=len(report.packages))
+        emit("monorepo_floor_ls_files_read_all", round(min(floors), 3), "s")
+        emit("assess_monorepo", round(min(runs), 3), "s", failing=list(report.failing_ids))
+        emit("assess_monorepo_over_floor", round(min(runs) / min(floors), 2), "x", target=3.0)
 
 
 if __name__ == "__main__":

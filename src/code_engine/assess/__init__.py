@@ -7,6 +7,7 @@ from code_engine.assess.model import (
     Check,
     CheckResult,
     Evidence,
+    PackageResult,
     Report,
     Status,
 )
@@ -19,6 +20,7 @@ __all__ = [
     "Check",
     "CheckResult",
     "Evidence",
+    "PackageResult",
     "Report",
     "Status",
     "assess_repository",

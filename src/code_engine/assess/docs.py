@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from code_engine.assess.gitfacts import CONVENTIONAL_TYPES, RECENT_COMMITS
 from code_engine.assess.model import MAX_LEVEL, Category
-from code_engine.assess.registry import PREFIXES, checks_of
+from code_engine.assess.registry import CHECKS, PREFIXES, checks_of
 from code_engine.assess.report import SCHEMA_FILE, SCHEMA_VERSION
 from code_engine.assess.secrets import GATES
 
@@ -68,9 +68,8 @@ too: the jobs of `.gitlab-ci.yml` and its `include: local` files, with `extends`
 job counts when the pipeline runs (`workflow: rules` not all `when: never`) and the job runs
 on its own (not hidden, not `when: manual`/`never`, not only on tags) without
 `allow_failure: true`; its `before_script` and `script` lines count, `after_script` does not.
-Monorepos: every package (a `pyproject.toml` with `[project]`, a `go.mod`, a `package.json`
-outside tests and examples) is checked for its lock file, and `dev.locked-dependencies`
-passes only when each one is locked; the evidence lists each package.
+Monorepos: a repository of two or more packages judges each package-scoped check once per
+package and rolls the verdicts up (see "Monorepos" below).
 Git facts come from the last {RECENT_COMMITS} non-merge commits; Conventional Commits types
 are {", ".join(CONVENTIONAL_TYPES)}.
 Secrets are found by detect-secrets with these detectors: {", ".join(sorted(GATES))}.
@@ -90,7 +89,8 @@ Output formats: `table` (default), `json` (schema version {SCHEMA_VERSION}, JSON
 `src/code_engine/assess/{SCHEMA_FILE}`), `markdown` (for a pull-request comment) and `sarif`
 (SARIF 2.1.0 for GitHub code scanning: one rule per check, whose `helpUri` is its section
 here; one result per failing check, located at its first evidence file that exists in the
-repository with a percent-encoded URI, otherwise a repository-level result with no location).
+repository with a percent-encoded URI, otherwise a repository-level result with no location;
+in a monorepo one result per failing package, located at the package's manifest).
 `--category` takes a category id or its check prefix.
 """
 
@@ -172,6 +172,88 @@ _SCORECARD_ROWS = (  # Scorecard check, CODE check, what passes, not applicable 
 )
 
 
+_MONOREPOS = """## Monorepos
+
+A package is a `pyproject.toml` with a `[project]` table, a `go.mod` or a `package.json`,
+outside tests, examples, docs and vendored code (`vendor/`, `node_modules/`, `testdata/`).
+With two or more packages, each package-scoped check below is judged for each package, with
+the package's directory as the root of its files (a file belongs to its nearest package of the
+same language), while the repository's CI still counts for every package. The check passes
+only when every package it applies to passes; packages it does not apply to do not count
+(all of them: the check is not applicable). The result reads "2/3 packages; failing: NAME"
+and names each failing package; the JSON report lists the packages (`packages`) and, per
+package-scoped check, each package's verdict and evidence; the table and Markdown add a
+matrix of package-scoped checks by package; SARIF reports each failing package at its
+manifest. A repository with one package is judged exactly as before, as a whole.
+
+Which CI commands run a package's tests, linters and coverage. A command counts for a
+package when the tool belongs to the package's language (pytest, unittest, ruff, flake8,
+pylint, mypy, pyright, coverage for Python; `go test`, `go vet`, golangci-lint, staticcheck
+for Go; jest, vitest, mocha, ava, `node --test`, eslint, biome, tsc, c8, nyc for
+JavaScript; `pre-commit`, `codectl ci` and other tools for any language) and one of its
+targets is inside the package or is a directory above it that the tool walks into. The
+targets are the command's path arguments that exist in the repository, resolved from the
+directory the command runs in (`working-directory`, `defaults.run`, `cd DIR &&`, `make -C`,
+the directory of the `package.json`, tox or nox file that holds it); without path arguments,
+that directory itself, or for pytest run in the directory of its configuration (`pytest.ini`,
+`[tool.pytest.ini_options]` in `pyproject.toml`, `[pytest]` in `tox.ini`, `[tool:pytest]` in
+`setup.cfg`) the `testpaths` it lists. So `cd pkg/a && pytest` and a step with
+`working-directory: pkg/a` run pkg/a's tests; a root-level `pytest` runs the tests of every
+Python package below the root unless `testpaths` points elsewhere; `go test ./...` stops at
+a nested `go.mod` (Go modules are separate) unless a `go.work` above it `use`s the module;
+mocha and ava look only in their own `test/` directory; hadolint and actionlint lint no
+package.
+
+Not applicable per package: locking, when the manifest declares no dependency and nothing
+locks it; the CI checks, when the package holds no source file of its language (tool configuration
+aside); metrics,
+structured logging and tracing, when it holds no application code (tests, tool
+configuration such as `*.config.js`, dotfiles, `setup.py` and `noxfile.py` do not count: a
+workspace root that only configures its members is not instrumented).
+
+"""
+
+
+def _scopes() -> str:
+    package = [c for c in CHECKS if c.scope == "package"]
+    repository = [c for c in CHECKS if c.scope == "repository"]
+    lines = ["Package-scoped checks:", ""]
+    lines += [f"- [`{c.id}`](#{anchor(c.id)}): {_PACKAGE_RULES[c.id]}" for c in package]
+    lines += ["", "Repository-scoped checks (judged once for the whole repository):", ""]
+    lines.append(", ".join(f"[`{c.id}`](#{anchor(c.id)})" for c in repository) + ".")
+    lines += ["", "Why some checks that might look per package are repository-scoped:", ""]
+    lines += [f"- {text}" for text in _REPOSITORY_RULES]
+    return "\n".join(lines) + "\n"
+
+
+_PACKAGE_RULES = {
+    "dev.dependencies": "the package's manifest parses and names the package (and, for "
+    "`go.mod`, its module).",
+    "dev.locked-dependencies": "a lock file beside the manifest or, for a Python or JavaScript "
+    "workspace, in a directory above it; for Python also a fully pinned requirements file "
+    "beside it.",
+    "ci.tests": "a CI test command reaches the package (rule above).",
+    "ci.quality-jobs": "a lint and a test command reach the package; the security and build "
+    "jobs count for the whole repository (a scanner or an image build covers the tree).",
+    "ci.coverage": "a coverage command reaches the package.",
+    "obs.metrics": "the package's own application code imports a metrics library of its language.",
+    "obs.structured-logging": "the package's own application code imports a structured "
+    "logging library of its language.",
+    "obs.tracing": "the package's own application code imports a tracing library or vendor "
+    "SDK of its language.",
+}
+_REPOSITORY_RULES = (
+    "`dev.pre-commit`, `dev.pre-commit-coverage`: pre-commit has one configuration per "
+    "repository; whether each package is linted is judged by `ci.quality-jobs` per package.",
+    "`ci.dependency-scan`, `ci.sast`: the scanners (`pip-audit`, `osv-scanner`, `trivy fs`, "
+    "`bandit -r`, CodeQL) are run over the repository.",
+    "`ctr.*`: every Dockerfile in the repository is already judged, one by one; a package is "
+    "not necessarily a service (a library ships no image), so no Dockerfile is required per "
+    "package.",
+    "a health endpoint: no check judges one today.",
+)
+
+
 def _scorecard_table() -> str:
     rows = [
         f"| {name} | [`{check}`](#{anchor(check)}) | {passes} | {other} |"
@@ -187,7 +269,7 @@ def anchor(check_id: str) -> str:
 
 def render_docs() -> str:
     prefixes = {category: prefix for prefix, category in PREFIXES.items()}
-    parts = [_INTRO, _scorecard_table()]
+    parts = [_INTRO, _MONOREPOS + _scopes(), _scorecard_table()]
     for category in Category:
         checks = checks_of(category)
         parts.append(f"## {category.label} (`{category.value}`, prefix `{prefixes[category]}`)\n")
@@ -198,6 +280,8 @@ def render_docs() -> str:
             parts.append(f'<a id="{anchor(check.id)}"></a>\n')
             parts.append(f"### `{check.id}` — level {check.level}\n")
             parts.append(f"**{check.title}.** {check.why}\n")
+            if check.scope == "package":
+                parts.append("Judged per package in a monorepo ([Monorepos](#monorepos)).\n")
             parts.append(f"How to fix (`{check.target}`): {check.fix}\n")
     return "\n".join(parts).rstrip() + "\n"
 

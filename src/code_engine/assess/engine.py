@@ -6,10 +6,17 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 
-from code_engine.assess import secrets
+from code_engine.assess import monorepo, secrets
 from code_engine.assess.hosting import GitHubApi
 from code_engine.assess.levels import category_level, repository_level
-from code_engine.assess.model import Category, CategoryResult, Check, CheckResult, Report
+from code_engine.assess.model import (
+    Category,
+    CategoryResult,
+    Check,
+    CheckResult,
+    PackageResult,
+    Report,
+)
 from code_engine.assess.registry import checks_of
 from code_engine.assess.repo import RepoView
 from code_engine.clock import Clock, utc_now
@@ -47,11 +54,12 @@ def assess_repository(
         level=repository_level(c.level for c in results),
         categories=results,
         findings=view.findings,
+        packages=tuple(monorepo.packages_of(view)) if monorepo.is_monorepo(view) else (),
         present=frozenset(
             e.file
             for c in results
             for r in c.results
-            for e in r.evidence
+            for e in (*r.evidence, *(e for p in r.packages for e in p.evidence))
             if e.file and view.exists(e.file)
         ),
     )
@@ -63,8 +71,16 @@ def _category(view: RepoView, category: Category) -> CategoryResult:
 
 
 def run_check(view: RepoView, check: Check) -> CheckResult:
-    """One check's result; its outcome's remediation overrides the check's default fix."""
-    outcome = check.run(view)
+    """One check's result; its outcome's remediation overrides the check's default fix.
+
+    In a repository of two or more packages a package-scoped check is judged per package and
+    rolled up (`monorepo.judge`).
+    """
+    packages: tuple[PackageResult, ...] = ()
+    if check.per_package is not None and monorepo.is_monorepo(view):
+        outcome, packages = monorepo.judge(view, check)
+    else:
+        outcome = check.run(view)
     return CheckResult(
         id=check.id,
         title=check.title,
@@ -75,4 +91,6 @@ def run_check(view: RepoView, check: Check) -> CheckResult:
         evidence=outcome.evidence,
         remediation=outcome.remediation or check.fix,
         target=check.target,
+        packages=packages,
+        scope=check.scope,
     )

@@ -12,19 +12,23 @@ import jsonschema
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from code_engine.assess.report import SCHEMA_FILES, SCHEMA_VERSION
 from code_engine.errors import PayloadError
 from code_engine.store.tables import AssessmentRow
 
 
 @cache
-def _validator() -> jsonschema.Draft202012Validator:
-    text = resources.files("code_engine.assess").joinpath("schemas/assess-report-1.json")
+def _validator(version: str) -> jsonschema.Draft202012Validator:
+    text = resources.files("code_engine.assess").joinpath(SCHEMA_FILES[version])
     return jsonschema.Draft202012Validator(json.loads(text.read_text(encoding="utf-8")))
 
 
 def validate_report(report: dict[str, Any]) -> None:
-    """Raise PayloadError naming every field of `report` that breaks the report schema."""
-    errors = sorted(_validator().iter_errors(report), key=lambda e: list(e.absolute_path))
+    """Raise PayloadError naming every field of `report` that breaks the report schema (of its
+    `schema_version`: 1 and 2 are accepted; anything else is checked against the newest)."""
+    version = str(report.get("schema_version"))
+    validator = _validator(version if version in SCHEMA_FILES else SCHEMA_VERSION)
+    errors = sorted(validator.iter_errors(report), key=lambda e: list(e.absolute_path))
     if errors:
         raise PayloadError(
             f"{'.'.join(str(p) for p in e.absolute_path) or 'report'}: {e.message}"

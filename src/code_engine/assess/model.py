@@ -9,6 +9,7 @@ from enum import Enum
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from code_engine.assess.polyglot import Package
     from code_engine.assess.repo import RepoView
 
 MAX_LEVEL = 3
@@ -103,6 +104,8 @@ class Check:
     """One maturity check: a level in a category, why it matters and how to fix it.
 
     `target` is the repository path the fix adds or edits (where SARIF reports a missing file).
+    A package-scoped check has `per_package`: in a repository of two or more packages it is
+    judged for each package and rolled up (docs/assess-checks.md, "Monorepos").
     """
 
     id: str
@@ -113,6 +116,25 @@ class Check:
     fix: str
     target: str
     run: Callable[[RepoView], Outcome] = field(compare=False, repr=False)
+    per_package: Callable[[RepoView, Package], Outcome] | None = field(
+        default=None, compare=False, repr=False
+    )
+
+    @property
+    def scope(self) -> str:
+        """`package` when judged per package in a monorepo, else `repository`."""
+        return "package" if self.per_package is not None else "repository"
+
+
+@dataclass(frozen=True)
+class PackageResult:
+    """A package-scoped check's verdict for one package of a monorepo."""
+
+    manifest: str  # the package's manifest file (pyproject.toml, go.mod, package.json)
+    ecosystem: str
+    status: Status
+    message: str
+    evidence: tuple[Evidence, ...]
 
 
 @dataclass(frozen=True)
@@ -128,6 +150,9 @@ class CheckResult:
     evidence: tuple[Evidence, ...]
     remediation: str
     target: str
+    # a package-scoped check in a monorepo: each package's verdict (empty otherwise)
+    packages: tuple[PackageResult, ...] = ()
+    scope: str = "repository"  # or "package" (`Check.scope`)
 
 
 @dataclass(frozen=True)
@@ -156,6 +181,8 @@ class Report:
     findings: tuple[Evidence, ...] = ()
     # the evidence files that exist in the repository: only those get a SARIF location
     present: frozenset[str] = frozenset()
+    # a monorepo's packages (two or more), each judged by the package-scoped checks
+    packages: tuple[Package, ...] = ()
 
     @property
     def results(self) -> tuple[CheckResult, ...]:

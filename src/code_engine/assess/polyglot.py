@@ -30,12 +30,21 @@ def _application(name: str) -> bool:
     return not (base.endswith("_test.go") or ".test." in base or ".spec." in base)
 
 
-def go_imports(view: RepoView, prefixes: Iterable[str]) -> list[Evidence]:
-    """Where Go application code imports a package under one of `prefixes`."""
+def source_files(view: RepoView, ecosystem: str) -> list[str]:
+    """Go or JavaScript/TypeScript application files (no tests, vendored code or examples)."""
+    suffixes = (".go",) if ecosystem == "go" else _JS
+    return [name for name in view.with_suffix(*suffixes) if _application(name)]
+
+
+def go_imports(
+    view: RepoView, prefixes: Iterable[str], files: Iterable[str] | None = None
+) -> list[Evidence]:
+    """Where Go application code (or only `files` of it) imports a package under one of
+    `prefixes`."""
     wanted = tuple(prefixes)
     found: list[Evidence] = []
-    for name in view.with_suffix(".go"):
-        text = view.text(name) if _application(name) else None
+    for name in source_files(view, "go") if files is None else files:
+        text = view.text(name)
         if text is None or not any(p in text for p in wanted):
             continue
         for match in _GO_IMPORT.finditer(_import_section(text)):
@@ -53,12 +62,15 @@ def _import_section(text: str) -> str:
     return text[: end.start()] if end else text
 
 
-def js_imports(view: RepoView, packages: Iterable[str]) -> list[Evidence]:
-    """Where JavaScript/TypeScript application code imports or requires one of `packages`."""
+def js_imports(
+    view: RepoView, packages: Iterable[str], files: Iterable[str] | None = None
+) -> list[Evidence]:
+    """Where JavaScript/TypeScript application code (or only `files` of it) imports or
+    requires one of `packages`."""
     wanted = tuple(packages)
     found: list[Evidence] = []
-    for name in view.with_suffix(*_JS):
-        text = view.text(name) if _application(name) else None
+    for name in source_files(view, "javascript") if files is None else files:
+        text = view.text(name)
         if text is None or not any(p in text for p in wanted):
             continue
         for match in _JS_IMPORT.finditer(text):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Iterable
 
 from code_engine.assess.model import Evidence
 from code_engine.assess.repo import RepoView, basename, directories
@@ -24,13 +25,13 @@ def application_files(view: RepoView) -> list[str]:
     return result
 
 
-def imports(view: RepoView, *modules: str) -> list[Evidence]:
-    """Where application code imports any of `modules` (or their submodules)."""
+def imports(view: RepoView, *modules: str, files: Iterable[str] | None = None) -> list[Evidence]:
+    """Where application code (or only `files` of it) imports any of `modules`."""
     found: list[Evidence] = []
     roots = sorted({re.escape(m.split(".")[0]) for m in modules})
     # only files with an import line naming the module are worth parsing; ast decides
     hint = re.compile(rf"^[ \t]*(?:from|import)[ \t]+(?:{'|'.join(roots)})\b", re.MULTILINE)
-    for name in application_files(view):
+    for name in application_files(view) if files is None else files:
         text = view.text(name)
         if text is None or hint.search(text) is None:
             continue

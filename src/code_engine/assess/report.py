@@ -1,4 +1,7 @@
-"""The report as a stable, documented dict (`schema_version` "1"): JSON output, API and store."""
+"""The report as a stable, documented dict (`schema_version` "2"): JSON output, API and store.
+
+Version 2 adds each check's `scope`, a monorepo's `packages` and, for a package-scoped check,
+each package's verdict; version 1 reports are still accepted by the store."""
 
 from __future__ import annotations
 
@@ -10,16 +13,18 @@ from code_engine.assess.model import (
     CategoryResult,
     CheckResult,
     Evidence,
+    PackageResult,
     Report,
     Status,
 )
 
-SCHEMA_VERSION = "1"
-SCHEMA_FILE = "schemas/assess-report-1.json"
+SCHEMA_VERSION = "2"
+SCHEMA_FILE = "schemas/assess-report-2.json"
+SCHEMA_FILES = {"1": "schemas/assess-report-1.json", "2": SCHEMA_FILE}
 
 
 def report_to_dict(report: Report) -> dict[str, Any]:
-    """The report as plain JSON types; the shape is `schemas/assess-report-1.json`."""
+    """The report as plain JSON types; the shape is `schemas/assess-report-2.json`."""
     counts = {status.value: 0 for status in Status}
     for result in report.results:
         counts[result.status.value] += 1
@@ -39,6 +44,10 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         },
         "categories": [_category(c) for c in report.categories],
         "findings": [_evidence(e) for e in report.findings],
+        "packages": [
+            {"manifest": p.manifest, "directory": p.directory, "ecosystem": p.ecosystem}
+            for p in report.packages
+        ],
     }
 
 
@@ -60,6 +69,18 @@ def _check(result: CheckResult) -> dict[str, Any]:
         "message": result.message,
         "evidence": [_evidence(e) for e in result.evidence],
         "remediation": result.remediation,
+        "scope": result.scope,
+        "packages": [_package(p) for p in result.packages],
+    }
+
+
+def _package(result: PackageResult) -> dict[str, Any]:
+    return {
+        "manifest": result.manifest,
+        "ecosystem": result.ecosystem,
+        "status": result.status.value,
+        "message": result.message,
+        "evidence": [_evidence(e) for e in result.evidence],
     }
 
 

@@ -56,7 +56,7 @@ def test_json_output_matches_the_documented_schema(failing_repo: Path) -> None:
     result = _invoke(str(failing_repo), "--output", "json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    jsonschema.validate(data, _schema("assess-report-1.json"))
+    jsonschema.validate(data, _schema("assess-report-2.json"))
     assert data["schema_version"] == SCHEMA_VERSION
     failing = [
         c["id"] for cat in data["categories"] for c in cat["checks"] if c["status"] == "fail"

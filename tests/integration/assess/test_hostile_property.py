@@ -59,6 +59,12 @@ _NAMES = st.sampled_from(
         "cmd/main.go",
         "web/src/index.ts",
         "LICENSE",
+        # a monorepo: packages judged one by one
+        "services/api/pyproject.toml",
+        "services/api/app.py",
+        "services/worker/go.mod",
+        "web/package.json",
+        "go.work",
     ]
 )
 _FOLLOWED = [
@@ -71,6 +77,12 @@ _FOLLOWED = [
     b"[tox]\nenvlist = a\n[testenv]\ncommands = {posargs:../../x} pytest\n",
     b"import nox\n@nox.session\ndef b(s):\n    s.notify('b')\n    s.run('pytest')\n",
     b"T ?= $(T)$(T)\nt: t\n\t$(T) $(MAKE) t\n",
+    b'[project]\nname = "a"\ndependencies = ["structlog"]\n[tool.pytest.ini_options]\n'
+    b'testpaths = ["../..", "/etc"]\n',
+    b"module x\n\nrequire y v1.0.0\n\nuse (\n  ../../..\n  /etc\n)\n",
+    b'{"name": "w", "dependencies": {"pino": "1"}, "scripts": {"test": "cd .. && jest ../.."}}',
+    b"on: push\njobs:\n  a:\n    steps:\n      - working-directory: services/api\n"
+    b"        run: pytest ../../.. /etc && go test ../../...\n",
 ]
 _CONTENT = st.one_of(
     st.binary(max_size=300),

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 
 from code_engine.assess.model import Category, Check, Evidence, Outcome
 from code_engine.assess.parsers import ParseError
+from code_engine.assess.polyglot import Package
 from code_engine.assess.repo import RepoView
 
 CheckFn = Callable[[RepoView], Outcome]
+PackageFn = Callable[[RepoView, Package], Outcome]
 MAX_EVIDENCE = 10
 
 
@@ -29,6 +32,17 @@ class Checks:
             return run
 
         return register
+
+    def per_package(self, slug: str) -> Callable[[PackageFn], PackageFn]:
+        """Make an added check package-scoped: `run` judges one package of a monorepo."""
+
+        def attach(run: PackageFn) -> PackageFn:
+            check_id = f"{self.prefix}.{slug}"
+            index = next(i for i, c in enumerate(self.all) if c.id == check_id)
+            self.all[index] = replace(self.all[index], per_package=run)
+            return run
+
+        return attach
 
 
 def errors_as_evidence(errors: Iterable[ParseError]) -> tuple[Evidence, ...]:

@@ -7,9 +7,18 @@ from typing import Any
 
 from code_engine.assess import polyglot
 from code_engine.assess.checks import Checks, errors_as_evidence, limit
-from code_engine.assess.model import Category, Evidence, Outcome, failed, passed
+from code_engine.assess.model import (
+    Category,
+    Evidence,
+    Outcome,
+    Status,
+    failed,
+    not_applicable,
+    passed,
+)
 from code_engine.assess.parsers import ParseError, YamlMap
 from code_engine.assess.pipelines import PRE_COMMIT, pre_commit_hooks
+from code_engine.assess.polyglot import Package
 from code_engine.assess.repo import RepoView
 from code_engine.assess.substance import hook_runs, hook_text
 
@@ -72,6 +81,25 @@ def dependencies(view: RepoView) -> Outcome:
     return passed(f"pyproject.toml declares {count} dependencies", Evidence("pyproject.toml", 1))
 
 
+@checks.per_package("dependencies")
+def package_dependencies(view: RepoView, package: Package) -> Outcome:
+    """The package's manifest names the package and parses."""
+    manifest = package.manifest
+    if package.ecosystem == "go":
+        text = view.text(manifest) or ""
+        if re.search(r"^module\s+\S+", text, re.MULTILINE) is None:
+            return failed(f"{manifest} declares no module", Evidence(manifest, 1))
+        return passed(f"{manifest} declares its module", Evidence(manifest, 1))
+    data = view.json(manifest) if package.ecosystem == "javascript" else view.toml(manifest)
+    if isinstance(data, ParseError):
+        return failed(f"{manifest} does not parse", *errors_as_evidence([data]))
+    declared = data.get("project") if package.ecosystem == "python" and data else data
+    if not (isinstance(declared, dict) and declared.get("name")):
+        return failed(f"{manifest} names no package", Evidence(manifest, 1))
+    count = len(declared.get("dependencies") or [])
+    return passed(f"{manifest} declares {count} dependencies", Evidence(manifest, 1))
+
+
 @checks.add(
     "pre-commit",
     1,
@@ -108,15 +136,15 @@ def pre_commit(view: RepoView) -> Outcome:
     "monorepo every package needs one (beside it, or its workspace root's).",
 )
 def locked_dependencies(view: RepoView) -> Outcome:
-    packages = polyglot.packages(view)
-    if len(packages) > 1:
-        return _every_package_locked(view, packages)
     lock = view.first(*LOCK_FILES)
     if lock:
         return passed(f"{lock} locks the dependencies", Evidence(lock, 1))
-    candidates = [
-        f for f in view.files if "/" not in f and re.match(r"requirements.*\.(lock|txt)$", f)
-    ]
+    return _pinned_requirements(view, "")
+
+
+def _pinned_requirements(view: RepoView, folder: str) -> Outcome:
+    """A requirements file directly in `folder` that pins every requirement."""
+    candidates = view.memo("requirements-files", lambda: _requirements_files(view)).get(folder, [])
     unpinned: list[Evidence] = []
     for name in candidates:
         lines = _requirement_lines(view.text(name) or "")
@@ -127,21 +155,48 @@ def locked_dependencies(view: RepoView) -> Outcome:
     return failed("no lock file and no fully pinned requirements file", *unpinned)
 
 
-def _every_package_locked(view: RepoView, packages: list[polyglot.Package]) -> Outcome:
-    """A monorepo: each package is locked (beside its manifest or by its workspace root)."""
-    locked: list[Evidence] = []
-    unlocked: list[Evidence] = []
-    for package in packages:
-        lock = polyglot.lock_of(view, package)
-        if lock is None:
-            unlocked.append(Evidence(package.manifest, 1, f"{package.ecosystem}: no lock file"))
-        else:
-            locked.append(Evidence(lock, 1, f"locks {package.manifest}"))
-    if unlocked:
-        return failed(
-            f"{len(unlocked)} of {len(packages)} packages have no lock file", *limit(unlocked)
-        )
-    return passed(f"each of {len(packages)} packages is locked", *limit(locked))
+@checks.per_package("locked-dependencies")
+def package_locked(view: RepoView, package: Package) -> Outcome:
+    """Each package is locked: beside its manifest, by its workspace root, or by a fully
+    pinned requirements file beside a Python manifest; nothing to lock is not applicable."""
+    lock = polyglot.lock_of(view, package)
+    if lock is not None:
+        return passed(f"{lock} locks {package.manifest}", Evidence(lock, 1))
+    if not _requires(view, package):
+        return not_applicable(f"{package.manifest} declares no dependencies")
+    if package.ecosystem == "python":
+        pinned = _pinned_requirements(view, package.directory)
+        if pinned.status is Status.PASS:
+            return pinned
+    return failed(
+        f"{package.ecosystem}: no lock file",
+        Evidence(package.manifest, 1, f"{package.ecosystem}: no lock file"),
+    )
+
+
+def _requires(view: RepoView, package: Package) -> bool:
+    """Whether the package declares any dependency (a lock has something to lock)."""
+    if package.ecosystem == "go":
+        text = view.text(package.manifest) or ""
+        return re.search(r"^\s*require\b", text, re.MULTILINE) is not None
+    if package.ecosystem == "javascript":
+        data = view.json(package.manifest)
+        keys = ("dependencies", "devDependencies")
+        return isinstance(data, dict) and any(data.get(k) for k in keys)
+    data = view.toml(package.manifest)
+    project = data.get("project") if isinstance(data, dict) else None
+    keys = ("dependencies", "optional-dependencies")
+    return isinstance(project, dict) and any(project.get(k) for k in keys)
+
+
+def _requirements_files(view: RepoView) -> dict[str, list[str]]:
+    """`requirements*.txt`/`.lock` files by directory, in listing order."""
+    found: dict[str, list[str]] = {}
+    for name in view.files:
+        folder, _, base = name.rpartition("/")
+        if base.startswith("requirements") and re.match(r"requirements.*\.(lock|txt)$", base):
+            found.setdefault(folder, []).append(name)
+    return found
 
 
 def _requirement_lines(text: str) -> list[tuple[int, str]]:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from code_engine.assess import gitlab, tools
+from code_engine.assess import gitlab, monorepo, reach, tools
 from code_engine.assess.checks import Checks, errors_as_evidence
-from code_engine.assess.model import Category, Evidence, Outcome, failed, passed
+from code_engine.assess.model import Category, Evidence, Outcome, failed, not_applicable, passed
 from code_engine.assess.parsers import YamlMap
 from code_engine.assess.pipelines import Workflow, ci_commands, job_commands, workflows
+from code_engine.assess.polyglot import Package
 from code_engine.assess.repo import RepoView
 
 checks = Checks(Category.CONTINUOUS_INTEGRATION, "ci")
@@ -64,6 +65,18 @@ def tests(view: RepoView) -> Outcome:
     return passed("CI runs the tests", evidence)
 
 
+@checks.per_package("tests")
+def package_tests(view: RepoView, package: Package) -> Outcome:
+    if not monorepo.has_code(view, package):
+        return _no_code(package)
+    evidence = reach.first_reaching(view, ci_commands(view), tools.TESTS, package)
+    if evidence is None:
+        return failed(
+            "no CI step runs this package's tests", Evidence(package.manifest, 1, "not tested")
+        )
+    return passed("CI runs its tests", evidence)
+
+
 @checks.add(
     "triggers",
     2,
@@ -116,6 +129,47 @@ def _on(wf: Workflow) -> Evidence:
     "scan (bandit/trivy) and build (docker build or python -m build).",
 )
 def quality_jobs(view: RepoView) -> Outcome:
+    return _quality_outcome(_job_kinds(view))
+
+
+@checks.per_package("quality-jobs")
+def package_quality_jobs(view: RepoView, package: Package) -> Outcome:
+    """Lint and test jobs must reach the package; security and build jobs count repository-wide."""
+    if not monorepo.has_code(view, package):
+        return _no_code(package)
+    covered = {k: v for k, v in _job_kinds(view).items() if k not in _PER_PACKAGE_KINDS}
+    for kind in _PER_PACKAGE_KINDS:
+        hit = reach.first_reaching(view, ci_commands(view), tools.JOB_KINDS[kind], package)
+        if hit:
+            covered[kind] = Evidence(hit.file, hit.line, f"{kind}: {hit.note}")
+    return _quality_outcome(covered, package)
+
+
+_PER_PACKAGE_KINDS = ("lint", "test")
+
+
+def _no_code(package: Package) -> Outcome:
+    return not_applicable(f"no {package.ecosystem} code in the package: nothing to test or lint")
+
+
+def _quality_outcome(covered: dict[str, Evidence], package: Package | None = None) -> Outcome:
+    missing = [k for k in tools.JOB_KINDS if k not in covered]
+    if missing:
+        where = (Evidence(package.manifest, 1, f"no {', '.join(missing)}"),) if package else ()
+        return failed(
+            f"no {', '.join(missing)} job in push/PR workflows",
+            *where,
+            *covered.values(),
+            remediation=f"Add {', '.join(missing)} jobs to `{WORKFLOW}`.",
+        )
+    return passed("lint, test, security and build jobs", *covered.values())
+
+
+def _job_kinds(view: RepoView) -> dict[str, Evidence]:
+    return view.memo("ci-job-kinds", lambda: _compute_job_kinds(view))
+
+
+def _compute_job_kinds(view: RepoView) -> dict[str, Evidence]:
     found, _ = workflows(view)
     covered: dict[str, Evidence] = {}
     for wf in found:
@@ -136,14 +190,7 @@ def quality_jobs(view: RepoView) -> Outcome:
         for kind, pattern in tools.JOB_KINDS.items():
             if kind not in covered and (hit := tools.first_match(commands, pattern)):
                 covered[kind] = Evidence(hit.file, hit.line, f"{kind}: {hit.note}")
-    missing = [k for k in tools.JOB_KINDS if k not in covered]
-    if missing:
-        return failed(
-            f"no {', '.join(missing)} job in push/PR workflows",
-            *covered.values(),
-            remediation=f"Add {', '.join(missing)} jobs to `{WORKFLOW}`.",
-        )
-    return passed("lint, test, security and build jobs", *covered.values())
+    return covered
 
 
 @checks.add(
@@ -159,6 +206,19 @@ def coverage(view: RepoView) -> Outcome:
     if evidence is None:
         return failed("no CI step produces a coverage report")
     return passed("CI measures coverage", evidence)
+
+
+@checks.per_package("coverage")
+def package_coverage(view: RepoView, package: Package) -> Outcome:
+    if not monorepo.has_code(view, package):
+        return _no_code(package)
+    evidence = reach.first_reaching(view, ci_commands(view), tools.COVERAGE, package)
+    if evidence is None:
+        return failed(
+            "no CI step measures this package's coverage",
+            Evidence(package.manifest, 1, "no coverage"),
+        )
+    return passed("CI measures its coverage", evidence)
 
 
 @checks.add(

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from code_engine.assess import manifests, polyglot, pysource
+from code_engine.assess import manifests, monorepo, polyglot, pysource
 from code_engine.assess.checks import Checks, errors_as_evidence, limit
 from code_engine.assess.manifests import dig
-from code_engine.assess.model import Category, Evidence, Outcome, failed, passed
+from code_engine.assess.model import Category, Evidence, Outcome, failed, not_applicable, passed
 from code_engine.assess.parsers import ParseError, YamlMap
+from code_engine.assess.polyglot import Package
 from code_engine.assess.repo import RepoView
 
 checks = Checks(Category.OBSERVABILITY, "obs")
@@ -74,6 +75,31 @@ def _imports_outcome(
     return passed(f"{what} in {len({e.file for e in found})} modules", *limit(found))
 
 
+def _package_imports(
+    view: RepoView, package: Package, libraries: tuple[str, ...], what: str, purpose: str
+) -> Outcome:
+    """One package of a monorepo: its own application code in its own language."""
+
+    ecosystem = package.ecosystem
+    if ecosystem == "python":
+        sources = monorepo.files_of(
+            view, package, "application", lambda: pysource.application_files(view)
+        )
+        found = pysource.imports(view, *libraries, files=sources) if sources else []
+    else:
+        sources = monorepo.files_of(
+            view, package, "application", lambda: polyglot.source_files(view, ecosystem)
+        )
+        imports = polyglot.go_imports if ecosystem == "go" else polyglot.js_imports
+        table = GO if ecosystem == "go" else JS
+        found = imports(view, table[purpose], sources) if sources else []
+    if not [name for name in sources if not monorepo.TOOLING.search(name)]:
+        return not_applicable(f"no {package.ecosystem} application code in the package")
+    if not found:
+        return failed(f"no application module imports {what}", Evidence(package.manifest, 1))
+    return passed(f"{what} in {len({e.file for e in found})} modules", *limit(found))
+
+
 @checks.add(
     "metrics",
     1,
@@ -87,6 +113,11 @@ def metrics(view: RepoView) -> Outcome:
     return _imports_outcome(view, METRICS_LIBS, "a metrics library", "metrics")
 
 
+@checks.per_package("metrics")
+def package_metrics(view: RepoView, package: Package) -> Outcome:
+    return _package_imports(view, package, METRICS_LIBS, "a metrics library", "metrics")
+
+
 @checks.add(
     "structured-logging",
     1,
@@ -97,6 +128,11 @@ def metrics(view: RepoView) -> Outcome:
 )
 def structured_logging(view: RepoView) -> Outcome:
     return _imports_outcome(view, LOGGING_LIBS, "a structured logging library", "logging")
+
+
+@checks.per_package("structured-logging")
+def package_structured_logging(view: RepoView, package: Package) -> Outcome:
+    return _package_imports(view, package, LOGGING_LIBS, "a structured logging library", "logging")
 
 
 @checks.add(
@@ -223,6 +259,11 @@ def log_shipping(view: RepoView) -> Outcome:
 )
 def tracing(view: RepoView) -> Outcome:
     return _imports_outcome(view, TRACING_LIBS, "a tracing library", "tracing")
+
+
+@checks.per_package("tracing")
+def package_tracing(view: RepoView, package: Package) -> Outcome:
+    return _package_imports(view, package, TRACING_LIBS, "a tracing library", "tracing")
 
 
 CHECKS = tuple(checks.all)

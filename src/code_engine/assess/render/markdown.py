@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from code_engine.assess.model import MAX_LEVEL, CheckResult, Report, Status
-from code_engine.assess.render import level_bar
+from code_engine.assess.render import MATRIX_PACKAGES, level_bar, package_matrix
 
 _ICON = {Status.PASS: "✅", Status.FAIL: "❌", Status.NOT_APPLICABLE: "➖", Status.UNKNOWN: "❔"}
 
@@ -31,6 +31,8 @@ def render_markdown(report: Report) -> str:
         lines += ["", f"<details><summary>Passing checks ({len(passing)})</summary>", ""]
         lines += [f"- {_ICON[r.status]} `{r.id}` {_escape(r.title)}" for r in passing]
         lines += ["", "</details>"]
+    if any(r.packages for r in report.results):
+        lines += _packages(report)
     if report.findings:
         lines += ["", f"### Files not read ({len(report.findings)})", ""]
         lines += [f"- `{_escape(f.render())}`" for f in report.findings]
@@ -41,6 +43,22 @@ def render_markdown(report: Report) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _packages(report: Report) -> list[str]:
+    """Monorepo: each package-scoped check's verdict per package."""
+    names, rows = package_matrix(report)
+    lines = ["", f"### Packages ({len(names)})", ""]
+    if len(names) > MATRIX_PACKAGES:
+        lines += ["| Check | Packages |", "|---|---|"]
+        lines += [f"| `{r.id}` | {_ICON[r.status]} {_escape(r.message)} |" for r, _ in rows]
+        return lines
+    lines.append("| Check | " + " | ".join(f"`{_escape(n)}`" for n in names) + " |")
+    lines.append("|---|" + "---|" * len(names))
+    for result, statuses in rows:
+        cells = " | ".join(_ICON[s] if s else "" for s in statuses)
+        lines.append(f"| `{result.id}` | {cells} |")
+    return lines
 
 
 def _count(report: Report, status: Status) -> int:

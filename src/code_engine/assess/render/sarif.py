@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 from urllib.parse import quote
 
 from code_engine import __version__
 from code_engine.assess.docs import anchor
-from code_engine.assess.model import CheckResult, Report, Status
+from code_engine.assess.model import CheckResult, Evidence, Report, Status
 from code_engine.assess.registry import CHECKS
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -20,7 +21,10 @@ def report_to_sarif(report: Report) -> dict[str, Any]:
     """A SARIF log with one run; results only for failing checks."""
     index = {check.id: i for i, check in enumerate(CHECKS)}
     results = [
-        _result(r, index[r.id], report.present) for r in report.results if r.status is Status.FAIL
+        sarif
+        for r in report.results
+        if r.status is Status.FAIL
+        for sarif in _results(r, index[r.id], report.present)
     ]
     run: dict[str, Any] = {
         "tool": {
@@ -51,6 +55,29 @@ def _rule(check: Any) -> dict[str, Any]:
             "security-severity": _SECURITY_SEVERITY[check.level],
         },
     }
+
+
+def _results(result: CheckResult, rule_index: int, present: frozenset[str]) -> list[dict[str, Any]]:
+    """A failing check's results: one per failing package of a monorepo, located at the
+    package's manifest; otherwise one for the check."""
+    failing = [p for p in result.packages if p.status is Status.FAIL]
+    if not failing:
+        return [_result(result, rule_index, present)]
+    found = []
+    for package in failing:
+        where = Evidence(package.manifest, None, package.message)
+        sarif = _result(
+            replace(
+                result,
+                message=f"package {package.manifest}: {package.message}",
+                evidence=(where, *package.evidence),
+            ),
+            rule_index,
+            present | {package.manifest},
+        )
+        sarif["partialFingerprints"]["assessPackage/v1"] = package.manifest
+        found.append(sarif)
+    return found
 
 
 def _result(result: CheckResult, rule_index: int, present: frozenset[str]) -> dict[str, Any]:
