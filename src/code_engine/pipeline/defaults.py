@@ -7,7 +7,7 @@ import tomllib
 from pathlib import Path
 
 from code_engine.pipeline.model import Step
-from code_engine.pipeline.pytest_steps import PYTHON, REPORTS, test_steps
+from code_engine.pipeline.pytest_steps import PYTHON, REPORTS, default_test_steps
 
 LOCK_FILES = ("requirements.lock", "requirements.txt")
 
@@ -24,7 +24,7 @@ def default_steps(
     tool_config = _tool_config(repo)
     return [
         *_lint(repo, source, tool_config),
-        *test_steps(repo, source),
+        *default_test_steps(repo, source),
         *_security(repo, source, tool_config, lock_file, osv_db),
         *_build(repo, service, lock_file),
     ]

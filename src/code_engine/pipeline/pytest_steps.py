@@ -24,7 +24,7 @@ TEST_INPUTS = (*PYTHON, "pytest.ini", "tox.ini", "tests/**/*")
 PYTEST = ("pytest", "-q", "-p", "no:cacheprovider")
 
 
-def test_steps(repo: Path, source: tuple[str, ...]) -> list[Step]:
+def default_test_steps(repo: Path, source: tuple[str, ...]) -> list[Step]:
     """The test stage's default steps for the repository at `repo`."""
     cov = tuple(f"--cov={path}" for path in source)
     markers = registered_markers(repo)

@@ -87,6 +87,9 @@ class WorkflowJob(SpecModel):
         default=None,
         description="The command that runs the stage; unset is `codectl ci --stage STAGE`.",
     )
+    title: NonBlank | None = Field(
+        default=None, description="How the stage's step is shown; unset: its command."
+    )
     needs: list[Stage] | None = Field(
         default=None, description="Jobs it waits for; unset is the previous stage's job."
     )
