@@ -206,27 +206,27 @@ def github(
     if not check:
         sys.stdout.write(text)
         return
-    _check_workflow(repo / workflow, text)
+    _check_workflow(repo, workflow, text)
 
 
-def _check_workflow(committed: Path, text: str) -> None:
+def _check_workflow(repo: Path, workflow: Path, text: str) -> None:
     import difflib
 
     try:
-        current = committed.read_text(encoding="utf-8")
+        current = (repo / workflow).read_text(encoding="utf-8")
     except OSError as exc:
-        raise UserError(f"{committed}: cannot read the workflow ({exc.strerror})") from None
+        raise UserError(f"{workflow}: cannot read the workflow ({exc.strerror})") from None
     if current == text:
-        console(stderr=True).print(f"{committed.name} is up to date", highlight=False)
+        console(stderr=True).print(f"{workflow} is up to date", highlight=False)
         return
     diff = difflib.unified_diff(
         current.splitlines(keepends=True), text.splitlines(keepends=True),
-        f"{committed.name} (committed)", f"{committed.name} (codectl ci github)",
+        f"{workflow} (committed)", f"{workflow} (codectl ci github)",
     )  # fmt: skip
     sys.stdout.write("".join(diff))
     raise CheckFailedError(
-        f"{committed.name} differs from `codectl ci github`: regenerate it with "
-        f"`codectl ci github > {committed.name}`"
+        f"{workflow} differs from `codectl ci github`: regenerate it with "
+        f"`codectl ci github > {workflow}`"
     )
 
 

@@ -64,7 +64,8 @@ def order(steps: Sequence[Step]) -> list[Step]:
                 if need not in by_name:
                     raise PipelineError(
                         step.name,
-                        f"{relation} unknown step {need!r}" if relation == "needs"
+                        f"{relation} unknown step {need!r}"
+                        if relation == "needs"
                         else f"runs after unknown step {need!r}",
                         _field(step, relation, index),
                     )

@@ -28,6 +28,7 @@ def default_test_steps(repo: Path, source: tuple[str, ...]) -> list[Step]:
     """The test stage's default steps for the repository at `repo`."""
     cov = tuple(f"--cov={path}" for path in source)
     markers = registered_markers(repo)
+    selections: dict[str, tuple[str, ...]]
     if any(kind in markers for kind in KINDS[1:]):
         others = [kind for kind in KINDS[1:] if kind in markers]
         selections = {"unit": ("-m", " and ".join(f"not {kind}" for kind in others))}
@@ -39,7 +40,7 @@ def default_test_steps(repo: Path, source: tuple[str, ...]) -> list[Step]:
     else:
         return [_single(cov)]
     steps = [_kind(kind, selection, cov) for kind, selection in selections.items()]
-    return [*steps, *_coverage([step.name for step in steps], [kind for kind in selections])]
+    return [*steps, *_coverage([step.name for step in steps], list(selections))]
 
 
 def registered_markers(repo: Path) -> set[str]:

@@ -15,9 +15,7 @@ from code_engine.pipeline.yaml_text import Commented, Node, dump
 from code_engine.spec.workflow import GithubWorkflow, Service, WorkflowJob, WorkflowStep
 
 CHECKOUT = Commented("actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683", "v4.2.2")
-SETUP_PYTHON = Commented(
-    "actions/setup-python@a26af69be951a213d495a4c3e4e4022e16d87065", "v5.6.0"
-)
+SETUP_PYTHON = Commented("actions/setup-python@a26af69be951a213d495a4c3e4e4022e16d87065", "v5.6.0")
 UPLOAD_ARTIFACT = Commented(
     "actions/upload-artifact@ea165f8d65b6e75b540449e92b4886f43607fa02", "v4.6.2"
 )
@@ -37,8 +35,9 @@ def github_workflow(steps: list[Step], settings: GithubWorkflow | None = None) -
     settings = settings or GithubWorkflow()
     stages = [stage for stage in STAGES if any(step.stage == stage for step in steps)]
     jobs: dict[str, Node] = {}
+    configured: dict[str, WorkflowJob] = {str(k): v for k, v in settings.jobs.items()}
     for index, stage in enumerate(stages):
-        job = settings.jobs.get(stage, WorkflowJob())
+        job = configured.get(stage) or WorkflowJob()
         needs = job.needs if job.needs is not None else stages[index - 1 : index]
         in_stage = [step for step in steps if step.stage == stage]
         jobs[stage] = _job(stage, [n for n in needs if n in stages], in_stage, job, settings)

@@ -12,9 +12,12 @@ from tests.support.pipeline_repo import ci, code_yaml, gates_by_name, make_repo,
 SPLIT = ["test-unit", "test-integration", "test-e2e", "coverage-combine", "coverage"]
 ONLY_TESTS = code_yaml(
     gates="min_coverage_percent: 100\n",
-    pipeline="skip: [ruff, ruff-format, mypy, complexity, duplication, bandit, secrets, dist, sbom]\n",
+    pipeline="skip: [ruff, ruff-format, mypy, complexity, duplication, bandit, secrets, dist,"
+    " sbom]\n",
 )
-PRICE_TEST = "from shop import price\n\n\ndef test_{name}() -> None:\n    assert price({n}, 2) == {r}\n"
+PRICE_TEST = (
+    "from shop import price\n\n\ndef test_{name}() -> None:\n    assert price({n}, 2) == {r}\n"
+)
 MARKED = "import pytest\n\nfrom shop import price\n\n\n@pytest.mark.{kind}\ndef test_{kind}() -> None:\n    assert price({n}, 2) == {r}\n"  # noqa: E501
 NEGATIVE = (
     "import pytest\n\nfrom shop import price\n\n\ndef test_negative() -> None:\n"

@@ -8,7 +8,7 @@ from pathlib import Path
 from code_engine.pipeline.gates import evaluate
 from code_engine.pipeline.graph import order, waves
 from code_engine.pipeline.model import Step, StepResult
-from code_engine.pipeline.pytest_steps import registered_markers, default_test_steps
+from code_engine.pipeline.pytest_steps import default_test_steps, registered_markers
 from code_engine.spec.quality import QualityGates
 
 JUNIT = '<testsuites><testsuite tests="{tests}" failures="{failures}" errors="0" skipped="0"/>' \
@@ -57,7 +57,9 @@ def test_the_combining_steps_wait_for_every_test_step_whatever_its_outcome(tmp_p
     assert waves(steps)["coverage-combine"] == {"test-unit", "test-e2e"}
 
 
-def _tests_gate(tmp_path: Path, reports: dict[str, str | None]) -> tuple[str, str | None, str | None]:
+def _tests_gate(
+    tmp_path: Path, reports: dict[str, str | None]
+) -> tuple[str, str | None, str | None]:
     steps, results = [], []
     for name, text in reports.items():
         path = f"{name}.xml"
