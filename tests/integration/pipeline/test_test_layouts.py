@@ -87,6 +87,12 @@ def test_each_kind_runs_once_in_its_step_and_the_coverage_is_combined(
         assert f"test-{kind}: {count}/{count} passed" in gates["tests"]["measured"]
         assert (repo / f"build/ci/junit-{kind}.xml").is_file()
     assert not list(repo.glob(".coverage*")), "coverage data outside the steps' own files"
+    if layout == "directories":  # unchanged: every step replayed, the combination included
+        code, again, err = ci(repo, "--stage", "test")
+        assert code == 0, err
+        assert again is not None
+        assert all(step["cached"] for step in again["steps"]), again["steps"]
+        assert gates_by_name(again)["coverage"]["measured"] == "100.0%"
 
 
 def test_a_failing_e2e_test_fails_the_tests_gate_naming_its_step_and_nothing_else(

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from code_engine.pipeline.gates import evaluate
 from code_engine.pipeline.graph import order, waves
-from code_engine.pipeline.model import Step, StepResult
+from code_engine.pipeline.model import PipelineError, Step, StepResult
 from code_engine.pipeline.pytest_steps import default_test_steps, registered_markers
 from code_engine.spec.quality import QualityGates
 
@@ -88,3 +90,10 @@ def test_a_missing_junit_report_fails_the_tests_gate_as_unmeasurable(tmp_path: P
     verdict, _, reason = _tests_gate(tmp_path, {"test-unit": ok, "test-integration": None})
     assert verdict == "failed"
     assert reason is not None and reason.startswith("unmeasurable: step test-integration")
+
+
+def test_an_unknown_after_is_an_error_naming_the_field() -> None:
+    steps = [Step("coverage", "test", ("coverage",), after=("test-ui",), origin="steps.3")]
+    with pytest.raises(PipelineError, match="runs after unknown step 'test-ui'") as caught:
+        order(steps)
+    assert caught.value.field == ("steps", 3, "after", 0)
