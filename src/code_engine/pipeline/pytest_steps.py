@@ -88,7 +88,8 @@ def _kind(kind: str, selection: tuple[str, ...], cov: tuple[str, ...]) -> Step:
     return Step(
         f"test-{kind}",
         "test",
-        (*PYTEST, *selection, f"--junitxml={junit}", *cov, "--cov-report="),
+        # one kind's share of the coverage is no verdict: the combination's report is judged
+        (*PYTEST, *selection, f"--junitxml={junit}", *cov, "--cov-report=", "--cov-fail-under=0"),
         inputs=TEST_INPUTS,
         outputs=(junit, coverage_data(kind)),
         reports=(("junit", junit),),
