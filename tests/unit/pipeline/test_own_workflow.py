@@ -8,6 +8,7 @@ from pathlib import Path
 
 import yaml
 
+from code_engine.assess.tools import DEPENDENCY_SCAN
 from code_engine.pipeline.run import plan
 from code_engine.pipeline.workflow import github_workflow
 from code_engine.spec import load_spec
@@ -36,6 +37,7 @@ def test_the_workflow_pins_actions_by_commit_and_reads_only_by_default() -> None
     runs = " ".join(s.get("run", "") for job in workflow["jobs"].values() for s in job["steps"])
     assert "${{ github.event" not in runs  # untrusted input reaches commands through env only
     assert "osv-scanner" not in runs  # the dependency scan is `make ci-security`'s
+    assert DEPENDENCY_SCAN.search(runs)  # and the image's lock file's, which the assessment sees
 
 
 def test_code_s_own_workflow_runs_every_stage_through_make_and_uploads_its_reports() -> None:
