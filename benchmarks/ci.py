@@ -38,8 +38,9 @@ def timed(argv: list[str], cwd: Path, env: dict[str, str], check: bool = True) -
     return elapsed
 
 
-def direct_commands(repo: Path, stages: list[str]) -> list[list[str]]:
-    """The selected steps' commands as `codectl ci` would run them, tools resolved alike."""
+def direct_commands(repo: Path, stages: list[str]) -> list[tuple[list[str], dict[str, str]]]:
+    """The selected steps' commands and their own environment (e.g. `COVERAGE_FILE`) as
+    `codectl ci` would run them, tools resolved alike."""
     from code_engine.pipeline.run import plan
     from code_engine.pipeline.tools import resolve
     from code_engine.spec import load_spec
@@ -50,7 +51,7 @@ def direct_commands(repo: Path, stages: list[str]) -> list[list[str]]:
     for step in chosen:
         tool = resolve(step.run[0], repo)
         if tool is not None and step.engine is None:
-            commands.append([tool, *step.run[1:]])
+            commands.append(([tool, *step.run[1:]], dict(step.env)))
     return commands
 
 
@@ -80,7 +81,10 @@ def main() -> None:
 
         # the same tools, directly, one after another (their reports written alike)
         (repo / "build" / "ci").mkdir(parents=True, exist_ok=True)
-        direct = sum(timed(c, repo, direct_env, check=False) for c in direct_commands(repo, stages))
+        direct = sum(
+            timed(argv, repo, {**direct_env, **own}, check=False)
+            for argv, own in direct_commands(repo, stages)
+        )
         cold = timed([CODECTL, "ci", *selection, *jobs], repo, env, check=False)
         figure("cold run against the tools run one after another", cold, direct, "<= 1.05x")
 

@@ -34,6 +34,7 @@ DEPENDENCY_SCAN = re.compile(
     r"\bpip-audit\b|\bsafety\s+(?:check|scan)\b|pyupio/safety|osv-scanner"
     r"|dependency-review-action|\btrivy\s+fs\b|trivy-action\b.*\bscan-type=fs\b"
     r"|\bgrype\s+dir:|\bsnyk\s+test\b|\bgovulncheck\b|\bnpm\s+audit\b"
+    r"|\bcodectl\s+deps\s+scan\b"
 )
 SAST = re.compile(r"\b(bandit|semgrep)\b|codeql-action|sonarcloud-github-action|sonar-scanner")
 IMAGE_SCAN = re.compile(

@@ -173,9 +173,22 @@ def _record(server: str, body: dict[str, object]) -> None:
 @ci_app.command("github")
 def github(
     path: Path = typer.Option(Path(), "--path", help="The repository [default: here]."),
-    python: str = typer.Option("3.11", "--python", help="Python version of the jobs."),
+    python: str | None = typer.Option(
+        None, "--python", help="Python version of the jobs [default: pipeline.github.python]."
+    ),
+    check: bool = typer.Option(
+        False,
+        "--check",
+        help="Compare with the committed workflow instead of printing: exit 1 and show a "
+        "diff when it differs.",
+    ),
+    workflow: Path = typer.Option(
+        Path(".github/workflows/ci.yml"),
+        "--workflow",
+        help="The committed workflow `--check` compares, relative to the repository.",
+    ),
 ) -> None:
-    """Print a GitHub Actions workflow running `codectl ci` stage by stage."""
+    """Print a GitHub Actions workflow running `codectl ci` stage by stage (pipeline.github)."""
     from code_engine.pipeline.model import PipelineError
     from code_engine.pipeline.run import plan
     from code_engine.pipeline.workflow import github_workflow
@@ -186,7 +199,35 @@ def github(
         steps, _ = plan(repo, service, pipeline)
     except PipelineError as exc:
         raise _spec_error(exc, spec_file) from None
-    sys.stdout.write(github_workflow(steps, python=python))
+    settings = pipeline.github
+    if python is not None:
+        settings = settings.model_copy(update={"python": python})
+    text = github_workflow(steps, settings)
+    if not check:
+        sys.stdout.write(text)
+        return
+    _check_workflow(repo, workflow, text)
+
+
+def _check_workflow(repo: Path, workflow: Path, text: str) -> None:
+    import difflib
+
+    try:
+        current = (repo / workflow).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"{workflow}: cannot read the workflow ({exc.strerror})") from None
+    if current == text:
+        console(stderr=True).print(f"{workflow} is up to date", highlight=False)
+        return
+    diff = difflib.unified_diff(
+        current.splitlines(keepends=True), text.splitlines(keepends=True),
+        f"{workflow} (committed)", f"{workflow} (codectl ci github)",
+    )  # fmt: skip
+    sys.stdout.write("".join(diff))
+    raise CheckFailedError(
+        f"{workflow} differs from `codectl ci github`: regenerate it with "
+        f"`codectl ci github > {workflow}`"
+    )
 
 
 @ci_app.command("duplication")

@@ -7,9 +7,8 @@ import tomllib
 from pathlib import Path
 
 from code_engine.pipeline.model import Step
+from code_engine.pipeline.pytest_steps import PYTHON, REPORTS, default_test_steps
 
-REPORTS = "build/ci"
-PYTHON = ("**/*.py", "pyproject.toml", "setup.cfg", "setup.py")
 LOCK_FILES = ("requirements.lock", "requirements.txt")
 
 
@@ -25,7 +24,7 @@ def default_steps(
     tool_config = _tool_config(repo)
     return [
         *_lint(repo, source, tool_config),
-        _pytest(source),
+        *default_test_steps(repo, source),
         *_security(repo, source, tool_config, lock_file, osv_db),
         *_build(repo, service, lock_file),
     ]
@@ -88,22 +87,6 @@ def _lint(repo: Path, source: tuple[str, ...], tool_config: dict[str, object]) -
     if _configures(repo, tool_config, "flake8", ".flake8", "tox.ini"):
         steps.append(Step("flake8", "lint", ("flake8", *source), inputs=(*PYTHON, ".flake8")))
     return steps
-
-
-def _pytest(source: tuple[str, ...]) -> Step:
-    cov = [f"--cov={path}" for path in source]
-    return Step(
-        "pytest",
-        "test",
-        (
-            "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={REPORTS}/junit.xml", *cov,
-            f"--cov-report=xml:{REPORTS}/coverage.xml",
-        ),
-        inputs=(*PYTHON, "pytest.ini", "tox.ini", "tests/**/*"),
-        outputs=(f"{REPORTS}/junit.xml", f"{REPORTS}/coverage.xml"),
-        reports=(("junit", f"{REPORTS}/junit.xml"), ("coverage", f"{REPORTS}/coverage.xml")),
-        tools=("coverage",),
-    )  # fmt: skip
 
 
 def _security(

@@ -120,8 +120,28 @@ def evaluate(
                 reason = f"unmeasurable: no step of the pipeline writes a {gate.report} report"
                 verdicts.append(GateResult(gate.name, gate.threshold, None, "failed", reason))
             continue
+        if gate.report == "junit":  # every test step's report: all of them must pass
+            producers = [s for s in steps if s.report("junit") is not None]
+            verdicts.append(_judge_all(gate, repo, producers, outcome))
+            continue
         verdicts.append(_judge(gate, repo, producer, outcome.get(producer.name)))
     return verdicts
+
+
+def _judge_all(
+    gate: Gate, repo: Path, producers: Sequence[Step], outcome: dict[str, StepResult]
+) -> GateResult:
+    """One verdict over several reports: the first unmeasurable or failing one decides."""
+    if len(producers) == 1:
+        return _judge(gate, repo, producers[0], outcome.get(producers[0].name))
+    judged = [(s.name, _judge(gate, repo, s, outcome.get(s.name))) for s in producers]
+    shown = "; ".join(f"{name}: {v.measured}" for name, v in judged if v.measured is not None)
+    for name, verdict in judged:
+        if verdict.verdict == "failed":
+            why = verdict.reason or ""
+            reason = why if why.startswith("unmeasurable") else f"{name}: {why}"
+            return GateResult(gate.name, gate.threshold, shown or None, "failed", reason)
+    return GateResult(gate.name, gate.threshold, shown, "passed")
 
 
 def _judge(gate: Gate, repo: Path, producer: Step, result: StepResult | None) -> GateResult:

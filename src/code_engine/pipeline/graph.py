@@ -38,6 +38,7 @@ def _step(declared: PipelineStep, index: int) -> Step:
         outputs=tuple(declared.outputs),
         reports=tuple(declared.reports.items()),
         needs=tuple(declared.needs),
+        after=tuple(declared.after),
         tools=tuple(declared.tools),
         env=tuple(sorted(declared.env.items())),
         env_inputs=tuple(declared.env_inputs),
@@ -58,11 +59,16 @@ def order(steps: Sequence[Step]) -> list[Step]:
     """Steps in stage order, each after what it needs; unknown needs and cycles are errors."""
     by_name = {step.name: step for step in steps}
     for step in steps:
-        for index, need in enumerate(step.needs):
-            if need not in by_name:
-                raise PipelineError(
-                    step.name, f"needs unknown step {need!r}", _field(step, "needs", index)
-                )
+        for relation, names in (("needs", step.needs), ("after", step.after)):
+            for index, need in enumerate(names):
+                if need not in by_name:
+                    raise PipelineError(
+                        step.name,
+                        f"{relation} unknown step {need!r}"
+                        if relation == "needs"
+                        else f"runs after unknown step {need!r}",
+                        _field(step, relation, index),
+                    )
     done: list[Step] = []
     state: dict[str, str] = {}
 
@@ -73,7 +79,7 @@ def order(steps: Sequence[Step]) -> list[Step]:
             cycle = " -> ".join((*path[path.index(step.name) :], step.name))
             raise PipelineError(step.name, f"dependency cycle: {cycle}", _field(step, "needs"))
         state[step.name] = "visiting"
-        for need in step.needs:
+        for need in (*step.needs, *step.after):
             visit(by_name[need], (*path, step.name))
         state[step.name] = "done"
         done.append(step)
@@ -100,6 +106,6 @@ def select(
 
 
 def waves(steps: Sequence[Step]) -> dict[str, set[str]]:
-    """What each selected step waits for: its needs that are selected too."""
+    """What each selected step waits for: its needs and afters that are selected too."""
     selected = {step.name for step in steps}
-    return {step.name: {n for n in step.needs if n in selected} for step in steps}
+    return {step.name: {n for n in (*step.needs, *step.after) if n in selected} for step in steps}

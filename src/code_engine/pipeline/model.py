@@ -20,6 +20,7 @@ class Step:
     outputs: tuple[str, ...] = ()
     reports: tuple[tuple[str, str], ...] = ()  # (kind, path)
     needs: tuple[str, ...] = ()
+    after: tuple[str, ...] = ()  # run after these whatever their outcome (their outputs feed it)
     tools: tuple[str, ...] = ()
     env: tuple[tuple[str, str], ...] = ()
     env_inputs: tuple[str, ...] = ()

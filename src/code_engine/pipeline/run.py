@@ -9,7 +9,6 @@ from datetime import datetime
 from pathlib import Path
 
 from code_engine.pipeline.cache import ContentCache
-from code_engine.pipeline.defaults import REPORTS
 from code_engine.pipeline.files import (
     ContentHashes,
     existing,
@@ -20,6 +19,7 @@ from code_engine.pipeline.files import (
 from code_engine.pipeline.gates import evaluate
 from code_engine.pipeline.graph import pipeline_steps, select
 from code_engine.pipeline.model import Artifact, RunReport, Step
+from code_engine.pipeline.pytest_steps import REPORTS
 from code_engine.pipeline.runner import Progress, Runner, missing_tools
 from code_engine.pipeline.tools import ToolVersions
 from code_engine.spec.pipeline import Pipeline

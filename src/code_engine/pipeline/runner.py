@@ -9,7 +9,7 @@ import subprocess
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from code_engine.pipeline.cache import ContentCache, CorruptEntryError, Entry, step_key
@@ -46,6 +46,7 @@ class Runner:
     use_cache: bool = True
     jobs: int = 1
     progress: Progress | None = None
+    _keys: dict[str, str] = field(default_factory=dict)  # the keys of the steps decided so far
 
     def run(self, steps: Sequence[Step]) -> list[StepResult]:
         """Every step's result, in the order of `steps`."""
@@ -92,9 +93,11 @@ class Runner:
         if tool is None:
             reason = f"tool {step.run[0]!r} not found in .venv/bin or on PATH"
             return StepResult(step.name, step.stage, "failed", False, 0.0, reason)
-        if not (self.use_cache and step.cache):
-            return self._execute(step, tool, None)
+        unkeyed = [name for name in step.after if name not in self._keys]
+        if not (self.use_cache and step.cache) or unkeyed:
+            return self._execute(step, tool, None)  # an unkeyed input: nothing to key it on
         key = self.key(step)
+        self._keys[step.name] = key
         with self.cache.locked(key):
             note = None
             try:
@@ -118,8 +121,11 @@ class Runner:
             for name, value in os.environ.items()
             if any(fnmatch.fnmatchcase(name, pattern) for pattern in step.env_inputs)
         )
+        # a step that runs after others reads their outputs: their keys are part of its own
+        after = {"after": [self._keys.get(name, "") for name in step.after]} if step.after else {}
         return step_key(
             {
+                **after,
                 "step": [step.name, step.stage, list(step.run), list(step.outputs),
                          list(step.reports), list(step.env), list(step.ok_exit_codes)],
                 "inputs": [[path, self.hashes.of(path)] for path in inputs],

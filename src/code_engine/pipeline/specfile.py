@@ -36,7 +36,7 @@ def pipeline_spec(spec_file: Path, memo_dir: Path) -> tuple[str, Pipeline, Quali
     spec = load_spec(spec_file)
     data = {
         "service": spec.service,
-        "pipeline": spec.pipeline.model_dump(mode="json"),
+        "pipeline": spec.pipeline.model_dump(mode="json", by_alias=True),
         "quality_gates": spec.quality_gates.model_dump(mode="json"),
     }
     try:

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from code_engine.spec.base import NonBlank, SpecModel, rule_error
+from code_engine.spec.workflow import GithubWorkflow
 
 Stage = Literal["lint", "test", "security", "build"]
 ReportKind = Literal[
@@ -43,6 +44,12 @@ class PipelineStep(SpecModel):
         "read them.",
     )
     needs: list[str] = Field(default=[], description="Steps that must pass before this one.")
+    after: list[str] = Field(
+        default=[],
+        description="Steps this one runs after, whatever their outcome (e.g. a coverage "
+        "combination after the test steps, or test steps one after another); their cache "
+        "keys are part of this step's.",
+    )
     tools: list[NonBlank] = Field(
         default=[],
         description="Further executables whose versions key the cache (the command's own "
@@ -96,6 +103,11 @@ class Pipeline(SpecModel):
     )
     jobs: int | None = Field(
         default=None, ge=1, description="Steps run at once; unset is the number of CPUs."
+    )
+    github: GithubWorkflow = Field(
+        default=GithubWorkflow(),
+        description="The workflow `codectl ci github` prints: runner, Python, setup, "
+        "environment, services, further steps and uploads of each stage's job.",
     )
 
     @field_validator("steps")

@@ -87,6 +87,9 @@ def _refs(prop: dict[str, Any], suffix: str = "") -> list[tuple[str, str]]:
         found += _refs(option, suffix)
     if "items" in prop:
         found += _refs(prop["items"], suffix + "[]")
+    values = [*prop.get("patternProperties", {}).values(), prop.get("additionalProperties")]
+    for value in (v for v in values if isinstance(v, dict)):  # a map's values: jobs.<name>
+        found += _refs(value, suffix + ".<name>")
     return found
 
 
