@@ -9,9 +9,8 @@ copies it into scratch first.
 
 A restore writes a temporary file beside the target, runs `PRAGMA integrity_check` on it and
 renames it into place, so the target is either the old file or the whole checked copy. The
-restore overlaps its parts: decompressing with writing, the disk's writeback with the writing
-(a flush every `WRITEBACK_BYTES`), and the final fsync with the integrity check, which reads
-the pages from the page cache. The rename waits for both.
+restore overlaps its parts: decompressing with writing, and the fsync with the integrity check
+(which reads the pages from the page cache); the rename waits for both.
 """
 
 from __future__ import annotations
@@ -36,7 +35,6 @@ from code_engine.dr.sources.base import (
 
 PAGES_PER_STEP = 4096
 CHECKPOINT_WAIT = 0.2  # seconds
-WRITEBACK_BYTES = 64 * 1024 * 1024  # written between two flushes to the disk during a restore
 
 
 class SqliteSource:
@@ -136,15 +134,14 @@ class SqliteSource:
         temp = final.with_name(f".{final.name}.restoring-{os.getpid()}")
         try:
             with temp.open("wb") as handle:
-                writer = _Durable(handle)
+                copy_overlapped(data, handle)
+                durable = _Durable(handle)
                 try:
-                    copy_overlapped(data, writer)
-                    handle.flush()
-                    writer.sync()  # on its own thread, while the check reads the page cache
+                    durable.start()
                     _integrity(temp)
                 finally:
-                    writer.join()  # never close the file under a running fsync
-                writer.raise_error()
+                    durable.join()
+                durable.raise_error()
             os.link(temp, final)  # never replaces: fails if the target appeared meanwhile
             self._checked.add(str(final))
         except OSError as exc:
@@ -204,45 +201,31 @@ def _integrity(path: Path) -> str:
 
 
 class _Durable:
-    """A file written with its writeback started early: one fsync at a time on a thread.
-
-    After `join`, everything written before the last `sync` is on the disk, unless
-    `raise_error` raises the error of a sync (a full disk, for one).
-    """
+    """An fsync of a file on its own thread, so that reading the file can go on meanwhile."""
 
     def __init__(self, handle: Any) -> None:
         self.handle = handle
-        self.unsynced = 0
         self.thread: threading.Thread | None = None
         self.error: OSError | None = None
-
-    def write(self, data: bytes | bytearray | memoryview) -> int:
-        written: int = self.handle.write(data)
-        self.unsynced += written
-        if self.unsynced >= WRITEBACK_BYTES and (self.thread is None or not self.thread.is_alive()):
-            self.handle.flush()
-            self.sync()
-        return written
 
     def _fsync(self) -> None:
         try:
             os.fsync(self.handle.fileno())
         except OSError as exc:
-            self.error = self.error or exc
+            self.error = exc
 
-    def sync(self) -> None:
-        """Start an fsync of what was written so far (after the running one)."""
-        if self.thread is not None:
-            self.thread.join()
-        self.unsynced = 0
+    def start(self) -> None:
+        self.handle.flush()
         self.thread = threading.Thread(target=self._fsync, name="code-dr-fsync", daemon=True)
         self.thread.start()
 
     def join(self) -> None:
+        """Wait for the fsync (never close the file under it)."""
         if self.thread is not None:
             self.thread.join()
 
     def raise_error(self) -> None:
+        """The fsync's error (a full disk, for one), if it had one."""
         if self.error is not None:
             raise self.error
 
