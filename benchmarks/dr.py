@@ -147,8 +147,9 @@ def main() -> None:
         subprocess.run(
             [*codectl, "dr", "key", "generate", str(key)], check=True, capture_output=True
         )
+        # bytecode cached as in an installed `codectl` (the first command below writes it)
         env = {
-            **os.environ,
+            **{k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"},
             "CODE_DATA_DIR": str(work / "data"),
             "CODE_DR_SPEC": str(work / "code.yaml"),
             "CODE_DR_KEY_FILE": str(key),
