@@ -89,8 +89,9 @@ def widen_pipe(stream: Any) -> None:
 def copy_overlapped(src: Readable, out: Writable) -> int:
     """`copy_stream` with the writes on their own thread.
 
-    Reading (decrypting, decompressing: both release the GIL) overlaps writing (into a file or
-    a pipe, which blocks on the disk or on the consumer). The first error of either side is
+    For the streams between CODE and a tool: reading (a tool's output, or decrypting and
+    decompressing) overlaps writing (compressing, or a tool's input that blocks on the tool).
+    Into a file it measured slower than `copy_stream`. The first error of either side is
     raised here; after a read error nothing more is written.
     """
     blocks: queue.Queue[bytes | None] = queue.Queue(WRITES_AHEAD)
