@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -69,3 +70,27 @@ def test_a_pipe_is_widened_and_anything_else_left_alone() -> None:
         assert proc.stdout.read() == b"through"
     finally:
         proc.wait()
+
+
+def test_an_fsync_beside_the_check_reports_its_error(tmp_path: Path) -> None:
+    from code_engine.dr.sources.sqlite import _Durable
+
+    with (tmp_path / "copy.db").open("wb") as handle:
+        handle.write(b"pages")
+        durable = _Durable(handle)
+        durable.start()
+        durable.join()
+        durable.raise_error()  # a good file: nothing to report
+
+    class Gone:
+        def flush(self) -> None:
+            pass
+
+        def fileno(self) -> int:
+            return 999_999  # no such descriptor: the fsync fails as a full disk would
+
+    durable = _Durable(Gone())
+    durable.start()
+    durable.join()
+    with pytest.raises(OSError):
+        durable.raise_error()
