@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import getpass
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import typer
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
 from code_engine.cli.context import load_settings, open_database
 from code_engine.cli.output import OutputFormat, console, print_json, render_rows
@@ -44,7 +43,27 @@ def _context(output: OutputFormat, record: bool = True) -> Iterator[DrContext]:
     settings = load_settings()
     config = load_config(settings)
     db = open_database(settings) if record else None
-    quiet = output is OutputFormat.json
+    ctx = DrContext(config, db=db, principal=f"local:{getpass.getuser()}")
+    shown: AbstractContextManager[Any] = nullcontext()
+    if output is not OutputFormat.json:  # rich's progress is loaded only when it is shown
+        shown = _show_progress(ctx)
+    try:
+        with shown:
+            yield ctx
+    finally:
+        if db is not None:
+            db.dispose()
+
+
+def _show_progress(ctx: DrContext) -> AbstractContextManager[Any]:
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TransferSpeedColumn,
+    )
+
     progress = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -52,28 +71,16 @@ def _context(output: OutputFormat, record: bool = True) -> Iterator[DrContext]:
         TransferSpeedColumn(),
         console=console(stderr=True),
         transient=True,
-        disable=quiet,
     )
     task = progress.add_task("", total=None)
 
     def step(message: str) -> None:
         progress.update(task, description=message)
-        if not quiet:
-            progress.console.print(message, highlight=False)
+        progress.console.print(message, highlight=False)
 
-    ctx = DrContext(
-        config,
-        db=db,
-        principal=f"local:{getpass.getuser()}",
-        on_bytes=lambda n: progress.advance(task, n),
-        on_step=step,
-    )
-    try:
-        with progress:
-            yield ctx
-    finally:
-        if db is not None:
-            db.dispose()
+    ctx.on_bytes = lambda n: progress.advance(task, n)
+    ctx.on_step = step
+    return progress
 
 
 @dr_app.command("backup")

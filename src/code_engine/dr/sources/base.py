@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import errno
+import fcntl
+import queue
 import shutil
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
@@ -11,6 +14,8 @@ from typing import Any, BinaryIO, Protocol
 from code_engine.dr.errors import DiskFullError, DrError
 
 COPY_BLOCK = 4 * 1024 * 1024
+PIPE_BYTES = 1024 * 1024  # a pipe between two processes of a stream (Linux's default: 64 KiB)
+WRITES_AHEAD = 4  # blocks read ahead of a writing thread
 
 
 class Writable(Protocol):
@@ -71,6 +76,56 @@ def copy_stream(src: Readable | BinaryIO, out: Writable) -> int:
             return total
         out.write(block)
         total += len(block)
+
+
+def widen_pipe(stream: Any) -> None:
+    """Make the pipe behind `stream` hold 1 MiB: fewer wake-ups between the two processes."""
+    try:
+        fcntl.fcntl(stream.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+    except (AttributeError, OSError, ValueError):
+        pass  # not a pipe, or not Linux: the default size works, a little slower
+
+
+def copy_overlapped(src: Readable, out: Writable) -> int:
+    """`copy_stream` with the writes on their own thread.
+
+    For the streams between CODE and a tool: reading (a tool's output, or decrypting and
+    decompressing) overlaps writing (compressing, or a tool's input that blocks on the tool).
+    Into a file it measured slower than `copy_stream`. The first error of either side is
+    raised here; after a read error nothing more is written.
+    """
+    blocks: queue.Queue[bytes | None] = queue.Queue(WRITES_AHEAD)
+    failed: list[BaseException] = []
+    stop = threading.Event()
+
+    def drain() -> None:
+        while (block := blocks.get()) is not None:
+            if failed or stop.is_set():
+                continue
+            try:
+                out.write(block)
+            except BaseException as exc:  # noqa: BLE001 - raised by the reading thread
+                failed.append(exc)
+
+    writer = threading.Thread(target=drain, name="code-dr-write", daemon=True)
+    writer.start()
+    total = 0
+    try:
+        while not failed:
+            block = src.read(COPY_BLOCK)
+            if not block:
+                break
+            blocks.put(block)
+            total += len(block)
+    except BaseException:
+        stop.set()
+        raise
+    finally:
+        blocks.put(None)
+        writer.join()
+    if failed:
+        raise failed[0]
+    return total
 
 
 def os_error(exc: OSError, where: str) -> DrError:

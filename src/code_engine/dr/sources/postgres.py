@@ -17,7 +17,13 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from code_engine.dr.errors import DrError, IntegrityError, TargetExistsError
-from code_engine.dr.sources.base import CheckReport, Readable, Writable, copy_stream
+from code_engine.dr.sources.base import (
+    CheckReport,
+    Readable,
+    Writable,
+    copy_overlapped,
+    widen_pipe,
+)
 
 
 def libpq_url(url: str) -> str:
@@ -95,8 +101,9 @@ class PostgresSource:
             stdout = proc.stdout
             if stdout is None:  # pragma: no cover - PIPE always gives one
                 raise DrError("pg_dump gave no output stream")
+            widen_pipe(stdout)
             try:
-                size = copy_stream(stdout, out)
+                size = copy_overlapped(stdout, out)
             finally:
                 stdout.close()
                 code = proc.wait()
@@ -154,8 +161,9 @@ class PostgresSource:
             stdin = proc.stdin
             if stdin is None:  # pragma: no cover - PIPE always gives one
                 raise DrError("pg_restore gave no input stream")
+            widen_pipe(stdin)
             try:
-                copy_stream(data, stdin)
+                copy_overlapped(data, stdin)
                 stdin.close()
             except BrokenPipeError:
                 pass  # pg_restore stopped early: its exit code and message say why

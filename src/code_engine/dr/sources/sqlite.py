@@ -8,7 +8,9 @@ When the file is not a snapshot by itself (writes kept the WAL busy), the online
 copies it into scratch first.
 
 A restore writes a temporary file beside the target, runs `PRAGMA integrity_check` on it and
-renames it into place, so the target is either the old file or the whole checked copy.
+renames it into place, so the target is either the old file or the whole checked copy. The
+fsync runs beside the integrity check (which reads the pages from the page cache); the rename
+waits for both.
 """
 
 from __future__ import annotations
@@ -16,11 +18,20 @@ from __future__ import annotations
 import os
 import sqlite3
 import subprocess
+import threading
 from pathlib import Path
 from typing import Any
 
 from code_engine.dr.errors import DrError, IntegrityError, TargetExistsError
-from code_engine.dr.sources.base import CheckReport, Readable, Writable, copy_stream, os_error
+from code_engine.dr.sources.base import (
+    CheckReport,
+    Readable,
+    Writable,
+    copy_overlapped,
+    copy_stream,
+    os_error,
+    widen_pipe,
+)
 
 PAGES_PER_STEP = 4096
 CHECKPOINT_WAIT = 0.2  # seconds
@@ -123,10 +134,14 @@ class SqliteSource:
         temp = final.with_name(f".{final.name}.restoring-{os.getpid()}")
         try:
             with temp.open("wb") as handle:
-                copy_stream(data, handle)
-                handle.flush()
-                os.fsync(handle.fileno())
-            _integrity(temp)
+                copy_stream(data, handle)  # measured: a writing thread is slower into a file
+                durable = _Durable(handle)
+                try:
+                    durable.start()
+                    _integrity(temp)
+                finally:
+                    durable.join()
+                durable.raise_error()
             os.link(temp, final)  # never replaces: fails if the target appeared meanwhile
             self._checked.add(str(final))
         except OSError as exc:
@@ -185,6 +200,36 @@ def _integrity(path: Path) -> str:
     return "ok"
 
 
+class _Durable:
+    """An fsync of a file on its own thread, so that reading the file can go on meanwhile."""
+
+    def __init__(self, handle: Any) -> None:
+        self.handle = handle
+        self.thread: threading.Thread | None = None
+        self.error: OSError | None = None
+
+    def _fsync(self) -> None:
+        try:
+            os.fsync(self.handle.fileno())
+        except OSError as exc:
+            self.error = exc
+
+    def start(self) -> None:
+        self.handle.flush()
+        self.thread = threading.Thread(target=self._fsync, name="code-dr-fsync", daemon=True)
+        self.thread.start()
+
+    def join(self) -> None:
+        """Wait for the fsync (never close the file under it)."""
+        if self.thread is not None:
+            self.thread.join()
+
+    def raise_error(self) -> None:
+        """The fsync's error (a full disk, for one), if it had one."""
+        if self.error is not None:
+            raise self.error
+
+
 def _read_file(path: Path, size: int, out: Writable) -> int:
     """`size` bytes of `path` through a child process (see the module's note on locks)."""
     proc = subprocess.Popen(  # noqa: S603 - fixed argv
@@ -195,8 +240,9 @@ def _read_file(path: Path, size: int, out: Writable) -> int:
     stdout = proc.stdout
     if stdout is None:  # pragma: no cover - PIPE always gives one
         raise DrError("head gave no output stream")
+    widen_pipe(stdout)
     try:
-        copied = copy_stream(stdout, out)
+        copied = copy_overlapped(stdout, out)
     finally:
         stdout.close()
         proc.wait()
