@@ -18,6 +18,7 @@ import httpx
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
+from tests.support.waiting import scaled
 
 CODECTL = [sys.executable, "-m", "code_engine"]
 ADMIN_ID = "root"
@@ -239,7 +240,9 @@ def test_rotation_reaches_both_replicas_without_restart(servers) -> None:
     old = a.token()
     old_kid = jwt.get_unverified_header(old)["kid"]
     assert b.get("/api/v1/services", old).status_code == 200
-    a.cli("auth", "rotate-keys", "--publish-for", "15")
+    # published for a few seconds only: long enough for the three requests below to see the
+    # old key still signing, short enough that the test does not wait for nothing
+    a.cli("auth", "rotate-keys", "--publish-for", str(round(scaled(5))))
     new_kid = json.loads((Path(a.env["CODE_JWT_KEYS_DIR"]) / "ring.json").read_text())["keys"][-1][
         "kid"
     ]
