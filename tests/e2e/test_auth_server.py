@@ -185,6 +185,8 @@ NOT_DATES = [
 ]
 
 
+# how a token is read, whatever the database: once, on SQLite
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_time_claims_must_be_numeric_dates(servers) -> None:
     server = servers("a")
     now = int(time.time())
@@ -235,6 +237,9 @@ def test_a_cursor_of_one_list_is_refused_by_another(servers) -> None:
     assert server.get("/api/v1/audit", token, cursor=forged).status_code == 422
 
 
+# replicas share a key ring (files) and a database, as in production: PostgreSQL (the key
+# ring is the subject; the token paths on SQLite are the other tests' subject)
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_rotation_reaches_both_replicas_without_restart(servers) -> None:
     a, b = servers("a"), servers("b")
     old = a.token()
@@ -266,6 +271,8 @@ def test_rotation_reaches_both_replicas_without_restart(servers) -> None:
     assert a.proc.poll() is None and b.proc.poll() is None
 
 
+# the CLI's stored login, whatever the database: once, on SQLite
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_codectl_renews_a_machine_login(servers) -> None:
     server = servers("a")
     server.cli(
