@@ -18,6 +18,7 @@ import httpx
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
+from tests.support.waiting import scaled
 
 CODECTL = [sys.executable, "-m", "code_engine"]
 ADMIN_ID = "root"
@@ -184,6 +185,8 @@ NOT_DATES = [
 ]
 
 
+# how a token is read, whatever the database: once, on SQLite
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_time_claims_must_be_numeric_dates(servers) -> None:
     server = servers("a")
     now = int(time.time())
@@ -234,12 +237,17 @@ def test_a_cursor_of_one_list_is_refused_by_another(servers) -> None:
     assert server.get("/api/v1/audit", token, cursor=forged).status_code == 422
 
 
+# replicas share a key ring (files) and a database, as in production: PostgreSQL (the key
+# ring is the subject; the token paths on SQLite are the other tests' subject)
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_rotation_reaches_both_replicas_without_restart(servers) -> None:
     a, b = servers("a"), servers("b")
     old = a.token()
     old_kid = jwt.get_unverified_header(old)["kid"]
     assert b.get("/api/v1/services", old).status_code == 200
-    a.cli("auth", "rotate-keys", "--publish-for", "15")
+    # published for a few seconds only: long enough for the three requests below to see the
+    # old key still signing, short enough that the test does not wait for nothing
+    a.cli("auth", "rotate-keys", "--publish-for", str(round(scaled(5))))
     new_kid = json.loads((Path(a.env["CODE_JWT_KEYS_DIR"]) / "ring.json").read_text())["keys"][-1][
         "kid"
     ]
@@ -263,6 +271,8 @@ def test_rotation_reaches_both_replicas_without_restart(servers) -> None:
     assert a.proc.poll() is None and b.proc.poll() is None
 
 
+# the CLI's stored login, whatever the database: once, on SQLite
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_codectl_renews_a_machine_login(servers) -> None:
     server = servers("a")
     server.cli(

@@ -99,6 +99,8 @@ def test_first_start_prints_admin_credentials_that_work(server) -> None:
     assert secret[1] not in httpx.get(f"{url}/openapi.json").text
 
 
+# the CLI's answer to a refused login, whatever the database: once, on SQLite
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_wrong_secret_is_refused_without_traceback(server) -> None:
     url, env, _ = server
     result = subprocess.run(

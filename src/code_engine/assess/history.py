@@ -6,9 +6,8 @@ import json
 from datetime import datetime
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -16,9 +15,17 @@ from code_engine.assess.report import SCHEMA_FILES, SCHEMA_VERSION
 from code_engine.errors import PayloadError
 from code_engine.store.tables import AssessmentRow
 
+if TYPE_CHECKING:
+    import jsonschema
+
 
 @cache
 def _validator(version: str) -> jsonschema.Draft202012Validator:
+    # imported on first use: jsonschema loads its format checkers at import (with the
+    # `format` extra, an RFC 3987 grammar compiled on the spot), a second of every server
+    # and CLI start that never validates a report
+    import jsonschema
+
     text = resources.files("code_engine.assess").joinpath(SCHEMA_FILES[version])
     return jsonschema.Draft202012Validator(json.loads(text.read_text(encoding="utf-8")))
 

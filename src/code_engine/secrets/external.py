@@ -16,7 +16,6 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-import jsonschema
 from ruamel.yaml import YAML
 
 from code_engine.errors import ConfigError
@@ -99,6 +98,8 @@ def validate_external_secret(document: Mapping[str, Any]) -> list[str]:
     schema = crd_schemas().get(version)
     if schema is None:
         return [f"{api_version}: the CRD has no such version"]
+    import jsonschema  # on first use: its import costs every server and CLI start a second
+
     validator = jsonschema.Draft7Validator(schema)
     return [
         f"{'.'.join(str(p) for p in error.absolute_path) or '(root)'}: {error.message}"

@@ -12,9 +12,10 @@ import functools
 import json
 from collections.abc import Mapping
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jsonschema import Draft7Validator
+if TYPE_CHECKING:
+    from jsonschema import Draft7Validator
 
 SCHEMAS = "code_engine.deploy.kubernetes.schemas"
 # (group, kind) -> vendored file
@@ -53,6 +54,8 @@ def validator(group: str, kind: str, version: str) -> Draft7Validator | None:
     schema = crd_schema(group, kind, version)
     if schema is None:
         return None
+    from jsonschema import Draft7Validator  # on first use: its import costs a second
+
     return Draft7Validator(strict(schema))
 
 

@@ -14,8 +14,6 @@ from collections.abc import Iterable, Iterator, Mapping
 from importlib import resources
 from typing import TYPE_CHECKING, Any, Protocol
 
-from jsonschema import Draft202012Validator, ValidationError
-from jsonschema.exceptions import best_match
 from referencing import Registry, Resource
 
 from code_engine.deploy.kubernetes import crds
@@ -23,6 +21,8 @@ from code_engine.deploy.kubernetes.errors import ManifestInvalid
 from code_engine.errors import UserError
 
 if TYPE_CHECKING:
+    from jsonschema import ValidationError
+
     from code_engine.deploy.kubernetes.render import Rendered
 
 SCHEMA_PACKAGE = "kubernetes_validate"
@@ -122,6 +122,10 @@ def _core_validator(schema_dir: str, kind: str, api_version: str) -> Validator |
     if not kind or not version or not path.is_file():
         return None
     schema = json.loads(path.read_text(encoding="utf-8"))
+    # imported on first use: jsonschema loads its format checkers at import (with the
+    # `format` extra, an RFC 3987 grammar compiled on the spot), a second of every start
+    from jsonschema import Draft202012Validator
+
     validator: Validator = Draft202012Validator(schema, registry=_registry(schema_dir))
     return validator
 
@@ -137,6 +141,8 @@ def _registry(schema_dir: str) -> Registry[Any]:
 def _describe(error: ValidationError) -> tuple[str, str]:
     """The field path (`spec.template.spec.containers[0].image`) and message of an error."""
     if error.context:
+        from jsonschema.exceptions import best_match
+
         deepest = best_match(error.context)
         if deepest is not None:
             error = deepest
