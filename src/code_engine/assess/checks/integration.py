@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from code_engine.assess import gitlab, monorepo, reach, tools
 from code_engine.assess.checks import Checks, errors_as_evidence
 from code_engine.assess.model import Category, Evidence, Outcome, failed, not_applicable, passed
@@ -67,14 +69,9 @@ def tests(view: RepoView) -> Outcome:
 
 @checks.per_package("tests")
 def package_tests(view: RepoView, package: Package) -> Outcome:
-    if not monorepo.has_code(view, package):
-        return _no_code(package)
-    evidence = reach.first_reaching(view, ci_commands(view), tools.TESTS, package)
-    if evidence is None:
-        return failed(
-            "no CI step runs this package's tests", Evidence(package.manifest, 1, "not tested")
-        )
-    return passed("CI runs its tests", evidence)
+    return _reached(
+        view, package, tools.TESTS, ("runs this package's tests", "not tested", "runs its tests")
+    )
 
 
 @checks.add(
@@ -152,6 +149,20 @@ def _no_code(package: Package) -> Outcome:
     return not_applicable(f"no {package.ecosystem} code in the package: nothing to test or lint")
 
 
+def _reached(
+    view: RepoView, package: Package, pattern: re.Pattern[str], says: tuple[str, str, str]
+) -> Outcome:
+    """Passed when a CI command that `pattern` matches reaches `package`; `says`: what the
+    missing step would do, the note at the manifest, what the found one does."""
+    if not monorepo.has_code(view, package):
+        return _no_code(package)
+    missing, note, done = says
+    evidence = reach.first_reaching(view, ci_commands(view), pattern, package)
+    if evidence is None:
+        return failed(f"no CI step {missing}", Evidence(package.manifest, 1, note))
+    return passed(f"CI {done}", evidence)
+
+
 def _quality_outcome(covered: dict[str, Evidence], package: Package | None = None) -> Outcome:
     missing = [k for k in tools.JOB_KINDS if k not in covered]
     if missing:
@@ -210,15 +221,12 @@ def coverage(view: RepoView) -> Outcome:
 
 @checks.per_package("coverage")
 def package_coverage(view: RepoView, package: Package) -> Outcome:
-    if not monorepo.has_code(view, package):
-        return _no_code(package)
-    evidence = reach.first_reaching(view, ci_commands(view), tools.COVERAGE, package)
-    if evidence is None:
-        return failed(
-            "no CI step measures this package's coverage",
-            Evidence(package.manifest, 1, "no coverage"),
-        )
-    return passed("CI measures its coverage", evidence)
+    return _reached(
+        view,
+        package,
+        tools.COVERAGE,
+        ("measures this package's coverage", "no coverage", "measures its coverage"),
+    )
 
 
 @checks.add(
