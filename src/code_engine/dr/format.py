@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from code_engine.dr.errors import IntegrityError
 from code_engine.dr.keys import BackupKey
+from code_engine.dr.stage import AHEAD, Stage
 
 MAGIC = b"CDR1"
 SALT_BYTES = 16
@@ -32,7 +33,6 @@ CHUNK = 4 * 1024 * 1024
 _FINAL = 0x80000000
 _LEVEL = 3
 THREADS = 2  # zstd worker threads
-AHEAD = 4  # chunks in flight between the pipeline's stages
 _POLL = 0.2
 
 
@@ -44,41 +44,7 @@ def _nonce(index: int) -> bytes:
     return index.to_bytes(12, "big")
 
 
-class _Stage:
-    """A thread fed through a bounded queue; its first error is raised to the feeder."""
-
-    def __init__(self, name: str) -> None:
-        self.inbox: queue.Queue[tuple[bytes, bool] | None] = queue.Queue(AHEAD)
-        self.error: BaseException | None = None
-        self.thread = threading.Thread(target=self._loop, name=name, daemon=True)
-        self.thread.start()
-
-    def handle(self, plain: bytes, final: bool) -> None:
-        raise NotImplementedError
-
-    def _loop(self) -> None:
-        while (item := self.inbox.get()) is not None:
-            if self.error is None:
-                try:
-                    self.handle(*item)
-                except BaseException as exc:  # noqa: BLE001 - handed to the feeding thread
-                    self.error = exc
-
-    def feed(self, plain: bytes, final: bool) -> None:
-        self.raise_error()
-        self.inbox.put((plain, final))
-
-    def close(self) -> None:
-        self.inbox.put(None)
-        self.thread.join()
-        self.raise_error()
-
-    def raise_error(self) -> None:
-        if self.error is not None:
-            raise self.error
-
-
-class _Sealer(_Stage):
+class _Sealer(Stage):
     """Encrypts chunks in order, writes them and hashes every byte written."""
 
     def __init__(self, out: BinaryIO, cipher: AESGCM, context: str, head: bytes) -> None:

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import errno
 import fcntl
-import queue
 import shutil
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
 from code_engine.dr.errors import DiskFullError, DrError
+from code_engine.dr.stage import Stage
 
 COPY_BLOCK = 4 * 1024 * 1024
 PIPE_BYTES = 1024 * 1024  # a pipe between two processes of a stream (Linux's default: 64 KiB)
-WRITES_AHEAD = 4  # blocks read ahead of a writing thread
 
 
 class Writable(Protocol):
@@ -94,38 +92,26 @@ def copy_overlapped(src: Readable, out: Writable) -> int:
     Into a file it measured slower than `copy_stream`. The first error of either side is
     raised here; after a read error nothing more is written.
     """
-    blocks: queue.Queue[bytes | None] = queue.Queue(WRITES_AHEAD)
-    failed: list[BaseException] = []
-    stop = threading.Event()
-
-    def drain() -> None:
-        while (block := blocks.get()) is not None:
-            if failed or stop.is_set():
-                continue
-            try:
-                out.write(block)
-            except BaseException as exc:  # noqa: BLE001 - raised by the reading thread
-                failed.append(exc)
-
-    writer = threading.Thread(target=drain, name="code-dr-write", daemon=True)
-    writer.start()
+    writer = _Writer(out)
     total = 0
     try:
-        while not failed:
-            block = src.read(COPY_BLOCK)
-            if not block:
-                break
-            blocks.put(block)
+        while block := src.read(COPY_BLOCK):
+            writer.feed(block, False)  # raises the writer's first error
             total += len(block)
     except BaseException:
-        stop.set()
+        writer.abandon()
         raise
-    finally:
-        blocks.put(None)
-        writer.join()
-    if failed:
-        raise failed[0]
+    writer.close()
     return total
+
+
+class _Writer(Stage):
+    def __init__(self, out: Writable) -> None:
+        self.out = out
+        super().__init__("code-dr-write")
+
+    def handle(self, chunk: bytes, final: bool) -> None:  # noqa: ARG002
+        self.out.write(chunk)
 
 
 def os_error(exc: OSError, where: str) -> DrError:
