@@ -1,6 +1,6 @@
 """`python -m code_engine` runs the `codectl` command line."""
 
-from code_engine.cli.main import run
+from code_engine.cli.main import entry
 
 if __name__ == "__main__":  # pragma: no cover
-    run()
+    entry()

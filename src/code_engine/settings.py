@@ -16,6 +16,16 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 WEAK_SECRETS = frozenset({"", "changeme", "change-me", "secret", "password", "dev", "admin"})
 
 
+def sqlite_database(url: str) -> str | None:
+    """The database of a `sqlite[+driver]://` URL as SQLAlchemy reads it (`sqlite:///a.db` is
+    `a.db`, `sqlite:////srv/a.db` is `/srv/a.db`, the query left out), None for another
+    backend: for the few places that need it before the database layer is loaded."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme.split("+", 1)[0] != "sqlite":
+        return None
+    return rest.partition("/")[2].partition("?")[0]
+
+
 def default_data_dir() -> Path:
     """`$XDG_DATA_HOME/code-engine`, falling back to `~/.local/share/code-engine`."""
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")

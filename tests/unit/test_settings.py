@@ -7,7 +7,7 @@ from pydantic import ValidationError
 
 from code_engine.cli.context import load_settings
 from code_engine.errors import ConfigError
-from code_engine.settings import Settings
+from code_engine.settings import Settings, sqlite_database
 
 
 def test_defaults_live_in_the_data_dir(tmp_path: Path) -> None:
@@ -42,3 +42,23 @@ def test_environment_variables_are_read(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv("CODE_PORT", "not-a-port")
     with pytest.raises(ConfigError, match="CODE_PORT: "):
         load_settings()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "sqlite:///a.db",
+        "sqlite:////srv/code/a.db",
+        "sqlite+pysqlite:////srv/with%20space.db?mode=ro",
+        "sqlite:///:memory:",
+        "sqlite:///relative/dir/c.db?timeout=3",
+        "postgresql+psycopg://code@db.internal:5432/code",
+        "postgresql://code@db.internal/code",
+    ],
+)
+def test_sqlite_database_reads_a_url_as_sqlalchemy_does(url: str) -> None:
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    expected = parsed.database if parsed.get_backend_name() == "sqlite" else None
+    assert sqlite_database(url) == expected

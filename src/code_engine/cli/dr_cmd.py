@@ -15,7 +15,7 @@ from typing import Any
 
 import typer
 
-from code_engine.cli.context import load_settings, open_database
+from code_engine.cli.context import DatabaseOpening, load_settings, open_database
 from code_engine.cli.output import OutputFormat, console, print_json, render_rows
 from code_engine.dr import DrContext, load_config, service
 from code_engine.dr import drill as run_drill
@@ -42,17 +42,37 @@ def register(app: typer.Typer) -> None:
 def _context(output: OutputFormat, record: bool = True) -> Iterator[DrContext]:
     settings = load_settings()
     config = load_config(settings)
-    db = open_database(settings) if record else None
-    ctx = DrContext(config, db=db, principal=f"local:{getpass.getuser()}")
+    opening = DatabaseOpening(settings) if record else None
+    ctx = DrContext(
+        config, opening=opening.get if opening else None, principal=f"local:{getpass.getuser()}"
+    )
     shown: AbstractContextManager[Any] = nullcontext()
     if output is not OutputFormat.json:  # rich's progress is loaded only when it is shown
         shown = _show_progress(ctx)
+    if opening is not None:
+        _open_once_data_moves(ctx, opening)
     try:
         with shown:
             yield ctx
     finally:
-        if db is not None:
-            db.dispose()
+        if opening is not None:
+            opening.close()
+
+
+def _open_once_data_moves(ctx: DrContext, opening: DatabaseOpening) -> None:
+    """CODE's database (SQLAlchemy, the tables, the migration check) opens on a thread from
+    the first bytes a backup or restore moves, while the command waits on `pg_dump`, on
+    `pg_restore` or on the disk; evidence is written once it is open. Before that the
+    command's own start (the source's client, a new database) has the interpreter to itself;
+    a command that moves no data opens it when it first needs it."""
+    shown = ctx.on_bytes
+
+    def on_bytes(count: int) -> None:
+        opening.start()  # once: later calls return at once
+        if shown is not None:
+            shown(count)
+
+    ctx.on_bytes = on_bytes
 
 
 def _show_progress(ctx: DrContext) -> AbstractContextManager[Any]:

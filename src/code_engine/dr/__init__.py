@@ -1,8 +1,11 @@
-"""Disaster recovery: backup, verify, restore and drill CODE's and its services' data."""
+"""Disaster recovery: backup, verify, restore and drill CODE's and its services' data.
+
+The database layer (`records`, the audit trail) is imported where evidence is written, not
+here: a backup or restore starts moving data before SQLAlchemy is loaded.
+"""
 
 from __future__ import annotations
 
-from code_engine.dr import records
 from code_engine.dr.config import DrConfig, load_config
 from code_engine.dr.drill import DrillResult, drill
 from code_engine.dr.prune import prune
@@ -15,7 +18,6 @@ __all__ = [
     "backup",
     "drill",
     "list_all",
-    "records",
     "load_config",
     "prune",
     "restore",

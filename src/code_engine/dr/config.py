@@ -11,8 +11,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
-
 from code_engine import __version__
 from code_engine.dr.domain import Objectives
 from code_engine.dr.errors import DrError
@@ -22,7 +20,7 @@ from code_engine.dr.retention import RetentionPolicy
 from code_engine.dr.sources import DirectorySource, PostgresSource, Source, SqliteSource
 from code_engine.dr.sources.config import ConfigSource
 from code_engine.errors import UserError
-from code_engine.settings import Settings
+from code_engine.settings import Settings, sqlite_database
 from code_engine.spec import Backup, BackupSource, load_spec
 
 DATABASE_SOURCE = "code-database"
@@ -71,13 +69,13 @@ class DrConfig:
 
 
 def _own_sources(settings: Settings, store: str, key_file: Path | None) -> list[Source]:
-    url = make_url(settings.resolved_database_url)
+    database = sqlite_database(settings.resolved_database_url)
     sources: list[Source] = []
     # releases (virtualenvs), run state and logs are rebuilt or transient, not state to restore
     excluded = ["code.db", "code.db-wal", "code.db-shm", "code.db.*", "logs", "dr-scratch"]
     excluded += ["releases", "run", "demo"]
-    if url.get_backend_name() == "sqlite":
-        path = Path(url.database or "")
+    if database is not None:
+        path = Path(database)
         sources.append(SqliteSource(DATABASE_SOURCE, path))
         if path.parent == settings.data_dir:
             excluded += [path.name, f"{path.name}-wal", f"{path.name}-shm", f"{path.stem}.*"]

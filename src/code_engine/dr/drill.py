@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from code_engine.dr import records
 from code_engine.dr.domain import newest
 from code_engine.dr.errors import SnapshotNotFoundError
 from code_engine.dr.keys import BackupKey
@@ -135,6 +134,8 @@ def drill(ctx: DrContext) -> DrillResult:
         sources=per_source,
         error="; ".join(errors),
     )
+    from code_engine.dr import records  # the database layer: DrContext.opening
+
     with ctx.session() as session:
         if session is not None:
             records.record_drill(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from code_engine.dr import records
 from code_engine.dr.retention import PruneDecision, plan_prune
 from code_engine.dr.service import DrContext, primary_store
 from code_engine.dr.snapshots import delete_snapshot, list_snapshots
@@ -13,6 +12,8 @@ def prune(ctx: DrContext, apply: bool = False) -> list[PruneDecision]:
     store = primary_store(ctx.config)
     snaps = list_snapshots(store)[0]
     verified: set[str] = set()
+    from code_engine.dr import records  # the database layer: DrContext.opening
+
     with ctx.session() as session:
         if session is not None:
             verified = records.verified_ids(session)

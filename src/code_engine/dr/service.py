@@ -9,17 +9,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.orm import Session
-
-from code_engine.audit import trail
 from code_engine.clock import Clock, utc_now
-from code_engine.dr import records
 from code_engine.dr.config import DrConfig
 from code_engine.dr.domain import MANIFEST, Manifest, pick_before, pick_on_date, snapshot_prefix
 from code_engine.dr.errors import SnapshotNotFoundError
 from code_engine.dr.snapshots import (
+    CountingReader,
     Snapshot,
     clean_staging,
     copy_snapshot,
@@ -32,7 +29,11 @@ from code_engine.dr.snapshots import (
 from code_engine.dr.sources import Source
 from code_engine.dr.stores import Store, open_store
 from code_engine.errors import CodeError, UserError
-from code_engine.store.engine import Database
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from code_engine.store.engine import Database
 
 log = logging.getLogger(__name__)
 Step = Callable[[str], None]
@@ -40,25 +41,39 @@ Step = Callable[[str], None]
 
 @dataclass
 class DrContext:
-    """Who acts, when, and where evidence goes (no database: nothing recorded)."""
+    """Who acts, when, and where evidence goes (no database: nothing recorded).
+
+    `opening` gives the database when it is first needed, for a command that opens it on a
+    thread while its data moves (the records and the audit trail are written after).
+    """
 
     config: DrConfig
     db: Database | None = None
+    opening: Callable[[], Database] | None = None
     clock: Clock = utc_now
     principal: str = "local"
     trigger: str = "manual"
     on_bytes: Callable[[int], None] | None = None
     on_step: Step = field(default=lambda _message: None)
 
+    def database(self) -> Database | None:
+        if self.db is None and self.opening is not None:
+            self.db = self.opening()  # raises again at each call while it cannot be opened
+            self.opening = None
+        return self.db
+
     @contextmanager
     def session(self) -> Iterator[Session | None]:
-        if self.db is None:
+        db = self.database()
+        if db is None:
             yield None
             return
-        with self.db.session() as session:
+        with db.session() as session:
             yield session
 
     def audit(self, action: str, resource: str, outcome: str, detail: dict[str, Any]) -> None:
+        from code_engine.audit import trail  # the database layer: see `opening`
+
         with self.session() as session:
             if session is not None:
                 trail.record(
@@ -109,6 +124,8 @@ def backup(ctx: DrContext, source: str | None = None, store: str | None = None) 
             done.append(manifest)
         except CodeError as exc:
             error, failure = str(exc), failure or exc
+        from code_engine.dr import records  # the database layer: DrContext.opening
+
         with ctx.session() as session:
             if session is not None:
                 records.record_backup(
@@ -157,6 +174,8 @@ def list_all(ctx: DrContext) -> tuple[list[Listed], list[str]]:
             manifests.setdefault(snap.manifest.id, snap.manifest)
             where.setdefault(snap.manifest.id, []).append(store.url)
     verified: set[str] = set()
+    from code_engine.dr import records  # the database layer: DrContext.opening
+
     with ctx.session() as session:
         if session is not None:
             verified = records.verified_ids(session)
@@ -228,6 +247,8 @@ def verify(
 
             report, seconds = restore_into_scratch(ctx, snap, key)
             result["restore_test"] = {"seconds": round(seconds, 3), "checks": report.checks}
+        from code_engine.dr import records  # the database layer: DrContext.opening
+
         with ctx.session() as session:
             if session is not None:
                 records.mark_verified(session, m.id, ctx.clock())
@@ -316,7 +337,7 @@ def _restore_one(
         scratch = ctx.config.scratch
         scratch.mkdir(parents=True, exist_ok=True)
         with open_data(snap, key) as data:
-            item.restore(data, destination, scratch)
+            item.restore(CountingReader(data, ctx.on_bytes), destination, scratch)
         try:
             report = item.check(destination, ctx.config.smoke.get(item.name, ()))
         except CodeError:

@@ -46,6 +46,19 @@ class _Counting:
         return written
 
 
+class CountingReader:
+    """Passes reads through and reports the byte count (a restore's progress)."""
+
+    def __init__(self, inner: Readable, on_bytes: OnBytes | None) -> None:
+        self.inner, self.on_bytes = inner, on_bytes
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.inner.read(size)
+        if self.on_bytes is not None and data:
+            self.on_bytes(len(data))
+        return data
+
+
 def _context(manifest_source: str, snapshot_id: str, name: str) -> str:
     return f"{manifest_source}/{snapshot_id}/{name}"
 

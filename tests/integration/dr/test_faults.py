@@ -139,3 +139,18 @@ def test_sigkill_during_backup_and_restore(shop: Shop, tmp_path: Path) -> None:
     assert not target.exists()
     shop.json("dr", "restore", "--id", snap, "--target", str(target))
     assert (target / "big.bin").stat().st_size == 96 * 1024 * 1024
+
+
+def test_an_engine_database_that_cannot_be_opened_fails_after_the_data_moved(
+    shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CODE's database opens while a backup moves its data: when it cannot be opened the command
+    fails with the environment's exit code, says nothing was recorded, and the snapshot it
+    wrote stays in the store."""
+    blocked = shop.root / "not-a-directory"
+    blocked.write_text("a file")
+    monkeypatch.setenv("CODE_DATABASE_URL", f"sqlite:///{blocked}/code.db")
+    code, _, err = shop.codectl("dr", "backup", "--source", "orders", "-o", "json")
+    assert code == 3
+    assert "cannot be opened" in err and "nothing was recorded" in err
+    assert len(list((shop.store / "snapshots" / "orders").glob("*/manifest.json"))) == 1

@@ -99,3 +99,18 @@ def test_a_failing_dump_is_recorded_and_lists_nothing(
     code, _, err = shop.codectl("dr", "backup", "--source", "ledger")
     assert code == 3 and "does not exist" in err and "unexpected" not in err
     assert shop.json("dr", "list") == []
+
+
+def test_a_snapshot_of_an_uncompressed_archive_still_restores(shop: Shop, pg_source: str) -> None:
+    """Snapshots taken with `pg_dump -Z0` (before archives were gzip level 1) restore as ever."""
+    from code_engine.dr.sources.postgres import PostgresSource
+
+    PostgresSource.archive_compression = "-Z0"
+    try:
+        old = shop.json("dr", "backup", "--source", "ledger")[0]
+    finally:
+        PostgresSource.archive_compression = "-Z1"
+    new = shop.json("dr", "backup", "--source", "ledger")[0]
+    assert old["raw_bytes"] > new["raw_bytes"]  # the archive inside was not compressed
+    restored = shop.json("dr", "restore", "--id", old["id"], "--source", "ledger")[0]
+    assert count(restored["target"]) == 500

@@ -13,6 +13,10 @@ from code_engine.dr.errors import DiskFullError, DrError
 from code_engine.dr.stage import Stage
 
 COPY_BLOCK = 4 * 1024 * 1024
+# writes into a file: measured on a 1 GB restore, 4 MiB writes took 0.9-2.6 s where 64-256 KiB
+# writes took 0.5 s (the kernel fills large page-cache folios for large writes, and on a
+# virtual machine that returns free memory to its host those pages come back slowly)
+FILE_BLOCK = 256 * 1024
 PIPE_BYTES = 1024 * 1024  # a pipe between two processes of a stream (Linux's default: 64 KiB)
 
 
@@ -66,10 +70,10 @@ class Source(Protocol):
         """Remove a scratch target after a drill or a restore test."""
 
 
-def copy_stream(src: Readable | BinaryIO, out: Writable) -> int:
+def copy_stream(src: Readable | BinaryIO, out: Writable, block_size: int = COPY_BLOCK) -> int:
     total = 0
     while True:
-        block = src.read(COPY_BLOCK)
+        block = src.read(block_size)
         if not block:
             return total
         out.write(block)
