@@ -7,7 +7,7 @@ PostgreSQL: a pgbench database (scale 70 is about 1 GB) backed up by `codectl dr
 Prints a JSON line per figure (throughput in MB/s of live data, ratio to the raw tool, bytes
 stored) and a drill's RTO.
 
-    python benchmarks/dr.py [--scale 70] [--sqlite-mb 1024] [--repeat 3] [--postgres-url URL]
+    python benchmarks/dr.py [--scale 70] [--sqlite-mb 1024] [--repeat 5] [--postgres-url URL]
 """
 
 from __future__ import annotations
@@ -151,24 +151,38 @@ class Bench:
     def dump(self) -> Path:
         return self.work / "raw.dump"
 
+    def settle(self) -> None:
+        """What the previous step left to the server (dirty buffers, a restored database that
+        autovacuum would read) is done with before a PostgreSQL step's clock starts."""
+        self.admin.execute("CHECKPOINT")
+        os.sync()
+
+    def drop(self, database: str) -> None:
+        self.admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
     def raw_pg(self, raw_db: str) -> None:
         self.dump.unlink(missing_ok=True)
+        self.settle()
         pg_dump = ["pg_dump", "-Fc", "-f", str(self.dump), f"{self.base}/{self.name}"]
         self.keep("raw_dump", timed(pg_dump)[0])
         # both ways create the database they restore into, as `codectl dr restore` does
-        os.sync()
+        self.settle()
         started = time.perf_counter()
         self.admin.execute(f'CREATE DATABASE "{raw_db}"')
         made = time.perf_counter() - started
         restore = ["pg_restore", "-j", "2", "--no-owner", "-d", f"{self.base}/{raw_db}"]
         self.keep("raw_restore", made + timed([*restore, str(self.dump)])[0])
+        self.drop(raw_db)
 
     def ours_pg(self, ours_db: str) -> None:
+        self.settle()
         seconds, out = self.ours("dr", "backup", "--source", "bench-pg")
         self.keep("ours_dump", seconds)
         self.taken["pg"] = json.loads(out)[0]
+        self.settle()
         restore = ("dr", "restore", "--id", self.taken["pg"]["id"], "--target", ours_db)
         self.keep("ours_restore", self.ours(*restore)[0])
+        self.drop(ours_db)
 
     def raw_sqlite(self, round_: int) -> None:
         copy = self.work / "raw-copy.db"
@@ -207,8 +221,6 @@ class Bench:
             else:
                 self.ours_pg(ours_db)
                 self.raw_pg(raw_db)
-            for database in (raw_db, ours_db):
-                self.admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
     def report(self, pg_size: int, scale: int, repeat: int) -> None:
         best, sqlite_size = self.best, self.sqlite_path.stat().st_size
@@ -241,7 +253,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=int, default=70, help="pgbench scale (70: about 1 GB)")
     parser.add_argument("--sqlite-mb", type=int, default=1024, help="size of the SQLite file")
-    parser.add_argument("--repeat", type=int, default=3, help="runs of each side; best kept")
+    parser.add_argument("--repeat", type=int, default=5, help="runs of each side; best kept")
     parser.add_argument(
         "--postgres-url",
         default=os.environ.get("CODE_TEST_POSTGRES_URL", ""),

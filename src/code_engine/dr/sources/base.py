@@ -88,18 +88,18 @@ def widen_pipe(stream: Any) -> None:
         pass  # not a pipe, or not Linux: the default size works, a little slower
 
 
-def copy_overlapped(src: Readable, out: Writable) -> int:
+def copy_overlapped(src: Readable, out: Writable, block_size: int = COPY_BLOCK) -> int:
     """`copy_stream` with the writes on their own thread.
 
-    For the streams between CODE and a tool: reading (a tool's output, or decrypting and
-    decompressing) overlaps writing (compressing, or a tool's input that blocks on the tool).
-    Into a file it measured slower than `copy_stream`. The first error of either side is
-    raised here; after a read error nothing more is written.
+    Reading (a tool's output, or decrypting and decompressing) overlaps writing (compressing,
+    a tool's input that blocks on the tool, or a file: in `FILE_BLOCK` pieces, a restored
+    SQLite file of 1 GB was written in 0.4-0.55 s instead of 0.6 s). The first error of either
+    side is raised here; after a read error nothing more is written.
     """
     writer = _Writer(out)
     total = 0
     try:
-        while block := src.read(COPY_BLOCK):
+        while block := src.read(block_size):
             writer.feed(block, False)  # raises the writer's first error
             total += len(block)
     except BaseException:

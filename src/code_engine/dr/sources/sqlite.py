@@ -135,8 +135,7 @@ class SqliteSource:
         temp = final.with_name(f".{final.name}.restoring-{os.getpid()}")
         try:
             with temp.open("wb") as handle:
-                # measured: a writing thread is slower into a file
-                copy_stream(data, handle, FILE_BLOCK)
+                copy_overlapped(data, handle, FILE_BLOCK)
                 durable = _Durable(handle)
                 try:
                     durable.start()
