@@ -56,7 +56,7 @@ def test_what_the_opening_raised_is_raised_to_every_caller(tmp_path: Path) -> No
 
 
 def test_a_password_in_the_url_is_not_repeated_in_the_error() -> None:
-    url = "postgresql+psycopg://code:s3cret@127.0.0.1:1/code"
+    url = "postgresql+psycopg://code:s3cret@127.0.0.1:1/code"  # pragma: allowlist secret
     opening = DatabaseOpening(Settings(database_url=url))
     with pytest.raises(CodeError) as raised:
         opening.get()
