@@ -62,6 +62,7 @@ class DatabaseOpening:
         self._db: Database | None = None
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._open, name="code-open-database", daemon=True)
+        self._starting = threading.Lock()
 
     def _open(self) -> None:
         try:
@@ -75,18 +76,15 @@ class DatabaseOpening:
             self._error.__cause__ = exc
 
     def start(self) -> DatabaseOpening:
-        if self._thread.ident is None:
-            self._thread.start()
+        """Start the opening; later calls, from any thread, change nothing."""
+        with self._starting:
+            if self._thread.ident is None:
+                self._thread.start()
         return self
 
-    def _wait(self) -> None:
-        if self._thread.ident is not None:
-            self._thread.join()
-        elif self._db is None and self._error is None:
-            self._open()  # never started: open it on this thread
-
     def get(self) -> Database:
-        self._wait()
+        self.start()  # a command that moved no data opens it when it first needs it
+        self._thread.join()
         if self._error is not None:
             raise self._error
         assert self._db is not None  # noqa: S101 - set whenever no error was
@@ -94,7 +92,9 @@ class DatabaseOpening:
 
     def close(self) -> None:
         """Dispose of what was opened; an opening that never started is not started now."""
-        if self._thread.ident is not None:
+        with self._starting:
+            started = self._thread.ident is not None
+        if started:
             self._thread.join()
         if self._db is not None:
             self._db.dispose()

@@ -35,7 +35,7 @@ def test_an_opening_gives_a_migrated_database_opened_on_its_own_thread(
     opening.close()
 
 
-def test_an_opening_never_started_opens_on_the_thread_that_asks(tmp_path: Path) -> None:
+def test_an_opening_never_started_opens_when_first_asked(tmp_path: Path) -> None:
     opening = DatabaseOpening(Settings(data_dir=tmp_path))
     opening.close()  # nothing opened, nothing started
     db = opening.get()
@@ -62,3 +62,25 @@ def test_a_password_in_the_url_is_not_repeated_in_the_error() -> None:
         opening.get()
     assert "s3cret" not in str(raised.value)
     assert "postgresql+psycopg://code:***@127.0.0.1:1/code" in str(raised.value)
+
+
+def test_starting_from_several_threads_opens_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[int] = []
+    real_open = context.open_database
+
+    def counting(settings: Settings, migrate: bool = True) -> Database:
+        calls.append(1)
+        return real_open(settings, migrate)
+
+    monkeypatch.setattr(context, "open_database", counting)
+    opening = DatabaseOpening(Settings(data_dir=tmp_path))
+    starters = [threading.Thread(target=opening.start) for _ in range(8)]
+    for thread in starters:
+        thread.start()
+    db = opening.get()
+    for thread in starters:
+        thread.join()
+    assert opening.get() is db and calls == [1]
+    opening.close()

@@ -70,10 +70,10 @@ class Source(Protocol):
         """Remove a scratch target after a drill or a restore test."""
 
 
-def copy_stream(src: Readable | BinaryIO, out: Writable, block_size: int = COPY_BLOCK) -> int:
+def copy_stream(src: Readable | BinaryIO, out: Writable) -> int:
     total = 0
     while True:
-        block = src.read(block_size)
+        block = src.read(COPY_BLOCK)
         if not block:
             return total
         out.write(block)
