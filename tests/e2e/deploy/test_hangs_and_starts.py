@@ -193,6 +193,6 @@ def test_a_router_port_taken_by_another_process_fails_the_deployment_at_once(
         taken.listen()
         service.release(engine, "v1", CANARY)
         done = engine.wait(service.deploy(engine, "v1"), timeout=60)
-    assert done["status"] == "failed"
-    assert done["progress"]["reason"] == "router cannot start"
+    assert done["status"] == "failed", done
+    assert done["progress"]["reason"] == "router cannot start", done  # the whole record if not
     assert f"127.0.0.1:{service.ports['prod']}: the port is in use" in done["message"]

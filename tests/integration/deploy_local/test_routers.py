@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from code_engine.deploy.local.ports import free_port
+from code_engine.deploy.local.proc import pid_alive
 from code_engine.deploy.router import (
     HAProxyRouter,
     HAProxySettings,
@@ -284,6 +285,63 @@ def test_builtin_router_outlives_its_controller_and_keeps_its_routes_across_rest
     assert set(_versions(routed.url, 40)) == {"v1", "v2"}
     with pytest.raises(RouterError, match="no backends"):
         restarted.set_weights({"v9": 1})
+
+
+def test_stopping_a_router_returns_once_it_has_drained_and_exited(
+    tmp_path_factory: pytest.TempPathFactory,
+    hello_backends: dict[str, list[str]],
+    wait_for: Callable[..., object],
+) -> None:
+    launch = RouterLaunch.for_environment(
+        tmp_path_factory.mktemp("drain"), "hello", "t", free_port()
+    )
+    router = ensure_router(launch)
+    routed = Routed(router, launch.port, hello_backends)
+    routed.route({"v1": 100})
+    pid = int(router.health()["pid"])
+    result: list[int] = []
+    slow = threading.Thread(
+        target=lambda: result.append(
+            httpx.get(f"{routed.url}/work?ms=1500", timeout=30).status_code
+        )
+    )
+    slow.start()
+    wait_for(lambda: router.stats().get("v1") and router.stats()["v1"].in_flight == 1)
+    # the control socket closes at once; the process lives on while the request drains
+    stop_router(router)
+    assert not pid_alive(pid), "stop_router returned while the router still ran"
+    slow.join(timeout=30)
+    assert result == [200], "the in-flight request was drained, not cut"
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", launch.port))  # the port is free for the next router
+
+
+def test_a_router_that_will_not_drain_is_killed_after_the_timeout(
+    tmp_path_factory: pytest.TempPathFactory,
+    hello_backends: dict[str, list[str]],
+    wait_for: Callable[..., object],
+) -> None:
+    launch = RouterLaunch.for_environment(
+        tmp_path_factory.mktemp("stuck"), "hello", "t", free_port()
+    )
+    router = ensure_router(launch)
+    Routed(router, launch.port, hello_backends).route({"v1": 100})
+    pid = int(router.health()["pid"])
+    cut: list[BaseException] = []
+
+    def request() -> None:
+        try:
+            httpx.get(f"http://127.0.0.1:{launch.port}/work?ms=20000", timeout=30)
+        except httpx.HTTPError as exc:
+            cut.append(exc)
+
+    slow = threading.Thread(target=request, daemon=True)
+    slow.start()
+    wait_for(lambda: router.stats().get("v1") and router.stats()["v1"].in_flight == 1)
+    stop_router(router, timeout=0.5)  # the router's own drain would wait 10 s
+    assert not pid_alive(pid)
+    slow.join(timeout=30)
+    assert cut, "the request in flight was cut by the kill"
 
 
 def test_a_router_that_cannot_start_reports_its_log(

@@ -17,6 +17,7 @@ HTTP/1.1 framing (request heads, bodies, keep-alive) is h11's; this module only 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 from collections.abc import Callable
@@ -92,7 +93,10 @@ class ControlServer:
         except (ConnectionError, h11.ProtocolError, ValueError):
             pass
         finally:
-            writer.close()
+            # a connection still open when the router's loop closed is finalised without a
+            # loop to schedule the close on; its socket goes with the process
+            with contextlib.suppress(RuntimeError):
+                writer.close()
 
     async def handle(self, method: str, target: str, body: bytes) -> Reply:
         """Route one control request; errors use the API's one error shape."""

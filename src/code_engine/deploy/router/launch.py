@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from code_engine.deploy.local.atomic import read_json, write_json_atomic
-from code_engine.deploy.local.proc import cmdline
+from code_engine.deploy.local.proc import cmdline, pid_alive, reap
 from code_engine.deploy.router.client import BuiltinRouter
 from code_engine.deploy.router.config import ProxyConfig
 from code_engine.deploy.router.errors import RouterError, RouterPortInUse
@@ -159,15 +159,35 @@ def check_port(host: str, port: int) -> None:
 
 
 def stop_router(router: BuiltinRouter, timeout: float = 15.0) -> None:
-    """SIGTERM the router process (it drains in-flight requests) and wait for it to exit."""
+    """SIGTERM the router process and wait for it to exit; SIGKILL it after `timeout`.
+
+    The router closes its control socket first and then drains in-flight requests, so
+    the wait is on the process itself: when this returns, its ports are free.
+    """
     try:
         pid = int(router.health()["pid"])
     except RouterError:
         return
-    os.kill(pid, signal.SIGTERM)
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
+    if _exited(pid, timeout):
+        return
+    log.warning("router did not drain in time; killing it", pid=pid, timeout=timeout)
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+    _exited(pid, 5.0)
+
+
+def _exited(pid: int, timeout: float) -> bool:
+    """Wait up to `timeout` for `pid` to be gone (reaped when it is our child)."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and router.ping():
-        time.sleep(0.05)
+    while True:
+        reap(pid)
+        if not pid_alive(pid):
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.02)
 
 
 def _tail(path: Path, lines: int = 20) -> str:
