@@ -48,7 +48,7 @@ COMMANDS = (
     Lazy("pause", "deploy_cmd", "Hold the rollout in ENVIRONMENT."),
     Lazy("resume", "deploy_cmd", "Continue the held rollout in ENVIRONMENT."),
     Lazy("abort", "deploy_cmd", "Route ENVIRONMENT back to its stable release, stop the new one."),
-    Lazy("restart", "restart_cmd", "Restart the instances of the release serving ENVIRONMENT one by one (each waited for until ready), so that they get the current secret values; refused during a rollout."),  # noqa: E501
+    Lazy("restart", "restart_cmd", "Replace the instances of the release serving ENVIRONMENT one by one (each replacement routed once ready, then the old one stopped), so that they get the current secret values; refused during a rollout."),  # noqa: E501
     Lazy("render", "render_cmd", "Print the validated manifests a deployment of VERSION to ENVIRONMENT would commit."),  # noqa: E501
     Lazy("diff", "render_cmd", "Show what deploying VERSION would change in ENVIRONMENT's GitOps repository."),  # noqa: E501
     Lazy("check-manifests", "render_cmd", "Render kustomizations with kustomize and validate every object (exit 2 if invalid)."),  # noqa: E501

@@ -20,8 +20,9 @@ def restart(
     server: str = SERVER,
     output: OutputFormat = OUTPUT,
 ) -> None:
-    """Restart the instances of the release serving ENVIRONMENT one by one (each waited for
-    until ready), so that they get the current secret values; refused during a rollout."""
+    """Replace the instances of the release serving ENVIRONMENT one by one (each replacement
+    routed once ready, then the old one stopped), so that they get the current secret values;
+    refused during a rollout."""
     client = ApiClient(server)
     body = {"service": service_name(service, spec), "environment": environment}
     deployment = client.post("/api/v1/deployments/restart", body)

@@ -192,3 +192,68 @@ def test_a_reused_pid_is_not_adopted(
     successor = Supervisor("hello", "test", data_dir)
     assert successor.adopt()[0].state is InstanceState.BACKOFF
     os.kill(info.pid, signal.SIGKILL)  # the real one is nobody's now; clean it up
+
+
+def test_a_restart_starts_each_replacement_beside_the_instance_it_replaces(
+    supervisor: Supervisor, hello_spec: Callable[..., LaunchSpec]
+) -> None:
+    before = supervisor.start(hello_spec("1.0.0", instances=2))
+    seen: list[list[tuple[int, InstanceState]]] = []
+
+    def route() -> None:  # what the router is given at each swap
+        seen.append([(i.port, i.state) for i in supervisor.instances("1.0.0")])
+        for info in supervisor.instances("1.0.0"):
+            if info.state is InstanceState.READY:
+                assert _get(info.address).status_code == 200
+
+    after = supervisor.restart("1.0.0", route=route)
+    assert [i.index for i in after] == [0, 1]
+    assert [i.state for i in after] == [InstanceState.READY, InstanceState.READY]
+    assert not {i.pid for i in after} & {i.pid for i in before}
+    assert not any(pid_alive(i.pid) for i in before)
+    assert [i.log_path for i in after] == [i.log_path for i in before]
+    # at each swap the old instance is stopping, and two others answer: never fewer than two
+    assert len(seen) == 2
+    for swap in seen:
+        states = sorted(state.value for _, state in swap)
+        assert states == ["ready", "ready", "stopping"], swap
+    log = Path(after[0].log_path).read_text()
+    assert f"its replacement starts on port {after[0].port}" in log
+    again = supervisor.start(hello_spec("1.0.0", instances=2))  # nothing surplus is left
+    assert [i.pid for i in again] == [i.pid for i in after]
+
+
+def test_a_replacement_that_cannot_start_leaves_the_old_instance_serving(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "flaky.py").write_text(FLAKY)
+    (tmp_path / "healthy").touch()
+    supervisor = Supervisor("flaky", "test", data_dir)
+    spec = LaunchSpec("1", "{python} flaky.py {port} healthy", cwd=tmp_path, health_path="/")
+    try:
+        [before] = supervisor.start(spec)
+        (tmp_path / "healthy").unlink()  # the replacement exits at once
+        with pytest.raises(InstanceStartError):
+            supervisor.restart("1", route=lambda: pytest.fail("nothing to route"))
+        [after] = supervisor.instances("1")
+        assert (after.pid, after.port, after.state) == (before.pid, before.port, before.state)
+        assert _get(after.address).status_code == 200
+    finally:
+        supervisor.stop_all(grace=2)
+
+
+def test_a_swap_the_router_refuses_is_undone(
+    supervisor: Supervisor, hello_spec: Callable[..., LaunchSpec]
+) -> None:
+    [before] = supervisor.start(hello_spec("1.0.0"))
+
+    def refuse() -> None:
+        raise OSError("the router is gone")
+
+    with pytest.raises(OSError, match="the router is gone"):
+        supervisor.restart("1.0.0", route=refuse)
+    [after] = supervisor.instances("1.0.0")
+    assert (after.pid, after.index, after.state) == (before.pid, 0, InstanceState.READY)
+    assert _get(after.address).status_code == 200
+    state = json.loads(supervisor.state_path.read_text())
+    assert [r["index"] for r in state["instances"]] == [0], "the replacement is forgotten"

@@ -110,6 +110,7 @@ class LocalTarget:
         self.jobs = Jobs()
         self._closing = threading.Event()
         self._backends: dict[str, list[str]] | None = None  # as last given to the router
+        self._routing = threading.Lock()  # one change of backends at a time
         self._preview: str | None | Unknown = UNKNOWN
         self._probe: tuple[float, MetricSample] | None = None
         self._versions_seen: set[str] = set()
@@ -171,15 +172,27 @@ class LocalTarget:
     ) -> None:
         """Give the router the ready instances of every version (keeping the last known
         ones of a version that still has weight, which the controller is moving away)."""
-        desired = backends_for(infos, weights or {}, self._backends or {})
-        if desired == self._backends:
-            return
-        try:
-            self.router.change(RouteChange(backends=desired))
-        except RouterError as exc:
-            log.warning("router refused backends", backends=desired, error=str(exc))
-            return
-        self._backends = desired
+        with self._routing:
+            desired = backends_for(infos, weights or {}, self._backends or {})
+            if desired == self._backends:
+                return
+            try:
+                self.router.change(RouteChange(backends=desired))
+            except RouterError as exc:
+                log.warning("router refused backends", backends=desired, error=str(exc))
+                return
+            self._backends = desired
+
+    def route_ready(self) -> None:
+        """Give the router the ready instances now (a restart has swapped one); router
+        errors propagate, so that the swap is undone."""
+        with self._routing:
+            routes = self.router.routes()
+            live = {v: list(a) for v, a in routes.backends.items()}
+            backends = backends_for(self.instances(), routes.weights, live)
+            if backends != live:
+                self.router.change(RouteChange(backends=backends))
+            self._backends = backends
 
     def preview(self, version: str | None) -> None:
         """Point the router's preview port at `version` (None: nothing under preview)."""
@@ -214,20 +227,21 @@ class LocalTarget:
         ready instances as backends, nothing under preview. Returns what was repaired
         (empty when the router already routed so); router errors propagate."""
         repaired = []
-        try:
-            routes = self.router.routes()
-        except RouterError:
-            self.reopen_router()  # starts the router again when it is gone
-            repaired.append("router")
-            routes = self.router.routes()
-        live = {v: list(a) for v, a in routes.backends.items()}
-        wanted = {version: 100}
-        infos = self.instances() if infos is None else infos
-        backends = backends_for(infos, wanted, live)
-        if backends != live:
-            self.router.change(RouteChange(backends=backends))
-            repaired.append("backends")
-        self._backends = backends
+        with self._routing:  # never between a restart's swap and its routing
+            try:
+                routes = self.router.routes()
+            except RouterError:
+                self.reopen_router()  # starts the router again when it is gone
+                repaired.append("router")
+                routes = self.router.routes()
+            live = {v: list(a) for v, a in routes.backends.items()}
+            wanted = {version: 100}
+            infos = self.instances() if infos is None else infos
+            backends = backends_for(infos, wanted, live)
+            if backends != live:
+                self.router.change(RouteChange(backends=backends))
+                repaired.append("backends")
+            self._backends = backends
         if not self.router.verify(wanted):
             self.router.change(RouteChange(weights=wanted))
             repaired.append("weights")
@@ -337,11 +351,12 @@ class LocalTarget:
         )
 
     def restart(self, version: str) -> None:
-        """Restart the instances of `version` one by one (in the background), so that they
-        get the secret values of now; a failure is logged and leaves them running."""
+        """Replace the instances of `version` one by one (in the background), so that they
+        get the secret values of now: each replacement is routed once it is ready, before
+        the instance it replaces is stopped. A failure is logged and leaves them running."""
 
         def restart_all() -> None:
-            self.supervisor.restart(version)
+            self.supervisor.restart(version, route=self.route_ready)
             log.info("instances restarted", service=self.service, version=version)
 
         self.jobs.start(("restart", version), restart_all, f"restart {version}")

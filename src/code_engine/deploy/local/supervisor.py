@@ -179,10 +179,17 @@ class Supervisor:
                 self._launching.discard(spec.version)
         return self.instances(spec.version)
 
-    def restart(self, version: str) -> list[InstanceInfo]:
-        """Restart the instances of `version` one at a time, each on its own port and
-        waited for until ready before the next, so that they start with the secret values
-        of now. The secrets are resolved first: when that fails, nothing is stopped."""
+    def restart(self, version: str, route: Callable[[], None] | None = None) -> list[InstanceInfo]:
+        """Replace the instances of `version` one at a time, so that they start with the
+        secret values of now, without a moment with fewer ready instances than before.
+
+        Each replacement starts beside the instance it replaces, on a port of its own, and
+        is waited for until it answers its health path; then the old one is marked stopping,
+        `route` gives the router the ready instances, and the old one is stopped (SIGTERM,
+        its grace, SIGKILL) and the replacement takes its place and index. When the
+        replacement does not start, or `route` fails, it is stopped and the old instance
+        keeps serving. The secrets are resolved first: when that fails, nothing starts.
+        """
         with self._lock:
             self._ensure_loaded()
             spec = self._specs.get(version)
@@ -196,20 +203,53 @@ class Supervisor:
             self._launching.add(version)
         try:
             for record in records:
-                stop_processes([record], spec.stop_grace, self._running, self.clock, self.sleep)
-                with contextlib.suppress(OSError):
-                    log_marker(
-                        Path(record.log_path), f"restarting {version} instance {record.index}"
-                    )
-                with self._lock:
-                    self._processes.pop(record.key, None)
-                    record.streak = 0
-                    self._spawn(record, spec)
-                self._wait_ready([record], spec)
+                self._replace(record, spec, route)
         finally:
             with self._lock:
                 self._launching.discard(version)
         return self.instances(version)
+
+    def _replace(
+        self, record: InstanceRecord, spec: LaunchSpec, route: Callable[[], None] | None
+    ) -> None:
+        """Start a replacement of `record` beside it, then swap them (see `restart`)."""
+        with self._lock:
+            taken = [r.index for r in self._records.values() if r.version == record.version]
+            fresh = self._new_record(spec, max(taken) + 1)
+            fresh.log_path = record.log_path  # the instance's log goes on in its own file
+            with contextlib.suppress(OSError):
+                log_marker(
+                    Path(record.log_path),
+                    f"restarting {record.version} instance {record.index}: its replacement "
+                    f"starts on port {fresh.port}",
+                )
+            try:
+                self._spawn(fresh, spec)
+            except BaseException:
+                self._drop([fresh])
+                raise
+        try:
+            self._wait_ready([fresh], spec)
+            with self._lock:
+                record.state = InstanceState.STOPPING
+                self._save()
+            if route is not None:
+                route()
+        except BaseException:
+            with self._lock:
+                if record.state is InstanceState.STOPPING:
+                    record.state = InstanceState.READY
+            self._terminate([fresh], spec.stop_grace)
+            raise
+        self._terminate([record], spec.stop_grace)
+        with self._lock:
+            process = self._processes.pop(fresh.key, None)
+            del self._records[fresh.key]
+            fresh.index = record.index
+            self._records[fresh.key] = fresh
+            if process is not None:
+                self._processes[fresh.key] = process
+            self._save()
 
     def stop(self, version: str, grace: float | None = None) -> None:
         """SIGTERM every instance of `version`, SIGKILL after `grace`; forget the version."""
