@@ -51,10 +51,13 @@ def check_bounds(text: str, filename: str, limits: YamlLimits = DEFAULT_LIMITS) 
     _check_events(YAML(typ="safe", pure=True).parse(text), filename, limits)
 
 
-def compose_bounded(text: str, filename: str, limits: YamlLimits = DEFAULT_LIMITS) -> Node | None:
-    """The node tree of one YAML document, once its text is within the limits."""
+def compose_bounded(
+    text: str, filename: str, limits: YamlLimits = DEFAULT_LIMITS, *, yaml: YAML | None = None
+) -> Node | None:
+    """The node tree of one YAML document, once its text is within the limits (composed
+    by `yaml`, whose constructor can then build the data from it; default: round-trip)."""
     check_bounds(text, filename, limits)
-    node: Node | None = YAML(typ="rt").compose(text)
+    node: Node | None = (yaml or YAML(typ="rt")).compose(text)
     return node
 
 

@@ -50,11 +50,12 @@ def load_spec_text(text: str, filename: str = SPEC_FILENAME) -> ServiceSpec:
     """Validate spec text; `filename` is only used to name locations in errors."""
     yaml = YAML(typ="rt")
     try:
-        root = compose_bounded(text, filename)
+        root = compose_bounded(text, filename, yaml=yaml)
         problems = _structure_problems(root, filename) if root is not None else []
         if problems:
             raise InvalidFileError(problems=problems)
-        data = yaml.load(text)
+        # the tree already composed, constructed by the same loader: the text is parsed once
+        data = None if root is None else yaml.constructor.construct_document(root)
     except YAMLError as exc:
         raise InvalidFileError(problems=[syntax_problem(exc, text, filename)]) from None
     if not isinstance(data, CommentedMap):
