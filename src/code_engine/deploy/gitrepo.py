@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Protocol
 
 from code_engine.errors import UserError
+from code_engine.spec import SPEC_FILENAME, ServiceSpec, load_spec_text
 
 COMMIT_CAP = 1000  # commits recorded for a first deployment (all ancestors, up to this)
 
@@ -134,3 +135,11 @@ def open_repository(repo: str, data_dir: Path) -> GitRepository:
         message = result.stderr.decode(errors="replace").strip()
         raise GitError(f"cannot fetch {repo}: {message}")
     return GitRepository(mirror, bare=True)
+
+
+def spec_at(repo: Repository, sha: str) -> ServiceSpec:
+    """The service spec as committed at `sha`: configuration travels with the release."""
+    text = repo.read(sha, SPEC_FILENAME)
+    if text is None:
+        raise UserError(f"{repo.path}: no {SPEC_FILENAME} at commit {sha[:12]}")
+    return load_spec_text(text, f"{SPEC_FILENAME}@{sha[:12]}")

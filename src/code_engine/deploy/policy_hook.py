@@ -234,7 +234,8 @@ def evaluate(
     """What the policies would decide about `action`, without acting or recording."""
     from code_engine.catalog.store import require_service
     from code_engine.deploy import environments as envs
-    from code_engine.deploy.service import _release, service_repo, spec_at
+    from code_engine.deploy.gitrepo import spec_at
+    from code_engine.deploy.service import _release, service_repo
 
     service = require_service(session, service_name)
     release = _release(session, service, version)

@@ -9,9 +9,9 @@ from sqlalchemy.orm import Session
 from code_engine.audit import trail as audit
 from code_engine.catalog.store import require_service
 from code_engine.deploy import policy_hook, store
-from code_engine.deploy.gitrepo import is_remote
+from code_engine.deploy.gitrepo import is_remote, spec_at
 from code_engine.deploy.local.artifact import release_path
-from code_engine.deploy.service import Actor, DeployContext, service_repo, spec_at
+from code_engine.deploy.service import Actor, DeployContext, service_repo
 from code_engine.errors import UserError
 from code_engine.pipeline import store as pipeline_store
 from code_engine.pipeline.evidence import Qualification

@@ -28,7 +28,7 @@ from code_engine.catalog.store import (
 from code_engine.deploy import approvals, plan, policy_hook, protection, store
 from code_engine.deploy import environments as envs
 from code_engine.deploy.commands import add_command
-from code_engine.deploy.gitrepo import Repository
+from code_engine.deploy.gitrepo import Repository, spec_at
 from code_engine.deploy.kubernetes.argocd import ArgoCD
 from code_engine.deploy.kubernetes.preflight import plan_release
 from code_engine.deploy.kubernetes.state import GITOPS, KUBERNETES, GitOpsState
@@ -36,10 +36,8 @@ from code_engine.deploy.rollout import AllAtOnce, Command, RolloutSpec, new_roll
 from code_engine.errors import ConflictError, NotFoundError, UserError
 from code_engine.pipeline import store as pipeline_store
 from code_engine.policy.gate import DEFAULT_GATE, Gate
-from code_engine.spec import KubernetesTarget, Protection, ServiceSpec, load_spec_text
+from code_engine.spec import KubernetesTarget, Protection, ServiceSpec
 from code_engine.store.tables import DeploymentRow, EnvironmentRow, ReleaseRow, ServiceRow
-
-SPEC_FILE = "code.yaml"
 
 
 @dataclass(frozen=True)
@@ -75,14 +73,6 @@ class DeployRequest:
 
 def resource(service: str, environment: str, deployment_id: int) -> str:
     return f"service/{service}/env/{environment}/deployment/{deployment_id}"
-
-
-def spec_at(repo: Repository, sha: str) -> ServiceSpec:
-    """The service spec as committed at `sha`: configuration travels with the release."""
-    text = repo.read(sha, SPEC_FILE)
-    if text is None:
-        raise UserError(f"{repo.path}: no {SPEC_FILE} at commit {sha[:12]}")
-    return load_spec_text(text, f"{SPEC_FILE}@{sha[:12]}")
 
 
 def service_repo(ctx: DeployContext, service: ServiceRow) -> Repository:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from code_engine.deploy.gitrepo import Repository
+from code_engine.deploy.gitrepo import Repository, spec_at
 from code_engine.deploy.kubernetes.gitcmd import Git
 from code_engine.deploy.kubernetes.gitops import GitOpsRepo
 from code_engine.deploy.kubernetes.kustomize import find_kubectl
@@ -24,9 +24,8 @@ from code_engine.deploy.kubernetes.render import Rendered, render_environment
 from code_engine.deploy.kubernetes.state import GitOpsState, Release
 from code_engine.deploy.kubernetes.validate import validate_rendered
 from code_engine.errors import UserError
-from code_engine.spec import GitOps, KubernetesTarget, ServiceSpec, load_spec_text
+from code_engine.spec import GitOps, KubernetesTarget, ServiceSpec
 
-SPEC_FILE = "code.yaml"
 AUTHOR_DOMAIN = "code.invalid"  # principals have names, not mail addresses
 
 
@@ -62,13 +61,6 @@ def kubernetes_target(spec: ServiceSpec, environment: str) -> KubernetesTarget:
             "environment is delivered through a GitOps repository (repo, branch, path)"
         )
     return target
-
-
-def spec_at(repo: Repository, sha: str) -> ServiceSpec:
-    text = repo.read(sha, SPEC_FILE)
-    if text is None:
-        raise UserError(f"{repo.path}: no {SPEC_FILE} at commit {sha[:12]}")
-    return load_spec_text(text, f"{SPEC_FILE}@{sha[:12]}")
 
 
 def render_release(
