@@ -152,11 +152,15 @@ def facts(
     action: str,
     service: ServiceRow,
     release: ReleaseRow,
-    spec: ServiceSpec,
+    spec: ServiceSpec | None,
     environment: str | None,
     deployment: DeploymentRow | None = None,
 ) -> Facts:
-    zone = "UTC" if environment is None else spec.environment(environment).timezone
+    """What the policies are asked about; without a `spec` (the release's code.yaml cannot
+    be read) there is no environment document, and time is UTC."""
+    where, zone = None, "UTC"
+    if spec is not None and environment is not None:
+        where, zone = environment_doc(spec, environment), spec.environment(environment).timezone
     stored = gather(session, service.id, release.version, release.sha)
     return Facts(
         action=action,
@@ -164,7 +168,7 @@ def facts(
         now=ctx.now,
         timezone=zone,
         service={"name": service.name, "repo": service.repo or None},
-        environment=None if environment is None else environment_doc(spec, environment),
+        environment=where,
         release=release_doc(session, ctx, service, release, stored.clean_run),
         history=stored.history,
         assessment=stored.assessment,
@@ -188,18 +192,7 @@ def check_without_spec(
     `deployment.environment` names it)."""
     if not ctx.policy.operator_sets():
         return
-    stored = gather(session, service.id, release.version, release.sha)
-    asked = Facts(
-        action=action,
-        principal=principal_of(actor.name, actor.bindings),
-        now=ctx.now,
-        service={"name": service.name, "repo": service.repo or None},
-        release=release_doc(session, ctx, service, release, stored.clean_run),
-        history=stored.history,
-        assessment=stored.assessment,
-        approvals=[] if deployment is None else approvals_of(deployment),
-        deployment=None if deployment is None else deployment_doc(deployment),
-    )
+    asked = facts(session, ctx, actor, action, service, release, None, None, deployment)
     ctx.policy.enforce(session, asked, resource=resource)
 
 
