@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -10,7 +13,7 @@ from tests.support.waiting import wait_until as wait_for
 
 from code_engine.cli.main import run
 from code_engine.deploy.local import Supervisor
-from code_engine.deploy.local.proc import is_same_process, reap
+from code_engine.deploy.local.proc import is_same_process, pid_alive, reap
 from code_engine.deploy.router import RouterLaunch, ensure_router
 
 from .conftest import make_hello_spec
@@ -50,3 +53,21 @@ def test_down_stops_every_instance_and_router(
     assert "nothing runs in" in capsys.readouterr().err
     assert codectl("logs", "api", "--data-dir", str(data_dir)) == 2
     assert "logs exist for: hello --env dev" in capsys.readouterr().err
+
+
+def test_down_stops_a_router_that_does_not_answer(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CODE_DATA_DIR", str(data_dir))
+    launch = RouterLaunch.for_environment(data_dir, "hello", "dev", 0, 0)
+    router = ensure_router(launch)
+    pid = int(router.health()["pid"])
+    router.close()
+    os.kill(pid, signal.SIGSTOP)  # hung: its control socket accepts and never answers
+    try:
+        assert codectl("down", "--grace", "1", "-o", "json") == 0
+        assert '"router": "stopped"' in capsys.readouterr().out
+        assert not pid_alive(pid)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)

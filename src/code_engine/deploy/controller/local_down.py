@@ -12,7 +12,7 @@ from pathlib import Path
 
 from code_engine.deploy.local import Supervisor
 from code_engine.deploy.router import BuiltinRouter, HAProxyRouter, HAProxySettings, stop_router
-from code_engine.deploy.router.launch import control_socket_path
+from code_engine.deploy.router.launch import control_socket_path, router_process_path
 
 
 @dataclass(frozen=True)
@@ -39,11 +39,9 @@ def stop_environment(data_dir: Path, service: str, environment: str, grace: floa
     versions = tuple(supervisor.versions())
     supervisor.stop_all(grace)
     run_dir = supervisor.run_dir
-    router = BuiltinRouter(str(control_socket_path(run_dir)))
-    try:
-        stopped = router.ping()
-        if stopped:
-            stop_router(router, timeout=grace + 5.0)
+    router = BuiltinRouter(str(control_socket_path(run_dir)), timeout=3.0)
+    try:  # one that does not answer (stopped, hung) is found by its process file
+        stopped = stop_router(router, grace + 5.0, recorded=router_process_path(run_dir))
     finally:
         router.close()
     if (run_dir / "haproxy").is_dir():

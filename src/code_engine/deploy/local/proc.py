@@ -33,10 +33,31 @@ def start_ticks(pid: int) -> int | None:
     return int(fields[19]) if fields and len(fields) > 19 else None
 
 
+def process_age(pid: int) -> float | None:
+    """Seconds since the process started (by the kernel's clock since boot, which no clock
+    change moves); None if there is no such pid."""
+    ticks = start_ticks(pid)
+    if ticks is None:
+        return None
+    try:
+        uptime = float((PROC / "uptime").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    return max(0.0, uptime - ticks / os.sysconf("SC_CLK_TCK"))
+
+
 def pid_alive(pid: int) -> bool:
-    """True when `pid` runs (a zombie, dead but not yet reaped, counts as gone)."""
+    """True when `pid` runs (a zombie, dead but not yet reaped, counts as gone once its
+    other threads have ended too: until then they hold its files, sockets and ports)."""
     fields = _stat_fields(pid)
-    return fields is not None and len(fields) > 0 and fields[0] != b"Z"
+    if not fields:
+        return False
+    if fields[0] != b"Z":
+        return True
+    try:
+        return len(os.listdir(PROC / str(pid) / "task")) > 1
+    except OSError:
+        return False
 
 
 def cmdline(pid: int) -> list[str]:

@@ -17,7 +17,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from code_engine.deploy.local.atomic import read_json, write_json_atomic
-from code_engine.deploy.local.proc import cmdline, pid_alive, reap
+from code_engine.deploy.local.proc import (
+    cmdline,
+    is_same_process,
+    pid_alive,
+    process_age,
+    reap,
+    start_ticks,
+)
 from code_engine.deploy.router.client import BuiltinRouter
 from code_engine.deploy.router.config import ProxyConfig
 from code_engine.deploy.router.errors import RouterError, RouterPortInUse
@@ -25,6 +32,8 @@ from code_engine.observe.logging import get_logger
 
 log = get_logger(__name__)
 MAX_SOCKET_PATH = 100  # sun_path holds 108 bytes on Linux
+ROUTER_MODULE = "code_engine.deploy.router.serve"
+HUNG_AFTER = 5.0  # seconds a router process may take to answer once started
 
 
 def control_socket_path(run_dir: Path, name: str = "router.sock") -> Path:
@@ -54,6 +63,11 @@ class RouterLaunch:
     def limits_path(self) -> Path:
         return self.state_path.with_name("router-limits.json")
 
+    @property
+    def process_path(self) -> Path:
+        """Which process the router is (pid and start time), for when it does not answer."""
+        return router_process_path(self.state_path.parent)
+
     @classmethod
     def for_environment(
         cls,
@@ -77,7 +91,7 @@ class RouterLaunch:
     def argv(self) -> list[str]:
         preview = [] if self.preview_port is None else ["--preview-port", str(self.preview_port)]
         return [
-            self.python, "-m", "code_engine.deploy.router.serve",
+            self.python, "-m", ROUTER_MODULE,
             "--host", self.host, "--port", str(self.port),
             "--control", self.control, "--state", str(self.state_path), *preview,
             "--limits", str(self.limits_path),
@@ -115,6 +129,7 @@ def ensure_router(
             except RouterError as exc:
                 log.warning("router refused the preview listener", port=launch.port, error=str(exc))
         return router
+    _end_hung_router(launch.process_path, sleep)
     check_port(launch.host, launch.port)
     launch.state_path.parent.mkdir(parents=True, exist_ok=True)
     launch.log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -127,6 +142,8 @@ def ensure_router(
             start_new_session=True,  # survives the controller being killed
             close_fds=True,
         )
+    record = {"pid": process.pid, "start_ticks": start_ticks(process.pid)}
+    write_json_atomic(launch.process_path, record)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if router.ping():
@@ -158,24 +175,70 @@ def check_port(host: str, port: int) -> None:
             ) from exc
 
 
-def stop_router(router: BuiltinRouter, timeout: float = 15.0) -> None:
+def router_process_path(run_dir: Path) -> Path:
+    return run_dir / "router-process.json"
+
+
+def recorded_router(path: Path) -> int | None:
+    """The pid of the router process `path` names, when that very process still runs."""
+    try:
+        record = read_json(path)
+    except (OSError, ValueError):  # unreadable: as if there were none
+        return None
+    if not isinstance(record, dict):
+        return None
+    pid, ticks = record.get("pid"), record.get("start_ticks")
+    if not isinstance(pid, int) or not isinstance(ticks, int) or not is_same_process(pid, ticks):
+        return None
+    return pid if ROUTER_MODULE in cmdline(pid) else None
+
+
+def _end_hung_router(
+    path: Path, sleep: Callable[[float], None], starting: float = HUNG_AFTER
+) -> None:
+    """Kill the recorded router process when it runs but has not answered its control
+    socket (stopped, deadlocked): it holds the port a new router needs. One younger than
+    `starting` seconds is given that long to answer first."""
+    pid = recorded_router(path)
+    if pid is None:
+        return
+    age = process_age(pid)
+    if age is not None and age < starting:
+        sleep(starting - age)
+        if recorded_router(path) != pid:
+            return
+    log.warning("router process does not answer its control socket; killing it", pid=pid)
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+    _exited(pid, 5.0)
+
+
+def stop_router(router: BuiltinRouter, timeout: float = 15.0, recorded: Path | None = None) -> bool:
     """SIGTERM the router process and wait for it to exit; SIGKILL it after `timeout`.
+    True when there was a router process to stop.
 
     The router closes its control socket first and then drains in-flight requests, so
-    the wait is on the process itself: when this returns, its ports are free.
+    the wait is on the process itself: when this returns, its ports are free. A router
+    that does not answer is found through `recorded` (its process file), if given.
     """
-    try:
-        pid = int(router.health()["pid"])
-    except RouterError:
-        return
+    health = router.health_or_none()
+    pid = int(health["pid"]) if health is not None else _recorded_or_none(recorded)
+    if pid is None:
+        return False
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGTERM)
+        os.kill(pid, signal.SIGCONT)  # a stopped process acts on SIGTERM only once continued
     if _exited(pid, timeout):
-        return
+        return True
     log.warning("router did not drain in time; killing it", pid=pid, timeout=timeout)
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
     _exited(pid, 5.0)
+    return True
+
+
+def _recorded_or_none(path: Path | None) -> int | None:
+    return None if path is None else recorded_router(path)
 
 
 def _exited(pid: int, timeout: float) -> bool:
