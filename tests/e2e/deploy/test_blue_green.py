@@ -5,6 +5,7 @@ restarted without its state."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -13,6 +14,7 @@ from typing import Any
 
 import httpx
 
+from code_engine.deploy.local.proc import pid_alive
 from code_engine.deploy.router import BuiltinRouter, RouterLaunch, ensure_router
 
 from .harness import Engine, Load, ServiceRepo, free_port, wait_until
@@ -153,3 +155,23 @@ def test_the_worker_restores_the_routes_of_a_router_that_lost_them(
     ]
     assert len(log) >= 2, log
     assert "weights" in log[-1] and "backends" in log[-1]
+
+
+def test_the_worker_replaces_a_router_that_stopped_answering(
+    engine: Engine, service: ServiceRepo
+) -> None:
+    service.first(engine, "[{set_weight: 50}]")
+    launch, router = _router(engine, service)
+    hung = int(router.health()["pid"])
+    try:
+        os.kill(hung, signal.SIGSTOP)  # alive and holding the port, answering nothing
+        # the worker's check times out (10 s), kills that process and starts a router
+        wait_until(lambda: _serving(service) == "v1", 60, "v1 served by a new router")
+        assert int(router.health()["pid"]) != hung
+        assert not pid_alive(hung)
+    finally:
+        router.close()
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(hung, signal.SIGKILL)
+    log = (engine.root / "worker.log").read_text(errors="replace")
+    assert "does not answer its control socket; killing it" in log
