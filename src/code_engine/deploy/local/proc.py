@@ -55,7 +55,7 @@ def pid_alive(pid: int) -> bool:
     if fields[0] != b"Z":
         return True
     try:
-        return len(os.listdir(PROC / str(pid) / "task")) > 1
+        return sum(1 for _ in (PROC / str(pid) / "task").iterdir()) > 1
     except OSError:
         return False
 
